@@ -1,0 +1,1 @@
+func runCodecBenchmark(_ arguments: [String]) throws { print("codec: not written yet") }

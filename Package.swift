@@ -1,0 +1,51 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Quiver",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "quiver", targets: ["quiver"]),
+        .library(name: "QuiverStore", targets: ["QuiverStore"]),
+        .library(name: "QuiverModel", targets: ["QuiverModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        // MARK: - System libraries
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+
+        // MARK: - Libraries
+        .target(name: "QuiverTensor", dependencies: ["CDNNL"]),
+        .target(name: "QuiverCodec", dependencies: ["CZlib"]),
+        .target(
+            name: "QuiverStore",
+            dependencies: [
+                "QuiverTensor", "QuiverCodec",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .target(name: "QuiverModel", dependencies: ["QuiverTensor", "QuiverStore"]),
+
+        // MARK: - Executables
+        .executableTarget(
+            name: "quiver",
+            dependencies: [
+                "QuiverStore", "QuiverModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(name: "quiver-bench", dependencies: ["QuiverStore", "QuiverModel", "QuiverCodec"],
+                          path: "Benchmarks/quiver-bench"),
+
+        // MARK: - Tests
+        .testTarget(name: "QuiverTensorTests", dependencies: ["QuiverTensor"]),
+        .testTarget(name: "QuiverCodecTests", dependencies: ["QuiverCodec"]),
+        .testTarget(name: "QuiverStoreTests", dependencies: ["QuiverStore"]),
+        .testTarget(name: "QuiverModelTests", dependencies: ["QuiverModel"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "QuiverCLITests", dependencies: ["quiver", "QuiverStore"]),
+    ]
+)

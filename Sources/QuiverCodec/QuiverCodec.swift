@@ -1,0 +1,1 @@
+// QuiverCodec: float-aware lossless compression (byte-plane grouping + deflate).

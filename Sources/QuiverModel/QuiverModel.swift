@@ -1,0 +1,1 @@
+// QuiverModel: tokenizer, BERT-family encoder, adapters, fusion, heads.

@@ -1,0 +1,1 @@
+// QuiverStore: content-addressed blobs, the SQLite catalog and the registry operations.
