@@ -1,0 +1,220 @@
+import Foundation
+import QuiverTensor
+
+/// How a blob's stored bytes encode its content.
+public enum BlobEncoding: String, Codable, Sendable {
+    /// Stored bytes are the content.
+    case raw
+    /// Stored bytes are a QuiverCodec byte-plane container of the content.
+    case planes
+}
+
+/// What the store knows of one blob: the digest and size of the stored bytes (its address, the OCI
+/// rule) and of the uncompressed content (its identity, so identical content is stored once).
+public struct BlobDescriptor: Sendable, Equatable, Codable {
+    public var digest: Digest
+    public var size: Int
+    public var contentDigest: Digest
+    public var contentSize: Int
+    public var encoding: BlobEncoding
+
+    public init(digest: Digest, size: Int, contentDigest: Digest, contentSize: Int, encoding: BlobEncoding) {
+        self.digest = digest
+        self.size = size
+        self.contentDigest = contentDigest
+        self.contentSize = contentSize
+        self.encoding = encoding
+    }
+}
+
+/// Content-addressed files under `blobs/sha256/<hex>`, written atomically and verified on every read.
+public final class BlobStore: Sendable {
+    public let blobsDirectory: String
+    public let temporaryDirectory: String
+
+    public init(home: String) {
+        blobsDirectory = home + "/blobs/sha256"
+        temporaryDirectory = home + "/tmp"
+    }
+
+    public func path(of digest: Digest) -> String { blobsDirectory + "/" + digest.hex }
+
+    public func contains(_ digest: Digest) -> Bool { FileSystem.exists(path(of: digest)) }
+
+    /// The digests of every blob file present.
+    public func storedDigests() -> [Digest] {
+        FileSystem.contentsOfDirectory(blobsDirectory).compactMap { try? Digest(parsing: "sha256:" + $0) }
+    }
+
+    public func remove(_ digest: Digest) { FileSystem.remove(path(of: digest)) }
+
+    // MARK: - Writing
+
+    /// Encodes the content read from `source` into a temporary file, hashing the content and the
+    /// stored bytes on the way. Nothing is visible under the blob's digest until it is committed.
+    ///
+    /// - Parameters:
+    ///   - segments: the content, as consecutive byte ranges (valid for the duration of the call).
+    ///   - elementWidth: the byte width of the floats that dominate the content, for `.planes`.
+    public func write(encoding: BlobEncoding, segments: [UnsafeRawBufferPointer], elementWidth: Int = 1) throws -> PendingBlob {
+        let file = try TemporaryFile(in: temporaryDirectory)
+        do {
+            var contentHasher = DigestHasher()
+            var storedHasher = DigestHasher()
+            let contentLength = segments.reduce(0) { $0 + $1.count }
+            var reader = SegmentReader(segments)
+            let store: (UnsafeRawBufferPointer) throws -> Void = { bytes in
+                storedHasher.update(bytes)
+                try file.write(bytes)
+            }
+            switch encoding {
+            case .raw:
+                for segment in segments {
+                    contentHasher.update(segment)
+                    try store(segment)
+                }
+            case .planes:
+                try PlaneCoding.encode(
+                    contentLength: contentLength, elementWidth: elementWidth,
+                    from: { buffer in
+                        let count = reader.read(into: buffer)
+                        contentHasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                        return count
+                    }, to: store)
+            }
+            let descriptor = BlobDescriptor(
+                digest: storedHasher.finalize(), size: storedHasher.count,
+                contentDigest: contentHasher.finalize(), contentSize: contentHasher.count, encoding: encoding)
+            return PendingBlob(descriptor: descriptor, file: file, destination: path(of: descriptor.digest))
+        } catch {
+            file.discard()
+            throw error
+        }
+    }
+
+    /// Stores small content (JSON, vocabularies) as it is.
+    public func write(_ bytes: [UInt8]) throws -> PendingBlob {
+        try bytes.withUnsafeBytes { try write(encoding: .raw, segments: [$0]) }
+    }
+
+    /// Stores bytes received from elsewhere (a remote) under their stored digest, verifying both the
+    /// stored digest and, after decoding, the content digest before anything becomes visible.
+    public func writeVerified(stored bytes: UnsafeRawBufferPointer, expected: BlobDescriptor) throws -> PendingBlob {
+        let actual = Digest.of(UnsafeRawBufferPointer(bytes))
+        guard actual == expected.digest, bytes.count == expected.size else {
+            throw QuiverError(.corrupt, "blob \(expected.digest): received bytes hash to \(actual)")
+        }
+        var contentHasher = DigestHasher()
+        try decode(stored: bytes, encoding: expected.encoding, contentLimit: expected.contentSize) { contentHasher.update($0) }
+        guard contentHasher.finalize() == expected.contentDigest, contentHasher.count == expected.contentSize else {
+            throw QuiverError(.corrupt, "blob \(expected.digest): content does not match \(expected.contentDigest)")
+        }
+        let file = try TemporaryFile(in: temporaryDirectory)
+        do {
+            try file.write(bytes)
+        } catch {
+            file.discard()
+            throw error
+        }
+        return PendingBlob(descriptor: expected, file: file, destination: path(of: expected.digest))
+    }
+
+    // MARK: - Reading
+
+    /// Streams a blob's content to `sink`, verifying the stored and the content digest. The content
+    /// is trustworthy only once this returns without throwing.
+    public func read(_ blob: BlobDescriptor, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let path = path(of: blob.digest)
+        guard FileSystem.exists(path) else {
+            throw QuiverError(.corrupt, "blob \(blob.digest) is missing from \(blobsDirectory)")
+        }
+        let mapped: MappedFile
+        do {
+            mapped = try MappedFile(path: path)
+        } catch {
+            throw QuiverError(.io, "blob \(blob.digest): \(error)")
+        }
+        try mapped.withBytes { stored in
+            guard stored.count == blob.size else {
+                throw QuiverError(.corrupt, "blob \(blob.digest) is \(stored.count) bytes, the catalog says \(blob.size)")
+            }
+            var storedHasher = DigestHasher()
+            storedHasher.update(stored)
+            guard storedHasher.finalize() == blob.digest else {
+                throw QuiverError(.corrupt, "blob \(blob.digest) is damaged: its bytes hash to \(storedHasher.finalize())")
+            }
+            var contentHasher = DigestHasher()
+            try decode(stored: stored, encoding: blob.encoding, contentLimit: blob.contentSize) { bytes in
+                contentHasher.update(bytes)
+                try sink(bytes)
+            }
+            guard contentHasher.count == blob.contentSize, contentHasher.finalize() == blob.contentDigest else {
+                throw QuiverError(.corrupt, "blob \(blob.digest) is damaged: its content does not hash to \(blob.contentDigest)")
+            }
+        }
+    }
+
+    /// A blob's whole content, verified.
+    public func readAll(_ blob: BlobDescriptor) throws -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(blob.contentSize)
+        try read(blob) { output.append(contentsOf: $0) }
+        return output
+    }
+
+    /// The stored bytes, verified against the digest (for sending to a remote).
+    public func readStored(_ digest: Digest) throws -> [UInt8] {
+        let path = path(of: digest)
+        let bytes = try FileSystem.read(path, limit: Int.max)
+        guard Digest.of(bytes) == digest else {
+            throw QuiverError(.corrupt, "blob \(digest) is damaged")
+        }
+        return bytes
+    }
+
+    private func decode(
+        stored: UnsafeRawBufferPointer, encoding: BlobEncoding, contentLimit: Int,
+        into sink: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        switch encoding {
+        case .raw:
+            try sink(stored)
+        case .planes:
+            try PlaneCoding.decode(stored, contentLimit: contentLimit, into: sink)
+        }
+    }
+}
+
+/// A blob written to a temporary file, waiting for the caller to decide: `commit` makes it visible
+/// under its digest; `discard` removes it (for example when identical content is already stored).
+public final class PendingBlob {
+    public let descriptor: BlobDescriptor
+    private let file: TemporaryFile
+    private let destination: String
+    private var settled = false
+
+    init(descriptor: BlobDescriptor, file: TemporaryFile, destination: String) {
+        self.descriptor = descriptor
+        self.file = file
+        self.destination = destination
+    }
+
+    public func commit() throws {
+        guard !settled else { return }
+        settled = true
+        do {
+            try file.commit(to: destination)
+        } catch {
+            file.discard()
+            throw error
+        }
+    }
+
+    public func discard() {
+        guard !settled else { return }
+        settled = true
+        file.discard()
+    }
+
+    deinit { discard() }
+}

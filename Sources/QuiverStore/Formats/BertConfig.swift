@@ -1,0 +1,79 @@
+import QuiverTensor
+
+/// The fields of a Hugging Face `config.json` that a BERT-family encoder needs.
+public struct BertConfig: Sendable, Equatable, Codable {
+    public var modelType: String
+    public var vocabSize: Int
+    public var hiddenSize: Int
+    public var layerCount: Int
+    public var headCount: Int
+    public var intermediateSize: Int
+    public var maxPositions: Int
+    public var typeVocabSize: Int
+    public var layerNormEps: Double
+    public var hiddenAct: String
+    public var padTokenId: Int
+
+    /// The model types whose checkpoints use BERT's tensor layout.
+    public static let supportedModelTypes: Set<String> = ["bert"]
+
+    public init(json: JSONValue, source: String) throws {
+        func integer(_ key: String, default value: Int? = nil) throws -> Int {
+            guard let field = json[key], !field.isNull else {
+                if let value { return value }
+                throw QuiverError(.invalidInput, "\(source): missing \"\(key)\"")
+            }
+            guard let number = field.intValue, number > 0 || (key == "pad_token_id" && number >= 0) else {
+                throw QuiverError(.invalidInput, "\(source): \"\(key)\" must be a positive integer")
+            }
+            return number
+        }
+        guard json.objectValue != nil else { throw QuiverError(.invalidInput, "\(source): not a JSON object") }
+        guard let type = json["model_type"]?.stringValue else {
+            throw QuiverError(.invalidInput, "\(source): missing \"model_type\"")
+        }
+        guard Self.supportedModelTypes.contains(type) else {
+            throw QuiverError(.unsupported, "\(source): model_type \"\(type)\" is not supported (supported: \(Self.supportedModelTypes.sorted().joined(separator: ", ")))")
+        }
+        modelType = type
+        vocabSize = try integer("vocab_size")
+        hiddenSize = try integer("hidden_size")
+        layerCount = try integer("num_hidden_layers")
+        headCount = try integer("num_attention_heads")
+        intermediateSize = try integer("intermediate_size")
+        maxPositions = try integer("max_position_embeddings", default: 512)
+        typeVocabSize = try integer("type_vocab_size", default: 2)
+        padTokenId = try integer("pad_token_id", default: 0)
+        guard hiddenSize % headCount == 0 else {
+            throw QuiverError(.invalidInput, "\(source): hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(headCount)")
+        }
+        if let eps = json["layer_norm_eps"], !eps.isNull {
+            guard let value = eps.doubleValue, value > 0 else {
+                throw QuiverError(.invalidInput, "\(source): \"layer_norm_eps\" must be a positive number")
+            }
+            layerNormEps = value
+        } else {
+            layerNormEps = 1e-12
+        }
+        hiddenAct = json["hidden_act"]?.stringValue ?? "gelu"
+        if let embedding = json["position_embedding_type"]?.stringValue, embedding != "absolute" {
+            throw QuiverError(.unsupported, "\(source): position_embedding_type \"\(embedding)\" is not supported (only \"absolute\")")
+        }
+    }
+
+    public static func load(path: String) throws -> BertConfig {
+        let bytes = try FileSystem.read(path, limit: 1 << 20)
+        do {
+            return try BertConfig(json: JSONParser.parse(bytes), source: path)
+        } catch let error as JSONParseError {
+            throw QuiverError(.invalidInput, "\(path): invalid JSON: \(error)")
+        } catch let error as QuiverError {
+            throw error
+        } catch {
+            throw QuiverError(.invalidInput, "\(path): \(error)")
+        }
+    }
+
+    /// Weights of one encoder layer, embeddings and pooler: the shape each tensor must have.
+    public var headDimension: Int { hiddenSize / headCount }
+}

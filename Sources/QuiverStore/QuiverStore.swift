@@ -1,1 +1,0 @@
-// QuiverStore: content-addressed blobs, the SQLite catalog and the registry operations.

@@ -1,0 +1,83 @@
+import Foundation
+
+extension Registry {
+    public struct BaseAddResult: Sendable {
+        public var base: BaseModelRow
+        public var added: Bool
+    }
+
+    /// Imports a Hugging Face model folder as a base model named `name` (default: the folder's name).
+    @discardableResult
+    public func addBase(folder path: String, name: String? = nil) throws -> BaseAddResult {
+        let name = name ?? Reference.sanitizedName(URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent)
+        try Reference.validateBaseName(name)
+        let folder = try ModelFolder(path: path)
+        return try locked(.shared) {
+            var files: [FileRow] = []
+            var stored: [BlobDescriptor] = []
+            var layers: [Descriptor] = []
+            var weightsDigest: Digest?
+            var size = 0, storedSize = 0
+            for file in folder.files {
+                let blob = try store(file)
+                let row = FileRow(name: file.name, role: file.role, blobDigest: blob.digest.description)
+                files.append(row)
+                stored.append(blob)
+                layers.append(layer(row, blob))
+                size += blob.contentSize
+                storedSize += blob.size
+                if file.role == "weights" { weightsDigest = blob.contentDigest }
+            }
+            let config = folder.config
+            let baseConfig = BaseConfig(
+                name: name, digest: weightsDigest!.description, modelType: config.modelType, hiddenSize: config.hiddenSize,
+                layerCount: config.layerCount, headCount: config.headCount, intermediateSize: config.intermediateSize,
+                vocabSize: config.vocabSize, maxPositions: config.maxPositions, parameters: folder.parameterCount)
+            let configBlob = try store(baseConfig.encoded())
+            let manifest = Manifest(
+                artifactType: MediaType.baseArtifact,
+                config: Descriptor(mediaType: MediaType.baseConfig, digest: configBlob.digest, size: configBlob.size),
+                layers: layers, subject: nil,
+                annotations: [AnnotationKey.baseName: name, AnnotationKey.baseDigest: baseConfig.digest, AnnotationKey.parameters: String(folder.parameterCount)])
+            let manifestBlob = try store(manifest.encoded())
+            let row = BaseModelRow(
+                id: nil, name: name, digest: baseConfig.digest, manifestDigest: manifestBlob.digest.description,
+                configDigest: configBlob.digest.description, modelType: config.modelType, hiddenSize: config.hiddenSize,
+                layerCount: config.layerCount, headCount: config.headCount, intermediateSize: config.intermediateSize,
+                vocabSize: config.vocabSize, maxPositions: config.maxPositions, parameters: folder.parameterCount,
+                size: size, storedSize: storedSize, createdAt: Date())
+            let (base, inserted) = try catalog.insertBaseModel(row, files: files, blobs: stored + [configBlob, manifestBlob], force: false)
+            return BaseAddResult(base: base, added: inserted)
+        }
+    }
+
+    /// Removes a base model that no adapter uses.
+    public func removeBase(named name: String) throws {
+        try locked(.exclusive) {
+            guard let base = try catalog.baseModel(named: name) else {
+                throw QuiverError(.notFound, "no base model named '\(name)'")
+            }
+            try catalog.deleteBaseModel(base)
+            try pruneUnreferencedBlobs()
+        }
+    }
+
+    /// The base model to use: by name when given, else the adapter's recorded base, else the only one.
+    func resolveBase(named name: String?, recordedDigest: String? = nil) throws -> BaseModelRow {
+        if let name {
+            guard let base = try catalog.baseModel(named: name) else {
+                throw QuiverError(.notFound, "no base model named '\(name)' (add it with `quiver base add DIR --name \(name)`)")
+            }
+            return base
+        }
+        if let recordedDigest, let base = try catalog.baseModel(digest: recordedDigest) {
+            return base
+        }
+        let bases = try catalog.baseModels()
+        switch bases.count {
+        case 0: throw QuiverError(.notFound, "the registry has no base model; add one with `quiver base add DIR`")
+        case 1: return bases[0]
+        default: throw QuiverError(.invalidInput, "the registry has \(bases.count) base models (\(bases.map(\.name).joined(separator: ", "))); choose one with --base NAME")
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import QuiverTensor
+
+extension Registry {
+    public enum PushOutcome: String, Sendable {
+        /// A new version was stored.
+        case stored
+        /// The same content already is that version: nothing changed.
+        case unchanged
+        /// An existing version was replaced (`force`).
+        case replaced
+    }
+
+    public struct PushResult: Sendable {
+        public var artifact: ArtifactRow
+        public var outcome: PushOutcome
+    }
+
+    /// Imports an adapter folder (`adapters` library, PEFT LoRA or a Quiver export) as `reference`.
+    ///
+    /// Without a version the push takes the next number (1, 2, …) unless the latest version already
+    /// has identical content. An existing version with different content is refused unless `force`.
+    @discardableResult
+    public func push(
+        _ reference: Reference, folder path: String, baseName: String? = nil, description: String? = nil, force: Bool = false
+    ) throws -> PushResult {
+        let folder = try AdapterFolder(path: path)
+        return try locked(.shared) {
+            let base = try resolveBase(named: baseName, recordedDigest: folder.export?.base.digest)
+            try folder.checkCompatibility(with: try config(of: base), baseName: base.name)
+            var files: [FileRow] = []
+            var stored: [BlobDescriptor] = []
+            for file in folder.files {
+                let blob = try store(file)
+                files.append(FileRow(name: file.name, role: file.role, blobDigest: blob.digest.description))
+                stored.append(blob)
+            }
+            let content = ArtifactContent(
+                kind: "adapter", architecture: folder.architecture, format: folder.format.rawValue, base: base,
+                parameters: folder.parameters, headParameters: folder.headParameters, labels: folder.labels,
+                description: description ?? folder.export?.description ?? "", metadata: folder.export?.metadata,
+                files: files, blobs: stored, members: [])
+            return try commit(content, as: reference, force: force)
+        }
+    }
+
+    /// What a version holds, independent of its task and version names.
+    struct ArtifactContent {
+        var kind: String
+        var architecture: String
+        var format: String
+        var base: BaseModelRow
+        var parameters: Int
+        var headParameters: Int
+        var labels: [String]
+        var description: String
+        var metadata: String?
+        var files: [FileRow]
+        var blobs: [BlobDescriptor]
+        var members: [ArtifactRow]
+    }
+
+    /// Writes the config and manifest blobs for `content` under `reference` and catalogs it,
+    /// retrying when a concurrent push takes the same version number first.
+    func commit(_ content: ArtifactContent, as reference: Reference, force: Bool) throws -> PushResult {
+        for _ in 0..<8 {
+            var version = reference.version
+            var replacing: Int64?
+            if let explicit = version {
+                if let existing = try catalog.artifact(reference) {
+                    let (manifest, _, _) = try manifestBlobs(content, task: reference.task, version: explicit, store: false)
+                    if existing.manifestDigest == manifest.digest.description {
+                        return PushResult(artifact: existing, outcome: .unchanged)
+                    }
+                    guard force else {
+                        throw QuiverError(.conflict, "\(reference.task):\(explicit) already exists with different content (\(existing.manifestDigest.prefix(19))…); push another version or use --force")
+                    }
+                    replacing = existing.id
+                }
+            } else {
+                if let latest = try catalog.artifact(reference) {
+                    let (manifest, _, _) = try manifestBlobs(content, task: reference.task, version: latest.version, store: false)
+                    if latest.manifestDigest == manifest.digest.description {
+                        return PushResult(artifact: latest, outcome: .unchanged)
+                    }
+                }
+                version = String(try catalog.highestNumericVersion(of: reference.task) + 1)
+            }
+            let (manifestBlob, configBlob, _) = try manifestBlobs(content, task: reference.task, version: version!, store: true)
+            let row = ArtifactRow(
+                id: nil, task: reference.task, version: version!, kind: content.kind, manifestDigest: manifestBlob.digest.description,
+                configDigest: configBlob.digest.description, architecture: content.architecture, format: content.format,
+                baseModelId: content.base.id!, parameters: content.parameters, headParameters: content.headParameters,
+                size: content.blobs.reduce(0) { $0 + $1.contentSize }, storedSize: content.blobs.reduce(0) { $0 + $1.size },
+                labels: Self.jsonArray(content.labels), description: content.description, metadata: content.metadata ?? "{}",
+                createdAt: Date())
+            do {
+                let inserted = try catalog.insertArtifact(
+                    row, files: content.files, blobs: content.blobs + [configBlob, manifestBlob],
+                    members: content.members.map { ($0.id!, $0.manifestDigest) }, replacing: replacing)
+                return PushResult(artifact: inserted, outcome: replacing == nil ? .stored : .replaced)
+            } catch is Catalog.Contention {
+                continue
+            }
+        }
+        throw QuiverError(.conflict, "\(reference): too many concurrent pushes of this task; try again")
+    }
+
+    /// Builds (and with `store`, stores) the config blob and OCI manifest of a version.
+    func manifestBlobs(_ content: ArtifactContent, task: String, version: String, store shouldStore: Bool) throws
+        -> (manifest: BlobDescriptor, config: BlobDescriptor, Manifest)
+    {
+        let config = ArtifactConfig(
+            task: task, version: version, kind: content.kind, architecture: content.architecture, format: content.format,
+            base: .init(name: content.base.name, digest: content.base.digest), parameters: content.parameters,
+            headParameters: content.headParameters, labels: content.labels, description: content.description,
+            members: content.members.isEmpty ? nil : content.members.map { .init(task: $0.task, version: $0.version, manifestDigest: $0.manifestDigest) },
+            metadata: content.metadata)
+        let configBytes = config.encoded()
+        let configBlob = shouldStore ? try store(configBytes) : Self.rawDescriptor(configBytes)
+        var annotations = [
+            AnnotationKey.task: task, AnnotationKey.version: version, AnnotationKey.kind: content.kind,
+            AnnotationKey.architecture: content.architecture, AnnotationKey.parameters: String(content.parameters),
+            AnnotationKey.headParameters: String(content.headParameters), AnnotationKey.baseName: content.base.name,
+            AnnotationKey.baseDigest: content.base.digest,
+        ]
+        if !content.description.isEmpty { annotations[AnnotationKey.description] = content.description }
+        if !content.members.isEmpty { annotations[AnnotationKey.members] = content.members.map(\.manifestDigest).joined(separator: ",") }
+        let baseManifest = try descriptor(ofBlob: content.base.manifestDigest)
+        let manifest = Manifest(
+            artifactType: content.kind == "fusion" ? MediaType.fusionArtifact : MediaType.adapterArtifact,
+            config: Descriptor(mediaType: content.kind == "fusion" ? MediaType.fusionConfig : MediaType.adapterConfig, digest: configBlob.digest, size: configBlob.size),
+            layers: zip(content.files, content.blobs).map { layer($0, $1) },
+            subject: Descriptor(mediaType: MediaType.imageManifest, digest: baseManifest.digest, size: baseManifest.size, artifactType: MediaType.baseArtifact),
+            annotations: annotations)
+        let manifestBytes = manifest.encoded()
+        let manifestBlob = shouldStore ? try store(manifestBytes) : Self.rawDescriptor(manifestBytes)
+        return (manifestBlob, configBlob, manifest)
+    }
+
+    static func rawDescriptor(_ bytes: [UInt8]) -> BlobDescriptor {
+        let digest = Digest.of(bytes)
+        return BlobDescriptor(digest: digest, size: bytes.count, contentDigest: digest, contentSize: bytes.count, encoding: .raw)
+    }
+
+    static func jsonArray(_ strings: [String]) -> String {
+        String(decoding: try! JSONEncoder().encode(strings), as: UTF8.self)
+    }
+
+    /// The base model's configuration, read back from its stored `config.json`.
+    public func config(of base: BaseModelRow) throws -> BertConfig {
+        guard let file = try catalog.baseModelFiles(base.id!).first(where: { $0.name == "config.json" }) else {
+            throw QuiverError(.corrupt, "base model '\(base.name)' has no config.json in the catalog")
+        }
+        let bytes = try blobs.readAll(try descriptor(ofBlob: file.blobDigest))
+        return try BertConfig(json: try JSONParser.parse(bytes), source: "base model '\(base.name)' config.json")
+    }
+}

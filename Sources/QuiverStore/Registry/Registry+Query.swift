@@ -1,0 +1,107 @@
+import Foundation
+
+/// One row of `quiver list`.
+public struct ArtifactSummary: Sendable, Codable, Equatable {
+    public var task: String
+    public var version: String
+    public var kind: String
+    public var architecture: String
+    /// Adapter (or fusion) weights only.
+    public var parameters: Int
+    public var headParameters: Int
+    /// Uncompressed bytes of the version's files.
+    public var size: Int
+    /// Bytes as stored (compressed).
+    public var storedSize: Int
+    public var base: String
+    public var baseDigest: String
+    public var digest: String
+    public var tags: [String]
+    public var labels: [String]
+    public var members: [String]
+    public var description: String
+    public var created: Date
+
+    enum CodingKeys: String, CodingKey {
+        case task, version, kind, architecture, parameters
+        case headParameters = "head_parameters"
+        case size
+        case storedSize = "stored_size"
+        case base
+        case baseDigest = "base_digest"
+        case digest, tags, labels, members, description, created
+    }
+}
+
+/// Everything `quiver show` prints about one version.
+public struct ArtifactDetail: Sendable, Codable {
+    public struct File: Sendable, Codable {
+        public var name: String
+        public var role: String
+        public var digest: String
+        public var size: Int
+        public var storedSize: Int
+        public var encoding: String
+        enum CodingKeys: String, CodingKey {
+            case name, role, digest, size
+            case storedSize = "stored_size"
+            case encoding
+        }
+    }
+
+    public var summary: ArtifactSummary
+    public var format: String
+    public var files: [File]
+    public var config: String
+    public var headConfig: String?
+    public var metadata: String
+    public var usedBy: [String]
+}
+
+extension Registry {
+    public func resolve(_ reference: Reference) throws -> ArtifactRow {
+        guard let artifact = try catalog.artifact(reference) else {
+            let versions = try catalog.versions(of: reference.task).map(\.version)
+            if versions.isEmpty {
+                throw QuiverError(.notFound, "no adapter or fusion named '\(reference.task)' in the registry")
+            }
+            throw QuiverError(.notFound, "\(reference) not found (versions: \(versions.joined(separator: ", ")))")
+        }
+        return artifact
+    }
+
+    public func list() throws -> [ArtifactSummary] {
+        let bases = Dictionary(uniqueKeysWithValues: try catalog.baseModels().map { ($0.id!, $0) })
+        let tags = try catalog.tags()
+        return try catalog.artifacts().map { try summary($0, base: bases[$0.baseModelId], tags: tags[$0.id!] ?? []) }
+    }
+
+    func summary(_ artifact: ArtifactRow, base: BaseModelRow?, tags: [String]) throws -> ArtifactSummary {
+        let members = artifact.kind == "fusion" ? try catalog.members(ofFusion: artifact.id!).map { "\($0.task):\($0.version)" } : []
+        return ArtifactSummary(
+            task: artifact.task, version: artifact.version, kind: artifact.kind, architecture: artifact.architecture,
+            parameters: artifact.parameters, headParameters: artifact.headParameters, size: artifact.size,
+            storedSize: artifact.storedSize, base: base?.name ?? "?", baseDigest: base?.digest ?? "", digest: artifact.manifestDigest,
+            tags: tags, labels: artifact.labelList, members: members, description: artifact.description, created: artifact.createdAt)
+    }
+
+    public func show(_ reference: Reference) throws -> ArtifactDetail {
+        let artifact = try resolve(reference)
+        let base = try catalog.baseModel(id: artifact.baseModelId)
+        let tags = try catalog.tags()[artifact.id!] ?? []
+        var files: [ArtifactDetail.File] = []
+        var config = "{}", headConfig: String?
+        for file in try catalog.artifactFiles(artifact.id!) {
+            let blob = try descriptor(ofBlob: file.blobDigest)
+            files.append(.init(name: file.name, role: file.role, digest: blob.digest.description, size: blob.contentSize, storedSize: blob.size, encoding: blob.encoding.rawValue))
+            if file.role == "adapterConfig" || file.role == "fusionConfig" { config = String(decoding: try blobs.readAll(blob), as: UTF8.self) }
+            if file.role == "headConfig" { headConfig = String(decoding: try blobs.readAll(blob), as: UTF8.self) }
+        }
+        let usedBy = try catalog.fusions(using: artifact.id!).map { "\($0.task):\($0.version)" }
+        return ArtifactDetail(
+            summary: try summary(artifact, base: base, tags: tags), format: artifact.format, files: files,
+            config: config, headConfig: headConfig, metadata: artifact.metadata, usedBy: usedBy)
+    }
+
+    public func baseModels() throws -> [BaseModelRow] { try catalog.baseModels() }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import QuiverTensor
+
+/// A local Quiver registry: a folder holding the catalog (`catalog.sqlite`), the blob store
+/// (`blobs/sha256/`), a `tmp/` folder for writes in progress and a lock file.
+///
+/// ```swift
+/// let registry = try Registry(home: "registry")
+/// try registry.addBase(folder: "all-MiniLM-L6-v2")
+/// try registry.push(Reference(parsing: "sentiment"), folder: "sentiment-adapter")
+/// for entry in try registry.list() { print(entry.task, entry.parameters) }
+/// ```
+public final class Registry: Sendable {
+    public let home: String
+    public let catalog: Catalog
+    public let blobs: BlobStore
+    let lockPath: String
+
+    public init(home: String) throws {
+        self.home = home
+        try FileSystem.createDirectory(home)
+        guard access(home, W_OK) == 0 else {
+            throw QuiverError(.io, "registry \(home) is not writable")
+        }
+        try FileSystem.createDirectory(home + "/blobs/sha256")
+        try FileSystem.createDirectory(home + "/tmp")
+        catalog = try Catalog(path: home + "/catalog.sqlite")
+        blobs = BlobStore(home: home)
+        lockPath = home + "/lock"
+    }
+
+    /// The registry folder to use: `QUIVER_HOME`, else the `registry/` folder of the Quiver checkout
+    /// containing the working directory, else `~/.quiver`.
+    public static func defaultHome(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let home = environment["QUIVER_HOME"], !home.isEmpty { return home }
+        var folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL
+        while true {
+            let candidate = folder.appendingPathComponent("registry")
+            if FileSystem.exists(candidate.appendingPathComponent("README.md").path),
+               let manifest = FileManager.default.contents(atPath: folder.appendingPathComponent("Package.swift").path),
+               String(decoding: manifest, as: UTF8.self).contains("name: \"Quiver\"")
+            {
+                return candidate.path
+            }
+            let parent = folder.deletingLastPathComponent()
+            if parent.path == folder.path { break }
+            folder = parent
+        }
+        return (environment["HOME"] ?? NSHomeDirectory()) + "/.quiver"
+    }
+
+    // MARK: - Shared steps
+
+    /// Holds the registry lock for the duration of `body`.
+    func locked<T>(_ mode: RegistryLock.Mode, _ body: () throws -> T) throws -> T {
+        let lock = try RegistryLock(path: lockPath, mode: mode)
+        defer { withExtendedLifetime(lock) {} }
+        return try body()
+    }
+
+    /// Writes a folder file into the blob store: tensors canonically with the byte-plane codec,
+    /// other files as they are. Identical content already stored is reused, not written again.
+    func store(_ file: FolderFile) throws -> BlobDescriptor {
+        let pending: PendingBlob
+        switch file.content {
+        case .bytes(let bytes):
+            pending = try blobs.write(bytes)
+        case .tensors(let tensors):
+            pending = try tensors.withCanonicalSegments { segments in
+                try blobs.write(encoding: .planes, segments: segments, elementWidth: Self.elementWidth(of: tensors))
+            }
+        }
+        return try settle(pending)
+    }
+
+    /// Stores small content as it is (manifests, config blobs).
+    func store(_ bytes: [UInt8]) throws -> BlobDescriptor {
+        try settle(blobs.write(bytes))
+    }
+
+    private func settle(_ pending: PendingBlob) throws -> BlobDescriptor {
+        if let existing = try catalog.blob(contentDigest: pending.descriptor.contentDigest), blobs.contains(try Digest(parsing: existing.digest)) {
+            pending.discard()
+            return try existing.descriptor()
+        }
+        try pending.commit()
+        return pending.descriptor
+    }
+
+    /// The element width of the float type holding most of a file's bytes (for byte-plane grouping).
+    static func elementWidth(of file: SafetensorsFile) -> Int {
+        var bytesByWidth: [Int: Int] = [:]
+        for tensor in file.header.tensors where tensor.dtype.isFloatingPoint && tensor.dtype.bitWidth % 8 == 0 {
+            bytesByWidth[tensor.dtype.bitWidth / 8, default: 0] += tensor.byteCount
+        }
+        return bytesByWidth.max { $0.value < $1.value }?.key ?? 1
+    }
+
+    func layer(_ file: FileRow, _ blob: BlobDescriptor) -> Descriptor {
+        Descriptor(
+            mediaType: MediaType.layer(fileName: file.name, encoding: blob.encoding), digest: blob.digest, size: blob.size,
+            annotations: [
+                AnnotationKey.title: file.name, AnnotationKey.role: file.role,
+                AnnotationKey.contentDigest: blob.contentDigest.description, AnnotationKey.contentSize: String(blob.contentSize),
+            ])
+    }
+
+    func descriptor(ofBlob digest: String) throws -> BlobDescriptor {
+        guard let row = try catalog.blob(digest: digest) else {
+            throw QuiverError(.corrupt, "catalog references blob \(digest) but has no record of it")
+        }
+        return try row.descriptor()
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

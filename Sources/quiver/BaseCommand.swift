@@ -1,0 +1,75 @@
+import ArgumentParser
+import QuiverStore
+
+struct BaseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "base", abstract: "Manage base models.",
+        subcommands: [Add.self, List.self, Remove.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import a Hugging Face BERT-family model folder (config.json, model.safetensors, vocab.txt or tokenizer.json).")
+
+        @Argument(help: ArgumentHelp("The model folder.", valueName: "DIR")) var folder: String
+        @Option(help: "Name in the registry (default: the folder's name, lower-cased).") var name: String?
+        @OptionGroup var registry: RegistryOptions
+
+        func run() throws {
+            let result = try registry.open().addBase(folder: folder, name: name)
+            let base = result.base
+            let verb = result.added ? "added" : "unchanged:"
+            print("\(verb) base model \(base.name) (\(base.modelType), \(base.layerCount) layers, hidden \(base.hiddenSize), \(Console.count(base.parameters)) parameters, \(Console.size(base.size)) → \(Console.size(base.storedSize)) stored)")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List base models.")
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var registry: RegistryOptions
+
+        func run() throws {
+            let bases = try registry.open().baseModels()
+            if json {
+                try Console.printJSON(bases.map(BaseSummary.init))
+                return
+            }
+            print(Console.table(
+                ["NAME", "TYPE", "LAYERS", "HIDDEN", "PARAMETERS", "SIZE", "STORED", "DIGEST"],
+                bases.map { [$0.name, $0.modelType, String($0.layerCount), String($0.hiddenSize), Console.count($0.parameters), Console.size($0.size), Console.size($0.storedSize), String($0.digest.prefix(19))] }))
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove a base model that no adapter uses.")
+        @Argument var name: String
+        @OptionGroup var registry: RegistryOptions
+
+        func run() throws {
+            try registry.open().removeBase(named: name)
+            print("removed base model \(name)")
+        }
+    }
+}
+
+struct BaseSummary: Encodable {
+    var name, modelType, digest: String
+    var layers, hiddenSize, parameters, size, storedSize: Int
+
+    init(_ row: BaseModelRow) {
+        name = row.name
+        modelType = row.modelType
+        digest = row.digest
+        layers = row.layerCount
+        hiddenSize = row.hiddenSize
+        parameters = row.parameters
+        size = row.size
+        storedSize = row.storedSize
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, digest, layers, parameters, size
+        case modelType = "model_type"
+        case hiddenSize = "hidden_size"
+        case storedSize = "stored_size"
+    }
+}
