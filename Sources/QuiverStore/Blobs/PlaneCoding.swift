@@ -8,7 +8,7 @@ enum PlaneCoding {
         to output: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         do {
-            _ = try TensorCodec.compress(rawLength: contentLength, elementWidth: elementWidth, threadCount: 1, from: source, to: output)
+            _ = try TensorCodec.compress(rawLength: contentLength, elementWidth: elementWidth, from: source, to: output)
         } catch let error as CodecError {
             throw QuiverError(.io, "compression failed: \(error)")
         }

@@ -18,8 +18,11 @@ extension Registry {
             var layers: [Descriptor] = []
             var weightsDigest: Digest?
             var size = 0, storedSize = 0
+            var staged: [StagedBlob] = []
             for file in folder.files {
-                let blob = try store(file)
+                let stage = try prepare(file)
+                staged.append(stage)
+                let blob = stage.descriptor
                 let row = FileRow(name: file.name, role: file.role, blobDigest: blob.digest.description)
                 files.append(row)
                 stored.append(blob)
@@ -29,6 +32,10 @@ extension Registry {
                 if file.role == "weights" { weightsDigest = blob.contentDigest }
             }
             let config = folder.config
+            if let existing = try catalog.baseModel(named: name), existing.digest != weightsDigest!.description {
+                throw QuiverError(.conflict, "base model '\(name)' already exists with other content (\(existing.digest)); choose another --name")
+            }
+            for stage in staged { try stage.commit() }
             let baseConfig = BaseConfig(
                 name: name, digest: weightsDigest!.description, modelType: config.modelType, hiddenSize: config.hiddenSize,
                 layerCount: config.layerCount, headCount: config.headCount, intermediateSize: config.intermediateSize,

@@ -29,18 +29,18 @@ extension Registry {
             let base = try resolveBase(named: baseName, recordedDigest: folder.export?.base.digest)
             try folder.checkCompatibility(with: try config(of: base), baseName: base.name)
             var files: [FileRow] = []
-            var stored: [BlobDescriptor] = []
+            var staged: [StagedBlob] = []
             for file in folder.files {
-                let blob = try store(file)
-                files.append(FileRow(name: file.name, role: file.role, blobDigest: blob.digest.description))
-                stored.append(blob)
+                let stage = try prepare(file)
+                files.append(FileRow(name: file.name, role: file.role, blobDigest: stage.descriptor.digest.description))
+                staged.append(stage)
             }
             let content = ArtifactContent(
                 kind: "adapter", architecture: folder.architecture, format: folder.format.rawValue, base: base,
                 parameters: folder.parameters, headParameters: folder.headParameters, labels: folder.labels,
                 description: description ?? folder.export?.description ?? "", metadata: folder.export?.metadata,
-                files: files, blobs: stored, members: [])
-            return try commit(content, as: reference, force: force)
+                files: files, blobs: staged.map(\.descriptor), members: [])
+            return try commit(content, staged: staged, as: reference, force: force)
         }
     }
 
@@ -60,9 +60,10 @@ extension Registry {
         var members: [ArtifactRow]
     }
 
-    /// Writes the config and manifest blobs for `content` under `reference` and catalogs it,
-    /// retrying when a concurrent push takes the same version number first.
-    func commit(_ content: ArtifactContent, as reference: Reference, force: Bool) throws -> PushResult {
+    /// Decides what a push does, then commits the staged files, writes the config and manifest
+    /// blobs and catalogs the version — retrying when a concurrent push takes the same version
+    /// number first. A push that changes nothing or is refused commits nothing.
+    func commit(_ content: ArtifactContent, staged: [StagedBlob], as reference: Reference, force: Bool) throws -> PushResult {
         for _ in 0..<8 {
             var version = reference.version
             var replacing: Int64?
@@ -86,6 +87,7 @@ extension Registry {
                 }
                 version = String(try catalog.highestNumericVersion(of: reference.task) + 1)
             }
+            for stage in staged { try stage.commit() }
             let (manifestBlob, configBlob, _) = try manifestBlobs(content, task: reference.task, version: version!, store: true)
             let row = ArtifactRow(
                 id: nil, task: reference.task, version: version!, kind: content.kind, manifestDigest: manifestBlob.digest.description,

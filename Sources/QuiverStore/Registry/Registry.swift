@@ -58,9 +58,10 @@ public final class Registry: Sendable {
         return try body()
     }
 
-    /// Writes a folder file into the blob store: tensors canonically with the byte-plane codec,
-    /// other files as they are. Identical content already stored is reused, not written again.
-    func store(_ file: FolderFile) throws -> BlobDescriptor {
+    /// Writes a folder file into a pending blob: tensors canonically with the byte-plane codec,
+    /// other files as they are. When identical content is already stored, the pending blob is
+    /// discarded and the stored one returned instead.
+    func prepare(_ file: FolderFile) throws -> StagedBlob {
         let pending: PendingBlob
         switch file.content {
         case .bytes(let bytes):
@@ -70,21 +71,22 @@ public final class Registry: Sendable {
                 try blobs.write(encoding: .planes, segments: segments, elementWidth: Self.elementWidth(of: tensors))
             }
         }
-        return try settle(pending)
+        return try deduplicate(pending)
     }
 
-    /// Stores small content as it is (manifests, config blobs).
+    /// Stores small content as it is (manifests, config blobs), immediately.
     func store(_ bytes: [UInt8]) throws -> BlobDescriptor {
-        try settle(blobs.write(bytes))
+        let staged = try deduplicate(blobs.write(bytes))
+        try staged.commit()
+        return staged.descriptor
     }
 
-    private func settle(_ pending: PendingBlob) throws -> BlobDescriptor {
+    private func deduplicate(_ pending: PendingBlob) throws -> StagedBlob {
         if let existing = try catalog.blob(contentDigest: pending.descriptor.contentDigest), blobs.contains(try Digest(parsing: existing.digest)) {
             pending.discard()
-            return try existing.descriptor()
+            return StagedBlob(descriptor: try existing.descriptor(), pending: nil)
         }
-        try pending.commit()
-        return pending.descriptor
+        return StagedBlob(descriptor: pending.descriptor, pending: pending)
     }
 
     /// The element width of the float type holding most of a file's bytes (for byte-plane grouping).
@@ -111,6 +113,15 @@ public final class Registry: Sendable {
         }
         return try row.descriptor()
     }
+}
+
+/// A blob ready to be part of a version: either already stored, or written to a temporary file
+/// that becomes visible only on `commit` (and disappears if the push is refused).
+struct StagedBlob {
+    var descriptor: BlobDescriptor
+    var pending: PendingBlob?
+
+    func commit() throws { try pending?.commit() }
 }
 
 #if canImport(Glibc)
