@@ -1,0 +1,40 @@
+# Quiver — the two set-up commands of the README are `make demo` and `make test`.
+# Both install the Debian packages they need when they are missing.
+
+SWIFT ?= swift
+DEBIAN_PACKAGES := libsqlite3-dev zlib1g-dev libdnnl-dev
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export QUIVER_HOME ?= $(CURDIR)/registry
+
+.PHONY: demo test deps build bench clean
+
+## demo: build the CLI and run the demo on the embedded registry (registry/)
+demo: deps build
+	./scripts/demo.sh
+
+## test: run the whole test suite
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## deps: install the Debian packages Quiver builds against, when missing
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build:
+	$(SWIFT) build -c release --product quiver
+
+## bench: side-by-side measurements (see docs/benchmarks.md)
+bench: deps
+	$(SWIFT) build -c release --product quiver-bench --product quiver
+	.build/release/quiver-bench codec
+	.build/release/quiver-bench store
+	.build/release/quiver-bench gemm
+
+clean:
+	rm -rf .build demo-output
+	find registry -mindepth 1 ! -name README.md -delete
