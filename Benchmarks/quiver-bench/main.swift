@@ -6,6 +6,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 let suites: [String: ([String]) throws -> Void] = [
     "codec": runCodecBenchmark,
     "gemm": runGemmBenchmark,
+    "store": runStoreBenchmark,
 ]
 guard let name = arguments.first, let suite = suites[name] else {
     let names = suites.keys.sorted().joined(separator: "|")

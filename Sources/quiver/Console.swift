@@ -54,10 +54,13 @@ enum Console {
         return String(format: value < 10 ? "%.2f %@" : "%.1f %@", value, units[unit])
     }
 
-    static func date(_ date: Date) -> String {
+    nonisolated(unsafe) private static let dateFormatter: DateFormatter = {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd HH:mm"
         formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
-    }
+        return formatter
+    }()
+
+    /// UTC, to the minute.
+    static func date(_ date: Date) -> String { dateFormatter.string(from: date) }
 }

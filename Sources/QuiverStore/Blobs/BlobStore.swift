@@ -48,6 +48,9 @@ public final class BlobStore: Sendable {
 
     public func remove(_ digest: Digest) { FileSystem.remove(path(of: digest)) }
 
+    /// Makes the renames of blobs committed with `syncingDirectory: false` durable, all at once.
+    public func syncDirectory() { FileSystem.syncDirectory(blobsDirectory) }
+
     // MARK: - Writing
 
     /// Encodes the content read from `source` into a temporary file, hashing the content and the
@@ -199,11 +202,13 @@ public final class PendingBlob {
         self.destination = destination
     }
 
-    public func commit() throws {
+    /// Makes the blob visible under its digest. With `syncingDirectory: false` the caller must call
+    /// `BlobStore.syncDirectory()` before relying on it (so that many blobs share one folder sync).
+    public func commit(syncingDirectory: Bool = true) throws {
         guard !settled else { return }
         settled = true
         do {
-            try file.commit(to: destination)
+            try file.commit(to: destination, syncingDirectory: syncingDirectory)
         } catch {
             file.discard()
             throw error

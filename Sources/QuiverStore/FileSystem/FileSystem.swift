@@ -126,8 +126,9 @@ final class TemporaryFile {
         }
     }
 
-    /// Flushes, fsyncs and renames the file to `destination`, then fsyncs the destination folder.
-    func commit(to destination: String) throws {
+    /// Flushes, fsyncs and renames the file to `destination`, then (unless the caller batches it)
+    /// fsyncs the destination folder so the rename itself is durable.
+    func commit(to destination: String, syncingDirectory: Bool = true) throws {
         try flush()
         guard fsync(descriptor) == 0 else {
             throw QuiverError(.io, "cannot sync \(path): \(FileSystem.errnoText())")
@@ -139,7 +140,7 @@ final class TemporaryFile {
         guard rename(path, destination) == 0 else {
             throw QuiverError(.io, "cannot move \(path) to \(destination): \(FileSystem.errnoText())")
         }
-        FileSystem.syncDirectory(folder)
+        if syncingDirectory { FileSystem.syncDirectory(folder) }
     }
 
     func discard() {

@@ -47,6 +47,7 @@ extension Registry {
                 layers: layers, subject: nil,
                 annotations: [AnnotationKey.baseName: name, AnnotationKey.baseDigest: baseConfig.digest, AnnotationKey.parameters: String(folder.parameterCount)])
             let manifestBlob = try store(manifest.encoded())
+            blobs.syncDirectory()
             let row = BaseModelRow(
                 id: nil, name: name, digest: baseConfig.digest, manifestDigest: manifestBlob.digest.description,
                 configDigest: configBlob.digest.description, modelType: config.modelType, hiddenSize: config.hiddenSize,

@@ -89,6 +89,7 @@ extension Registry {
             }
             for stage in staged { try stage.commit() }
             let (manifestBlob, configBlob, _) = try manifestBlobs(content, task: reference.task, version: version!, store: true)
+            blobs.syncDirectory()
             let row = ArtifactRow(
                 id: nil, task: reference.task, version: version!, kind: content.kind, manifestDigest: manifestBlob.digest.description,
                 configDigest: configBlob.digest.description, architecture: content.architecture, format: content.format,

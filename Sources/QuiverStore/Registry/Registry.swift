@@ -59,22 +59,30 @@ public final class Registry: Sendable {
     }
 
     /// Writes a folder file into a pending blob: tensors canonically with the byte-plane codec,
-    /// other files as they are. When identical content is already stored, the pending blob is
-    /// discarded and the stored one returned instead.
+    /// other files as they are. Content already stored (found by hashing it first, which is much
+    /// cheaper than compressing it) is reused instead.
     func prepare(_ file: FolderFile) throws -> StagedBlob {
-        let pending: PendingBlob
         switch file.content {
         case .bytes(let bytes):
-            pending = try blobs.write(bytes)
+            if let existing = try storedBlob(withContent: Digest.of(bytes)) { return existing }
+            return try deduplicate(blobs.write(bytes))
         case .tensors(let tensors):
-            pending = try tensors.withCanonicalSegments { segments in
-                try blobs.write(encoding: .planes, segments: segments, elementWidth: Self.elementWidth(of: tensors))
+            return try tensors.withCanonicalSegments { segments in
+                var hasher = DigestHasher()
+                for segment in segments { hasher.update(segment) }
+                if let existing = try storedBlob(withContent: hasher.finalize()) { return existing }
+                return try deduplicate(blobs.write(encoding: .planes, segments: segments, elementWidth: Self.elementWidth(of: tensors)))
             }
         }
-        return try deduplicate(pending)
     }
 
-    /// Stores small content as it is (manifests, config blobs), immediately.
+    private func storedBlob(withContent digest: Digest) throws -> StagedBlob? {
+        guard let row = try catalog.blob(contentDigest: digest), blobs.contains(try Digest(parsing: row.digest)) else { return nil }
+        return StagedBlob(descriptor: try row.descriptor(), pending: nil)
+    }
+
+    /// Stores small content as it is (manifests, config blobs). Like staged blobs, it is durable
+    /// only after `blobs.syncDirectory()`, which callers run once before cataloguing.
     func store(_ bytes: [UInt8]) throws -> BlobDescriptor {
         let staged = try deduplicate(blobs.write(bytes))
         try staged.commit()
@@ -82,9 +90,9 @@ public final class Registry: Sendable {
     }
 
     private func deduplicate(_ pending: PendingBlob) throws -> StagedBlob {
-        if let existing = try catalog.blob(contentDigest: pending.descriptor.contentDigest), blobs.contains(try Digest(parsing: existing.digest)) {
+        if let existing = try storedBlob(withContent: pending.descriptor.contentDigest) {
             pending.discard()
-            return StagedBlob(descriptor: try existing.descriptor(), pending: nil)
+            return existing
         }
         return StagedBlob(descriptor: pending.descriptor, pending: pending)
     }
@@ -121,7 +129,7 @@ struct StagedBlob {
     var descriptor: BlobDescriptor
     var pending: PendingBlob?
 
-    func commit() throws { try pending?.commit() }
+    func commit() throws { try pending?.commit(syncingDirectory: false) }
 }
 
 #if canImport(Glibc)

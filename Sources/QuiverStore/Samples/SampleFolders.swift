@@ -10,6 +10,14 @@ public enum SampleFolders {
 
     public struct SampleConfig: Sendable {
         public var hiddenSize, layerCount, headCount, intermediateSize, maxPositions: Int
+
+        public init(hiddenSize: Int, layerCount: Int, headCount: Int, intermediateSize: Int, maxPositions: Int) {
+            self.hiddenSize = hiddenSize
+            self.layerCount = layerCount
+            self.headCount = headCount
+            self.intermediateSize = intermediateSize
+            self.maxPositions = maxPositions
+        }
     }
 
     /// Writes `tiny-bert/` and the adapter folders into `folder`; returns their paths.
@@ -18,14 +26,10 @@ public enum SampleFolders {
         var random = SeededGenerator(seed: seed)
         var written: [String] = []
         func emit(_ name: String, _ files: [String: [UInt8]]) throws {
-            let path = folder + "/" + name
-            try FileSystem.createDirectory(path)
-            for (file, bytes) in files.sorted(by: { $0.key < $1.key }) {
-                try FileSystem.writeAtomically(bytes, to: path + "/" + file, temporaryDirectory: path)
-            }
-            written.append(path)
+            try writeFolder(folder + "/" + name, files)
+            written.append(folder + "/" + name)
         }
-        try emit("tiny-bert", baseModel(&random))
+        try emit("tiny-bert", baseModel(&random, config: config))
         try emit("sentiment", bottleneckAdapter(&random, name: "sentiment", mh: false, reduction: 16, nonLinearity: "relu", labels: ["negative", "positive"], dtype: .f32))
         try emit("topic", bottleneckAdapter(&random, name: "topic", mh: true, reduction: 8, nonLinearity: "swish", labels: ["world", "sports", "business", "science"], dtype: .f32))
         try emit("language-id", bottleneckAdapter(&random, name: "language-id", mh: false, reduction: 4, nonLinearity: "relu", labels: ["en", "de", "fr", "es", "it"], dtype: .bf16))
@@ -36,9 +40,27 @@ public enum SampleFolders {
 
     // MARK: - Base model
 
-    static func baseModel(_ random: inout SeededGenerator) -> [String: [UInt8]] {
+    /// Writes only a base model folder of the given shape (benchmarks use larger ones).
+    public static func writeBaseModel(to path: String, config: SampleConfig, seed: UInt64) throws {
+        var random = SeededGenerator(seed: seed)
+        try writeFolder(path, baseModel(&random, config: config))
+    }
+
+    /// Writes only a `seq_bn` adapter folder with a head, for a base of the given shape.
+    public static func writeAdapter(to path: String, name: String, config: SampleConfig, reduction: Int = 16, seed: UInt64) throws {
+        var random = SeededGenerator(seed: seed)
+        try writeFolder(path, bottleneckAdapter(&random, name: name, mh: false, reduction: reduction, nonLinearity: "relu", labels: ["negative", "positive"], dtype: .f32, config: config))
+    }
+
+    static func writeFolder(_ path: String, _ files: [String: [UInt8]]) throws {
+        try FileSystem.createDirectory(path)
+        for (file, bytes) in files.sorted(by: { $0.key < $1.key }) {
+            try FileSystem.writeAtomically(bytes, to: path + "/" + file, temporaryDirectory: path)
+        }
+    }
+
+    static func baseModel(_ random: inout SeededGenerator, config c: SampleConfig) -> [String: [UInt8]] {
         let vocabulary = sampleVocabulary()
-        let c = config
         var tensors: [String: TensorData] = [:]
         func matrix(_ name: String, _ rows: Int, _ columns: Int) {
             tensors[name] = TensorData(shape: [rows, columns], floats: random.normal(count: rows * columns, standardDeviation: 0.02))
@@ -108,9 +130,9 @@ public enum SampleFolders {
     // MARK: - Adapters
 
     static func bottleneckAdapter(
-        _ random: inout SeededGenerator, name: String, mh: Bool, reduction: Int, nonLinearity: String, labels: [String], dtype: DType
+        _ random: inout SeededGenerator, name: String, mh: Bool, reduction: Int, nonLinearity: String, labels: [String], dtype: DType,
+        config c: SampleConfig = config
     ) -> [String: [UInt8]] {
-        let c = config
         let bottleneck = c.hiddenSize / reduction
         var tensors: [String: TensorData] = [:]
         for layer in 0..<c.layerCount {
@@ -132,8 +154,8 @@ public enum SampleFolders {
             "reduction_factor": reduction, "residual_before_ln": true, "scaling": 1.0, "shared_W_phm": false,
             "shared_phm_rule": true, "stochastic_depth": 0.0, "use_gating": false,
         ]
-        return adapterFiles(name: name, config: adapterConfig, tensors: tensors)
-            .merging(head(&random, name: name, labels: labels, dtype: dtype)) { first, _ in first }
+        return adapterFiles(name: name, config: adapterConfig, tensors: tensors, hiddenSize: c.hiddenSize)
+            .merging(head(&random, name: name, labels: labels, dtype: dtype, hiddenSize: c.hiddenSize)) { first, _ in first }
     }
 
     static func loraAdapter(_ random: inout SeededGenerator, name: String, rank: Int, labels: [String]) -> [String: [UInt8]] {
@@ -175,8 +197,7 @@ public enum SampleFolders {
     }
 
     /// The `adapters` library's classification head: CLS → dropout → Linear → tanh → dropout → Linear.
-    static func head(_ random: inout SeededGenerator, name: String, labels: [String], dtype: DType) -> [String: [UInt8]] {
-        let h = config.hiddenSize
+    static func head(_ random: inout SeededGenerator, name: String, labels: [String], dtype: DType, hiddenSize h: Int = config.hiddenSize) -> [String: [UInt8]] {
         let tensors: [String: TensorData] = [
             "heads.\(name).1.weight": TensorData(shape: [h, h], floats: random.normal(count: h * h, standardDeviation: 0.02), dtype: dtype),
             "heads.\(name).1.bias": TensorData(shape: [h], floats: random.normal(count: h, standardDeviation: 0.02), dtype: dtype),
@@ -195,9 +216,9 @@ public enum SampleFolders {
         return ["head_config.json": json(headConfig), "model_head.safetensors": Safetensors.serialize(tensors)]
     }
 
-    static func adapterFiles(name: String, config adapterConfig: [String: Any], tensors: [String: TensorData]) -> [String: [UInt8]] {
+    static func adapterFiles(name: String, config adapterConfig: [String: Any], tensors: [String: TensorData], hiddenSize: Int = config.hiddenSize) -> [String: [UInt8]] {
         let wrapper: [String: Any] = [
-            "config": adapterConfig, "hidden_size": config.hiddenSize, "model_class": "BertAdapterModel",
+            "config": adapterConfig, "hidden_size": hiddenSize, "model_class": "BertAdapterModel",
             "model_name": "tiny-bert", "model_type": "bert", "name": name, "version": "adapters.1.3.0",
         ]
         return ["adapter_config.json": json(wrapper), "adapter.safetensors": Safetensors.serialize(tensors)]

@@ -1,0 +1,48 @@
+import Foundation
+
+/// Timing helpers shared by the benchmark suites.
+enum Measure {
+    /// Wall-clock seconds of `body`.
+    static func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    /// The best of `repeats` runs (the least disturbed by the rest of the machine).
+    static func best(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+        var best = Double.infinity
+        for _ in 0..<repeats { best = min(best, try seconds(body)) }
+        return best
+    }
+
+    /// Runs a shell command line and returns its wall-clock seconds, or nil when it fails.
+    static func shell(_ command: String) -> Double? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        var failed = false
+        let time = seconds {
+            do { try process.run() } catch { failed = true; return }
+            process.waitUntilExit()
+        }
+        return failed || process.terminationStatus != 0 ? nil : time
+    }
+
+    static func bestShell(_ repeats: Int, _ command: String) -> Double? {
+        var best: Double?
+        for _ in 0..<repeats {
+            guard let time = shell(command) else { return nil }
+            best = min(best ?? .infinity, time)
+        }
+        return best
+    }
+
+    static func megabytesPerSecond(_ bytes: Int, _ seconds: Double) -> String {
+        String(format: "%.0f MB/s", Double(bytes) / seconds / 1e6)
+    }
+
+    static func format(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
+}
