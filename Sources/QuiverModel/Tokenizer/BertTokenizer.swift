@@ -1,0 +1,198 @@
+// MARK: - BertTokenizer
+
+/// BERT's WordPiece tokenizer, with the behaviour of Hugging Face `BertTokenizerFast` (`tokenizers`).
+///
+/// ```swift
+/// let tokenizer = try BertTokenizer(folder: modelFolder)        // tokenizer.json or vocab.txt
+/// tokenizer.tokenize("Ångström café")                           // ["ang", "##strom", "cafe"]
+/// let encoding = tokenizer.encode("How old are you?", pair: "Six.", maxLength: 128)
+/// let batch = tokenizer.encodeBatch(["first text", "second"])  // padded to the longest
+/// ```
+///
+/// The text goes through: never-split special tokens (`[CLS]`, `[SEP]`, … written in the text are kept whole),
+/// normalization (`BertNormalizer`), splitting on whitespace and punctuation, then WordPiece.
+/// Work is linear in the length of the text.
+public struct BertTokenizer: Sendable {
+    /// The tokens and their ids.
+    public let vocabulary: Vocabulary
+    /// The settings the tokenizer was built with.
+    public let configuration: Configuration
+
+    public let unknownID: Int32
+    public let classifierID: Int32
+    public let separatorID: Int32
+    public let paddingID: Int32
+
+    let normalizer: BertNormalizer
+    let wordPiece: WordPiece
+    /// The never-split tokens (special tokens), matched in the raw text, with their vocabulary ids.
+    let specialTokens: TokenTrie
+
+    /// A tokenizer over `vocabulary`.
+    /// - Throws: `TokenizerError.missingSpecialToken` when the unknown, classifier, separator or padding token
+    ///   (or an additional special token) is not in the vocabulary.
+    public init(vocabulary: Vocabulary, configuration: Configuration = .uncased) throws(TokenizerError) {
+        func requireID(_ token: String, role: String) throws(TokenizerError) -> Int32 {
+            guard let id = vocabulary.id(for: token) else {
+                throw .missingSpecialToken(source: vocabulary.source, role: role, token: token)
+            }
+            return id
+        }
+        unknownID = try requireID(configuration.unknownToken, role: "unknown")
+        classifierID = try requireID(configuration.classifierToken, role: "classifier")
+        separatorID = try requireID(configuration.separatorToken, role: "separator")
+        paddingID = try requireID(configuration.paddingToken, role: "padding")
+        var specials: [(scalars: [UInt32], id: Int32)] = [
+            (configuration.unknownToken, unknownID), (configuration.classifierToken, classifierID),
+            (configuration.separatorToken, separatorID), (configuration.paddingToken, paddingID),
+        ].map { (scalars: $0.0.unicodeScalars.map(\.value), id: $0.1) }
+        if let mask = configuration.maskToken, let maskID = vocabulary.id(for: mask) {
+            specials.append((mask.unicodeScalars.map(\.value), maskID))
+        }
+        for token in configuration.additionalSpecialTokens {
+            specials.append((token.unicodeScalars.map(\.value), try requireID(token, role: "additional special")))
+        }
+        // The same token may fill two roles; empty tokens can never be matched.
+        var seen = Set<[UInt32]>()
+        specials = specials.filter { !$0.scalars.isEmpty && seen.insert($0.scalars).inserted }
+        guard configuration.maxInputCharsPerWord > 0 else {
+            throw .invalidJSON(
+                source: vocabulary.source, field: "max_input_chars_per_word",
+                reason: "\(configuration.maxInputCharsPerWord) is not positive")
+        }
+        guard configuration.modelMaxLength > 0 else {
+            throw .invalidJSON(
+                source: vocabulary.source, field: "model_max_length",
+                reason: "\(configuration.modelMaxLength) is not positive")
+        }
+
+        self.vocabulary = vocabulary
+        self.configuration = configuration
+        self.specialTokens = try! TokenTrie(tokens: specials)  // duplicates were removed above
+        self.normalizer = BertNormalizer(
+            cleanText: configuration.cleanText, handleChineseChars: configuration.tokenizeChineseChars,
+            stripAccents: configuration.stripsAccents, lowercase: configuration.lowercase)
+        self.wordPiece = WordPiece(
+            vocabulary: vocabulary, unknownID: unknownID,
+            continuingSubwordPrefix: configuration.continuingSubwordPrefix,
+            maxInputCharsPerWord: configuration.maxInputCharsPerWord)
+    }
+
+    // MARK: - Tokens
+
+    /// The WordPiece tokens of `text`, without `[CLS]`/`[SEP]`.
+    public func tokenize(_ text: String) -> [String] {
+        tokenIDs(text).map { vocabulary.tokens[Int($0)] }
+    }
+
+    /// The token ids of `text`, without `[CLS]`/`[SEP]`, at most `limit` of them.
+    public func tokenIDs(_ text: String, limit: Int = .max) -> [Int32] {
+        var ids: [Int32] = []
+        appendTokenIDs(of: text, to: &ids, limit: max(0, limit))
+        return ids
+    }
+
+    /// The id of `token`, or nil when it is not in the vocabulary.
+    public func id(for token: String) -> Int32? { vocabulary.id(for: token) }
+
+    /// The token with id `id`, or nil when out of range.
+    public func token(for id: Int32) -> String? { vocabulary.token(for: id) }
+
+    // MARK: - Encoding
+
+    /// `[CLS] text [SEP]`, or `[CLS] text [SEP] pair [SEP]` with type ids 0 then 1.
+    ///
+    /// - Parameter maxLength: the longest encoding, special tokens included (default
+    ///   `configuration.modelMaxLength`). A pair is cut with the `longest_first` strategy. The special tokens
+    ///   are always kept, so a `maxLength` below 2 (3 for a pair) still gives 2 (3) tokens.
+    public func encode(_ text: String, pair: String? = nil, maxLength: Int? = nil) -> Encoding {
+        let maxLength = maxLength ?? configuration.modelMaxLength
+        guard let pair else {
+            let budget = max(0, maxLength - 2)
+            var ids: [Int32] = [classifierID]
+            appendTokenIDs(of: text, to: &ids, limit: budget + 1)
+            ids.append(separatorID)
+            let ones = [Int32](repeating: 1, count: ids.count)
+            return Encoding(ids: ids, typeIds: [Int32](repeating: 0, count: ids.count), attentionMask: ones)
+        }
+        let budget = max(0, maxLength - 3)
+        let first = tokenIDs(text)
+        let second = tokenIDs(pair)
+        let kept = Truncation.longestFirst(first: first.count, second: second.count, budget: budget)
+        var ids: [Int32] = []
+        ids.reserveCapacity(kept.first + kept.second + 3)
+        ids.append(classifierID)
+        ids.append(contentsOf: first.prefix(kept.first))
+        ids.append(separatorID)
+        let firstCount = ids.count
+        ids.append(contentsOf: second.prefix(kept.second))
+        ids.append(separatorID)
+        var typeIds = [Int32](repeating: 1, count: ids.count)
+        typeIds.replaceSubrange(0..<firstCount, with: repeatElement(0, count: firstCount))
+        return Encoding(ids: ids, typeIds: typeIds, attentionMask: [Int32](repeating: 1, count: ids.count))
+    }
+
+    /// Encodes every text (with `pairs[i]` as its second sequence when given and not nil) and pads the
+    /// encodings on the right to the longest one.
+    ///
+    /// - Precondition: `pairs`, when given, has as many elements as `texts`.
+    public func encodeBatch(_ texts: [String], pairs: [String?]? = nil, maxLength: Int? = nil) -> BatchEncoding {
+        precondition(pairs == nil || pairs!.count == texts.count, "encodeBatch: \(texts.count) texts but \(pairs!.count) pairs")
+        let encodings = texts.indices.map { index in
+            encode(texts[index], pair: pairs?[index], maxLength: maxLength)
+        }
+        return BatchEncoding(padding: encodings, paddingID: paddingID)
+    }
+
+    // MARK: - Pipeline
+
+    /// Appends the token ids of `text` to `ids`, stopping once `ids` holds `limit` ids.
+    func appendTokenIDs(of text: String, to ids: inout [Int32], limit: Int) {
+        guard ids.count < limit else { return }
+        var sink = WordPieceWordSink(wordPiece: wordPiece, ids: [], limit: limit)
+        swap(&sink.ids, &ids)
+        defer {
+            swap(&sink.ids, &ids)
+            if ids.count > limit { ids.removeSubrange(limit...) }
+        }
+        let scalars = text.unicodeScalars
+        var segmentStart = scalars.startIndex
+        var index = segmentStart
+        while index < scalars.endIndex {
+            guard let (specialID, specialEnd) = matchSpecialToken(in: scalars, at: index) else {
+                index = scalars.index(after: index)
+                continue
+            }
+            encodeSegment(scalars[segmentStart..<index], into: &sink)
+            guard !sink.isFull else { return }
+            sink.ids.append(specialID)
+            index = specialEnd
+            segmentStart = specialEnd
+        }
+        encodeSegment(scalars[segmentStart..<scalars.endIndex], into: &sink)
+    }
+
+    private func encodeSegment(_ segment: Substring.UnicodeScalarView, into sink: inout WordPieceWordSink) {
+        guard !segment.isEmpty else { return }
+        normalizer.normalize(Substring(segment), into: &sink)
+        sink.finishWord()
+    }
+
+    /// The longest special token that starts at `start`, with the index just past it.
+    private func matchSpecialToken(
+        in scalars: String.UnicodeScalarView, at start: String.Index
+    ) -> (id: Int32, end: String.Index)? {
+        guard var node = specialTokens.child(of: TokenTrie.root, scalars[start].value) else { return nil }
+        var index = scalars.index(after: start)
+        var match: (id: Int32, end: String.Index)?
+        while true {
+            let id = specialTokens.tokenID(at: node)
+            if id >= 0 { match = (id, index) }
+            guard index < scalars.endIndex, let next = specialTokens.child(of: node, scalars[index].value) else {
+                return match
+            }
+            node = next
+            index = scalars.index(after: index)
+        }
+    }
+}
