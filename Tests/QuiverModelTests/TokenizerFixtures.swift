@@ -4,13 +4,13 @@ import QuiverModel
 // MARK: - Parity fixtures written by scripts/fixtures/make_tokenizer_fixtures.py
 
 /// `Fixtures/tokenizer/parity.json`: expected encodings from Hugging Face `transformers` / `tokenizers`.
-struct TokenizerParityDocument: Decodable {
+struct TokenizerParityDocument: Decodable, Sendable {
     let transformers: String
     let tokenizers: String
     let modelMaxLength: Int
     let suites: [Suite]
 
-    struct Suite: Decodable {
+    struct Suite: Decodable, Sendable {
         let name: String
         /// A `vocab.txt` relative to `Fixtures/tokenizer`, used with `options`.
         let vocabulary: String?
@@ -21,19 +21,19 @@ struct TokenizerParityDocument: Decodable {
         let batches: [Batch]
     }
 
-    struct Options: Decodable {
+    struct Options: Decodable, Sendable {
         let doLowerCase: Bool
         let stripAccents: Bool?
         let tokenizeChineseChars: Bool
     }
 
-    struct Expected: Decodable {
+    struct Expected: Decodable, Sendable {
         let tokens: [String]
         let ids: [Int32]
         let typeIds: [Int32]
     }
 
-    struct Case: Decodable {
+    struct Case: Decodable, Sendable {
         let label: String
         let text: String
         let pair: String?
@@ -45,7 +45,7 @@ struct TokenizerParityDocument: Decodable {
         let slow: Expected?
     }
 
-    struct Batch: Decodable {
+    struct Batch: Decodable, Sendable {
         let label: String
         let texts: [String]
         let pairs: [String]?
@@ -65,11 +65,21 @@ enum TokenizerFixtures {
     /// The real all-MiniLM-L6-v2 (bert-base-uncased) vocabulary folder.
     static var miniLMFolder: URL { folder.appendingPathComponent("minilm") }
 
-    static func loadParity() throws -> TokenizerParityDocument {
+    /// The parsed parity.json, read once per test process.
+    static func loadParity() throws -> TokenizerParityDocument { try parity.get() }
+
+    private static let parity = Result<TokenizerParityDocument, any Error> {
         let data = try Data(contentsOf: folder.appendingPathComponent("parity.json"))
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         return try decoder.decode(TokenizerParityDocument.self, from: data)
+    }
+
+    /// The all-MiniLM-L6-v2 vocabulary, read once per test process (building its trie is slow in debug builds).
+    static func miniLMVocabulary() throws -> Vocabulary { try miniLMVocabularyResult.get() }
+
+    private static let miniLMVocabularyResult = Result<Vocabulary, any Error> {
+        try Vocabulary(vocabFile: miniLMFolder.appendingPathComponent("vocab.txt"))
     }
 
     /// The tokenizer a suite describes.
@@ -77,10 +87,11 @@ enum TokenizerFixtures {
         if let path = suite.tokenizerJson {
             return try BertTokenizer(tokenizerJSON: folder.appendingPathComponent(path))
         }
+        precondition(suite.vocabulary == "minilm/vocab.txt", "unexpected vocabulary \(suite.vocabulary ?? "nil")")
         let configuration = BertTokenizer.Configuration(
             lowercase: suite.options.doLowerCase, stripAccents: suite.options.stripAccents,
             tokenizeChineseChars: suite.options.tokenizeChineseChars, modelMaxLength: 512)
-        return try BertTokenizer(vocabFile: folder.appendingPathComponent(suite.vocabulary!), configuration: configuration)
+        return try BertTokenizer(vocabulary: miniLMVocabulary(), configuration: configuration)
     }
 }
 

@@ -25,8 +25,10 @@ public struct BertTokenizer: Sendable {
 
     let normalizer: BertNormalizer
     let wordPiece: WordPiece
-    /// The never-split tokens (special tokens), matched in the raw text, with their vocabulary ids.
+    /// The never-split tokens (special tokens) by their UTF-8 bytes, matched in the raw text, with their
+    /// vocabulary ids; and the bytes they can start with.
     let specialTokens: TokenTrie
+    let specialTokenLeadBytes: ByteSet
 
     /// A tokenizer over `vocabulary`.
     /// - Throws: `TokenizerError.missingSpecialToken` when the unknown, classifier, separator or padding token
@@ -42,19 +44,20 @@ public struct BertTokenizer: Sendable {
         classifierID = try requireID(configuration.classifierToken, role: "classifier")
         separatorID = try requireID(configuration.separatorToken, role: "separator")
         paddingID = try requireID(configuration.paddingToken, role: "padding")
-        var specials: [(scalars: [UInt32], id: Int32)] = [
+        var specials: [(token: String, id: Int32)] = [
             (configuration.unknownToken, unknownID), (configuration.classifierToken, classifierID),
             (configuration.separatorToken, separatorID), (configuration.paddingToken, paddingID),
-        ].map { (scalars: $0.0.unicodeScalars.map(\.value), id: $0.1) }
+        ]
         if let mask = configuration.maskToken, let maskID = vocabulary.id(for: mask) {
-            specials.append((mask.unicodeScalars.map(\.value), maskID))
+            specials.append((mask, maskID))
         }
         for token in configuration.additionalSpecialTokens {
-            specials.append((token.unicodeScalars.map(\.value), try requireID(token, role: "additional special")))
+            specials.append((token, try requireID(token, role: "additional special")))
         }
-        // The same token may fill two roles; empty tokens can never be matched.
+        // Matched on UTF-8 bytes. The same token may fill two roles; empty tokens can never be matched.
         var seen = Set<[UInt32]>()
-        specials = specials.filter { !$0.scalars.isEmpty && seen.insert($0.scalars).inserted }
+        let specialBytes = specials.map { (scalars: $0.token.utf8.map(UInt32.init), id: $0.id) }
+            .filter { !$0.scalars.isEmpty && seen.insert($0.scalars).inserted }
         guard configuration.maxInputCharsPerWord > 0 else {
             throw .invalidJSON(
                 source: vocabulary.source, field: "max_input_chars_per_word",
@@ -68,7 +71,8 @@ public struct BertTokenizer: Sendable {
 
         self.vocabulary = vocabulary
         self.configuration = configuration
-        self.specialTokens = try! TokenTrie(tokens: specials)  // duplicates were removed above
+        self.specialTokens = try! TokenTrie(tokens: specialBytes)  // duplicates were removed above
+        self.specialTokenLeadBytes = ByteSet(specialBytes.map { UInt8($0.scalars[0]) })
         self.normalizer = BertNormalizer(
             cleanText: configuration.cleanText, handleChineseChars: configuration.tokenizeChineseChars,
             stripAccents: configuration.stripsAccents, lowercase: configuration.lowercase)
@@ -147,6 +151,10 @@ public struct BertTokenizer: Sendable {
     // MARK: - Pipeline
 
     /// Appends the token ids of `text` to `ids`, stopping once `ids` holds `limit` ids.
+    ///
+    /// One pass over the UTF-8 bytes: special tokens are matched on the raw bytes, every other scalar goes
+    /// through the normalizer into the pre-tokenizer/WordPiece sink. Work is linear in the text's length, and
+    /// stops early once `limit` ids exist.
     func appendTokenIDs(of text: String, to ids: inout [Int32], limit: Int) {
         guard ids.count < limit else { return }
         var sink = WordPieceWordSink(wordPiece: wordPiece, ids: [], limit: limit)
@@ -155,44 +163,90 @@ public struct BertTokenizer: Sendable {
             swap(&sink.ids, &ids)
             if ids.count > limit { ids.removeSubrange(limit...) }
         }
-        let scalars = text.unicodeScalars
-        var segmentStart = scalars.startIndex
-        var index = segmentStart
-        while index < scalars.endIndex {
-            guard let (specialID, specialEnd) = matchSpecialToken(in: scalars, at: index) else {
-                index = scalars.index(after: index)
-                continue
+        var text = text
+        text.withUTF8 { bytes in
+            var index = 0
+            while index < bytes.count, !sink.isFull {
+                if specialTokenLeadBytes.contains(bytes[index]), let match = matchSpecialToken(in: bytes, at: index) {
+                    sink.finishWord()
+                    guard !sink.isFull else { return }
+                    sink.ids.append(match.id)
+                    index = match.end
+                    continue
+                }
+                let (scalar, length) = decodeScalar(in: bytes, at: index)
+                normalizer.normalize(scalar, into: &sink)
+                index += length
             }
-            encodeSegment(scalars[segmentStart..<index], into: &sink)
-            guard !sink.isFull else { return }
-            sink.ids.append(specialID)
-            index = specialEnd
-            segmentStart = specialEnd
         }
-        encodeSegment(scalars[segmentStart..<scalars.endIndex], into: &sink)
-    }
-
-    private func encodeSegment(_ segment: Substring.UnicodeScalarView, into sink: inout WordPieceWordSink) {
-        guard !segment.isEmpty else { return }
-        normalizer.normalize(Substring(segment), into: &sink)
         sink.finishWord()
     }
 
-    /// The longest special token that starts at `start`, with the index just past it.
-    private func matchSpecialToken(
-        in scalars: String.UnicodeScalarView, at start: String.Index
-    ) -> (id: Int32, end: String.Index)? {
-        guard var node = specialTokens.child(of: TokenTrie.root, scalars[start].value) else { return nil }
-        var index = scalars.index(after: start)
-        var match: (id: Int32, end: String.Index)?
-        while true {
+    /// The longest special token whose UTF-8 bytes start at `start`, with the offset just past it.
+    private func matchSpecialToken(in bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> (id: Int32, end: Int)? {
+        var node = TokenTrie.root
+        var index = start
+        var match: (id: Int32, end: Int)?
+        while index < bytes.count, let next = specialTokens.child(of: node, UInt32(bytes[index])) {
+            node = next
+            index += 1
             let id = specialTokens.tokenID(at: node)
             if id >= 0 { match = (id, index) }
-            guard index < scalars.endIndex, let next = specialTokens.child(of: node, scalars[index].value) else {
-                return match
-            }
-            node = next
-            index = scalars.index(after: index)
         }
+        return match
+    }
+}
+
+// MARK: - UTF-8
+
+/// The scalar whose UTF-8 encoding starts at `index`, and the encoding's length. `bytes` must be valid UTF-8,
+/// which every Swift `String` is.
+@inline(__always)
+func decodeScalar(in bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> (Unicode.Scalar, Int) {
+    let lead = UInt32(bytes[index])
+    let value: UInt32
+    let length: Int
+    if lead < 0x80 {
+        return (Unicode.Scalar(UInt8(lead)), 1)
+    } else if lead < 0xE0 {
+        value = (lead & 0x1F) << 6 | UInt32(bytes[index + 1] & 0x3F)
+        length = 2
+    } else if lead < 0xF0 {
+        value = (lead & 0x0F) << 12 | UInt32(bytes[index + 1] & 0x3F) << 6 | UInt32(bytes[index + 2] & 0x3F)
+        length = 3
+    } else {
+        value = (lead & 0x07) << 18 | UInt32(bytes[index + 1] & 0x3F) << 12 | UInt32(bytes[index + 2] & 0x3F) << 6
+            | UInt32(bytes[index + 3] & 0x3F)
+        length = 4
+    }
+    return (Unicode.Scalar(value) ?? "\u{FFFD}", length)
+}
+
+/// A set of bytes: the first UTF-8 bytes of the special tokens, to skip the trie for every other byte.
+struct ByteSet: Sendable {
+    private var bits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    init<S: Sequence<UInt8>>(_ bytes: S) {
+        for byte in bytes {
+            let bit = UInt64(1) << UInt64(byte & 63)
+            switch byte >> 6 {
+            case 0: bits.0 |= bit
+            case 1: bits.1 |= bit
+            case 2: bits.2 |= bit
+            default: bits.3 |= bit
+            }
+        }
+    }
+
+    @inline(__always)
+    func contains(_ byte: UInt8) -> Bool {
+        let word: UInt64
+        switch byte >> 6 {
+        case 0: word = bits.0
+        case 1: word = bits.1
+        case 2: word = bits.2
+        default: word = bits.3
+        }
+        return word & (UInt64(1) << UInt64(byte & 63)) != 0
     }
 }

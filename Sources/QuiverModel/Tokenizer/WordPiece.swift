@@ -13,11 +13,23 @@ struct WordPiece: Sendable {
     let continuationNode: Int32?
     let maxInputCharsPerWord: Int
 
+    /// The children of the root and of the continuation node for ASCII scalars (-1 for none): the first step
+    /// of every piece, and the widest nodes, so a direct table beats searching thousands of edges.
+    private let rootASCIIChildren: [Int32]
+    private let continuationASCIIChildren: [Int32]
+
     init(vocabulary: Vocabulary, unknownID: Int32, continuingSubwordPrefix: String, maxInputCharsPerWord: Int) {
-        self.trie = vocabulary.trie
+        let trie = vocabulary.trie
+        let continuationNode = trie.walk(continuingSubwordPrefix.unicodeScalars.lazy.map(\.value))
+        func asciiChildren(of node: Int32?) -> [Int32] {
+            (0..<128).map { scalar in node.flatMap { trie.child(of: $0, UInt32(scalar)) } ?? -1 }
+        }
+        self.trie = trie
         self.unknownID = unknownID
-        self.continuationNode = vocabulary.trie.walk(continuingSubwordPrefix.unicodeScalars.lazy.map(\.value))
+        self.continuationNode = continuationNode
         self.maxInputCharsPerWord = maxInputCharsPerWord
+        self.rootASCIIChildren = asciiChildren(of: TokenTrie.root)
+        self.continuationASCIIChildren = asciiChildren(of: continuationNode)
     }
 
     /// Appends the piece ids of `word` (its scalars) to `ids`. `length` is the word's full length in scalars,
@@ -33,14 +45,17 @@ struct WordPiece: Sendable {
         while start < word.endIndex {
             // Greedy longest match: walk the trie as far as the word allows, remembering the last node where a
             // token ends. This is the "try the longest substring, then shorten it" loop of BERT in one pass.
-            guard var node = start == word.startIndex ? TokenTrie.root : continuationNode else {
+            let isFirstPiece = start == word.startIndex
+            guard var node = firstStep(from: isFirstPiece ? TokenTrie.root : continuationNode, word[start],
+                                       asciiChildren: isFirstPiece ? rootASCIIChildren : continuationASCIIChildren)
+            else {
                 ids.removeSubrange(firstPiece...)
                 ids.append(unknownID)
                 return
             }
-            var matchEnd = start
-            var matchID: Int32 = -1
-            var index = start
+            var matchEnd = start + 1
+            var matchID = trie.tokenID(at: node)
+            var index = start + 1
             while index < word.endIndex, let next = trie.child(of: node, word[index]) {
                 node = next
                 index += 1
@@ -58,6 +73,15 @@ struct WordPiece: Sendable {
             ids.append(matchID)
             start = matchEnd
         }
+    }
+
+    /// The child of `node` (nil: no such node) along `scalar`, through the ASCII table when possible.
+    @inline(__always)
+    private func firstStep(from node: Int32?, _ scalar: UInt32, asciiChildren: [Int32]) -> Int32? {
+        guard let node else { return nil }
+        guard scalar < 128 else { return trie.child(of: node, scalar) }
+        let child = asciiChildren[Int(scalar)]
+        return child >= 0 ? child : nil
     }
 }
 
@@ -84,18 +108,22 @@ struct WordPieceWordSink: NormalizedScalarSink {
     var isFull: Bool { ids.count >= limit }
 
     @inline(__always)
-    mutating func accept(_ scalar: Unicode.Scalar) {
-        if BertCharacterRules.isWhitespace(scalar) {
-            finishWord()
-        } else if BertCharacterRules.isPunctuation(scalar) {
-            finishWord()
-            word.append(scalar.value)
-            wordLength = 1
-            finishWord()
-        } else {
-            if wordLength <= wordPiece.maxInputCharsPerWord { word.append(scalar.value) }
-            wordLength += 1
-        }
+    mutating func acceptSpace() {
+        finishWord()
+    }
+
+    @inline(__always)
+    mutating func acceptPunctuation(_ scalar: Unicode.Scalar) {
+        finishWord()
+        word.append(scalar.value)
+        wordLength = 1
+        finishWord()
+    }
+
+    @inline(__always)
+    mutating func acceptWordScalar(_ scalar: Unicode.Scalar) {
+        if wordLength <= wordPiece.maxInputCharsPerWord { word.append(scalar.value) }
+        wordLength += 1
     }
 
     /// Encodes the pending word, if any.
