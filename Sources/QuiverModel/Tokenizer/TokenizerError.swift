@@ -14,7 +14,8 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
     /// The same token appears twice (`firstID` and `duplicateID`; in `vocab.txt` a token's id is its line - 1).
     case duplicateToken(source: String, token: String, firstID: Int, duplicateID: Int)
     /// A special token the tokenizer needs (`[UNK]`, `[CLS]`, `[SEP]`, `[PAD]` or the configured ones) is not in
-    /// the vocabulary. `role` says which one (`unk`, `cls`, `sep`, `pad`, `mask`).
+    /// the vocabulary. `role` says which one: `unknown`, `classifier`, `separator`, `padding` or
+    /// `additional special`.
     case missingSpecialToken(source: String, role: String, token: String)
     /// Malformed JSON, or a field with the wrong type or an invalid value.
     case invalidJSON(source: String, field: String, reason: String)

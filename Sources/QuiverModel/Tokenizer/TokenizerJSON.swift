@@ -107,9 +107,9 @@ struct TokenizerJSON {
         default:
             throw file.unsupported("post_processor.type", type)
         }
-        for (field, special) in [("cls", cls), ("sep", sep)] {
+        for (role, special) in [("classifier", cls), ("separator", sep)] {
             guard let vocabularyID = vocabulary.id(for: special.token) else {
-                throw .missingSpecialToken(source: file.source, role: field, token: special.token)
+                throw .missingSpecialToken(source: file.source, role: role, token: special.token)
             }
             if let id = special.id, id != Int(vocabularyID) {
                 throw file.invalid(
