@@ -35,7 +35,8 @@ import Testing
     }
 
     @Test func vocabularyWithoutContinuationPiecesMatchesWholeWordsOnly() throws {
-        let tokenizer = try BertTokenizer(vocabulary: Vocabulary(tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "ab", "a"]))
+        let tokenizer = try BertTokenizer(
+            vocabulary: Vocabulary(tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "ab", "a"]))
         #expect(tokenizer.tokenize("ab a abb") == ["ab", "a", "[UNK]"])
     }
 
@@ -59,9 +60,10 @@ import Testing
     @Test func controlCharactersAreRemovedAndWhitespaceSeparates() throws {
         let tokenizer = try Self.tokenizer()
         #expect(tokenizer.tokenize("hel\u{0}lo\u{200B} wor\u{FFFD}ld\u{7F}") == ["hello", "world"])
-        #expect(tokenizer.tokenize("hello\u{A0}world\u{3000}a\u{2028}a\tworld\r\nhello") == [
-            "hello", "world", "a", "a", "world", "hello",
-        ])
+        #expect(
+            tokenizer.tokenize("hello\u{A0}world\u{3000}a\u{2028}a\tworld\r\nhello") == [
+                "hello", "world", "a", "a", "world", "hello",
+            ])
         #expect(tokenizer.tokenize("") == [])
         #expect(tokenizer.tokenize(" \t\n ") == [])
     }

@@ -7,7 +7,8 @@ import Testing
     static func tokenizer(modelMaxLength: Int = 512) throws -> BertTokenizer {
         var configuration = BertTokenizer.Configuration.uncased
         configuration.modelMaxLength = modelMaxLength
-        return try BertTokenizer(vocabulary: Vocabulary(tokens: TokenizerBasicTests.tokens), configuration: configuration)
+        return try BertTokenizer(
+            vocabulary: Vocabulary(tokens: TokenizerBasicTests.tokens), configuration: configuration)
     }
 
     // MARK: - Truncation
@@ -63,6 +64,9 @@ import Testing
         #expect(tokenizer.encode("hello world", maxLength: 0).ids == [2, 3])
         #expect(tokenizer.encode("hello world", maxLength: -5).ids == [2, 3])
         #expect(tokenizer.encode("hello", pair: "world", maxLength: 1).ids == [2, 3, 3])
+        #expect(tokenizer.encode("hello", maxLength: .min).ids == [2, 3])
+        #expect(tokenizer.encode("hello", pair: "world", maxLength: .min).ids == [2, 3, 3])
+        #expect(tokenizer.encode("hello", pair: "world", maxLength: .max).ids == [2, 8, 3, 9, 3])
     }
 
     @Test func defaultMaxLengthIsTheModelMaxLength() throws {
@@ -77,9 +81,9 @@ import Testing
     @Test func batchIsPaddedToTheLongestRow() throws {
         let batch = try Self.tokenizer().encodeBatch(["hello", "hello world !", ""])
         #expect(batch.batch == 3 && batch.seqLen == 5)
-        #expect(batch.ids == [2, 8, 3, 0, 0, /**/ 2, 8, 9, 10, 3, /**/ 2, 3, 0, 0, 0])
+        #expect(batch.ids == [2, 8, 3, 0, 0, 2, 8, 9, 10, 3, 2, 3, 0, 0, 0])
         #expect(batch.typeIds == Array(repeating: 0, count: 15))
-        #expect(batch.attentionMask == [1, 1, 1, 0, 0, /**/ 1, 1, 1, 1, 1, /**/ 1, 1, 0, 0, 0])
+        #expect(batch.attentionMask == [1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0])
         #expect(batch.lengths == [3, 5, 2])
         #expect(batch.row(0).ids == [2, 8, 3, 0, 0])
     }
@@ -88,9 +92,9 @@ import Testing
         let batch = try Self.tokenizer().encodeBatch(["hello", "world"], pairs: ["world", nil], maxLength: 4)
         #expect(batch.seqLen == 4)
         // One token of room for a tie: longest_first gives it to the second sequence.
-        #expect(batch.ids == [2, 3, 9, 3, /**/ 2, 9, 3, 0])
-        #expect(batch.typeIds == [0, 0, 1, 1, /**/ 0, 0, 0, 0])
-        #expect(batch.attentionMask == [1, 1, 1, 1, /**/ 1, 1, 1, 0])
+        #expect(batch.ids == [2, 3, 9, 3, 2, 9, 3, 0])
+        #expect(batch.typeIds == [0, 0, 1, 1, 0, 0, 0, 0])
+        #expect(batch.attentionMask == [1, 1, 1, 1, 1, 1, 1, 0])
     }
 
     @Test func emptyBatch() throws {

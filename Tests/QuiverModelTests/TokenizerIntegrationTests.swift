@@ -24,8 +24,9 @@ struct TokenizerIntegrationTests {
             let expected = testCase.ids
             for (name, tokenizer) in [("tokenizer.json", fromJSON), ("vocab.txt", fromVocab), ("folder", fromFolder)] {
                 let ids = tokenizer.encode(testCase.text, pair: testCase.pair, maxLength: testCase.maxLength).ids
-                let difference = firstDifference(actual: ids, expected: expected, expectedTokens: testCase.tokens,
-                                                 tokenizer: tokenizer)
+                let difference = firstDifference(
+                    actual: ids, expected: expected, expectedTokens: testCase.tokens,
+                    tokenizer: tokenizer)
                 #expect(difference == nil, "\(name)/\(testCase.label): \(difference ?? "")")
             }
         }

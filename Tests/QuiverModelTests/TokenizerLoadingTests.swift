@@ -28,36 +28,37 @@ import Testing
             "truncation": "null",
             "padding": "null",
             "added_tokens": """
-                [{"id": 0, "content": "[PAD]", "single_word": false, "lstrip": false, "rstrip": false,
-                  "normalized": false, "special": true},
-                 {"id": 4, "content": "[MASK]", "single_word": false, "lstrip": false, "rstrip": false,
-                  "normalized": false, "special": true}]
-                """,
+            [{"id": 0, "content": "[PAD]", "single_word": false, "lstrip": false, "rstrip": false,
+              "normalized": false, "special": true},
+             {"id": 4, "content": "[MASK]", "single_word": false, "lstrip": false, "rstrip": false,
+              "normalized": false, "special": true}]
+            """,
             "normalizer": """
-                {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true,
-                 "strip_accents": null, "lowercase": true}
-                """,
+            {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true,
+             "strip_accents": null, "lowercase": true}
+            """,
             "pre_tokenizer": #"{"type": "BertPreTokenizer"}"#,
             "post_processor": """
-                {"type": "TemplateProcessing",
-                 "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
-                            {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
-                 "pair": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
-                          {"SpecialToken": {"id": "[SEP]", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}},
-                          {"SpecialToken": {"id": "[SEP]", "type_id": 1}}],
-                 "special_tokens": {"[CLS]": {"id": "[CLS]", "ids": [2], "tokens": ["[CLS]"]},
-                                    "[SEP]": {"id": "[SEP]", "ids": [3], "tokens": ["[SEP]"]}}}
-                """,
+            {"type": "TemplateProcessing",
+             "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                        {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
+             "pair": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                      {"SpecialToken": {"id": "[SEP]", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}},
+                      {"SpecialToken": {"id": "[SEP]", "type_id": 1}}],
+             "special_tokens": {"[CLS]": {"id": "[CLS]", "ids": [2], "tokens": ["[CLS]"]},
+                                "[SEP]": {"id": "[SEP]", "ids": [3], "tokens": ["[SEP]"]}}}
+            """,
             "decoder": ###"{"type": "WordPiece", "prefix": "##", "cleanup": true}"###,
             "model": """
-                {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
-                 "max_input_chars_per_word": 100,
-                 "vocab": {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "[MASK]": 4, "hello": 5, "world": 6,
-                           "##s": 7}}
-                """,
+            {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+             "max_input_chars_per_word": 100,
+             "vocab": {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "[MASK]": 4, "hello": 5, "world": 6,
+                       "##s": 7}}
+            """,
         ]
         parts.merge(sections) { $1 }
-        return "{" + parts.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ",\n") + "}"
+        return "{" + parts.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ",\n")
+            + "}"
     }
 
     static func loadTokenizerJSON(_ text: String) throws -> BertTokenizer {
@@ -109,8 +110,9 @@ import Testing
     func missingSpecialToken(token: String, role: String) throws {
         let vocab = Self.basicVocab.replacingOccurrences(of: token + "\n", with: "")
         let url = try Self.folder(["vocab.txt": vocab]).appendingPathComponent("vocab.txt")
-        #expect(Self.error { try BertTokenizer(vocabFile: url) }
-            == .missingSpecialToken(source: url.path, role: role, token: token))
+        #expect(
+            Self.error { try BertTokenizer(vocabFile: url) }
+                == .missingSpecialToken(source: url.path, role: role, token: token))
     }
 
     @Test func missingMaskTokenIsAllowed() throws {
@@ -121,15 +123,18 @@ import Testing
     @Test func invalidUTF8VocabFile() throws {
         let bytes = Array("[PAD]\n[UNK]\n".utf8) + [0xFF, 0xFE, 0x0A]
         let url = try Self.folder(["vocab.txt": bytes]).appendingPathComponent("vocab.txt")
-        #expect(Self.error { try BertTokenizer(vocabFile: url) }
-            == .unreadableFile(path: url.path, reason: "line 3 is not valid UTF-8"))
+        #expect(
+            Self.error { try BertTokenizer(vocabFile: url) }
+                == .unreadableFile(path: url.path, reason: "line 3 is not valid UTF-8"))
     }
 
     @Test func missingFileAndDirectory() throws {
         let folder = try Self.folder([String: String]())
         let missing = folder.appendingPathComponent("vocab.txt")
         #expect(Self.error { try BertTokenizer(vocabFile: missing) } == .fileNotFound(path: missing.path))
-        #expect(Self.error { try BertTokenizer(vocabFile: folder) } == .unreadableFile(path: folder.path, reason: "is a directory"))
+        #expect(
+            Self.error { try BertTokenizer(vocabFile: folder) }
+                == .unreadableFile(path: folder.path, reason: "is a directory"))
         #expect(Self.error { try BertTokenizer(folder: folder) } == .noTokenizerFiles(folder: folder.path))
     }
 
@@ -154,7 +159,8 @@ import Testing
     @Test func tokenizerJSONWithTruncationAndPaddingSections() throws {
         let text = Self.tokenizerJSON(replacing: [
             "truncation": #"{"max_length": 128, "strategy": "LongestFirst", "stride": 0}"#,
-            "padding": #"{"strategy": {"Fixed": 128}, "direction": "Right", "pad_id": 0, "pad_type_id": 0, "pad_token": "[PAD]"}"#,
+            "padding":
+                #"{"strategy": {"Fixed": 128}, "direction": "Right", "pad_id": 0, "pad_type_id": 0, "pad_token": "[PAD]"}"#,
         ])
         #expect(try Self.loadTokenizerJSON(text).configuration.modelMaxLength == 512)
     }
@@ -167,17 +173,32 @@ import Testing
         ("model", #"{"type": "WordPiece", "vocab": {"[PAD]": 0, "[UNK]": 0}}"#, "id 0 is used by both"),
         ("model", #"{"type": "WordPiece", "vocab": {"[PAD]": "zero"}}"#, "not an integer"),
         ("model", #"{"type": "WordPiece", "vocab": {}}"#, "the vocabulary is empty"),
-        ("model", #"{"type": "WordPiece", "vocab": [1, 2]}"#, "invalid model.vocab: expected an object, found an array"),
+        (
+            "model", #"{"type": "WordPiece", "vocab": [1, 2]}"#,
+            "invalid model.vocab: expected an object, found an array"
+        ),
         ("normalizer", #"{"type": "Sequence", "normalizers": []}"#, "unsupported normalizer.type: Sequence"),
-        ("normalizer", #"{"type": "BertNormalizer", "lowercase": "yes"}"#, "invalid normalizer.lowercase: expected a boolean"),
+        (
+            "normalizer", #"{"type": "BertNormalizer", "lowercase": "yes"}"#,
+            "invalid normalizer.lowercase: expected a boolean"
+        ),
         ("pre_tokenizer", #"{"type": "Whitespace"}"#, "unsupported pre_tokenizer.type: Whitespace"),
         ("pre_tokenizer", "null", "unsupported pre_tokenizer: null"),
         ("post_processor", #"{"type": "RobertaProcessing"}"#, "unsupported post_processor.type: RobertaProcessing"),
         ("post_processor", #"{"type": "BertProcessing", "sep": ["[SEP]", 9], "cls": ["[CLS]", 2]}"#, "has id 9 but 3"),
-        ("post_processor", #"{"type": "BertProcessing", "sep": ["</s>", 3], "cls": ["[CLS]", 2]}"#, "the separator token \"</s>\""),
-        ("post_processor", #"{"type": "TemplateProcessing", "single": [], "pair": []}"#, "unsupported post_processor template"),
+        (
+            "post_processor", #"{"type": "BertProcessing", "sep": ["</s>", 3], "cls": ["[CLS]", 2]}"#,
+            "the separator token \"</s>\""
+        ),
+        (
+            "post_processor", #"{"type": "TemplateProcessing", "single": [], "pair": []}"#,
+            "unsupported post_processor template"
+        ),
         ("added_tokens", #"[{"id": 5, "content": "<new>", "special": true}]"#, "is not in model.vocab with that id"),
-        ("added_tokens", #"[{"id": 4, "content": "[MASK]", "lstrip": true}]"#, "unsupported added_tokens[0].lstrip: true"),
+        (
+            "added_tokens", #"[{"id": 4, "content": "[MASK]", "lstrip": true}]"#,
+            "unsupported added_tokens[0].lstrip: true"
+        ),
         ("truncation", "7", "invalid truncation: expected an object, found a number"),
     ])
     func invalidTokenizerJSON(section: String, value: String, message: String) throws {
@@ -197,9 +218,11 @@ import Testing
     }
 
     @Test func smallTokenizerJSONFixturesLoad() throws {
-        let uncased = try BertTokenizer(tokenizerJSON: TokenizerFixtures.folder.appendingPathComponent("small-uncased/tokenizer.json"))
+        let uncased = try BertTokenizer(
+            tokenizerJSON: TokenizerFixtures.folder.appendingPathComponent("small-uncased/tokenizer.json"))
         #expect(uncased.configuration.lowercase && uncased.configuration.tokenizeChineseChars)
-        let cased = try BertTokenizer(tokenizerJSON: TokenizerFixtures.folder.appendingPathComponent("small-cased/tokenizer.json"))
+        let cased = try BertTokenizer(
+            tokenizerJSON: TokenizerFixtures.folder.appendingPathComponent("small-cased/tokenizer.json"))
         #expect(!cased.configuration.lowercase && cased.configuration.stripAccents == true)
         #expect(!cased.configuration.tokenizeChineseChars)
         #expect(uncased.vocabulary.count == cased.vocabulary.count)
@@ -220,9 +243,9 @@ import Testing
         let folder = try Self.folder([
             "vocab.txt": Self.basicVocab + "Hello\n",
             "tokenizer_config.json": """
-                {"do_lower_case": false, "strip_accents": null, "model_max_length": 1000000000000000019884624838656,
-                 "cls_token": {"content": "[CLS]", "lstrip": false, "__type": "AddedToken"}, "tokenizer_class": "BertTokenizer"}
-                """,
+            {"do_lower_case": false, "strip_accents": null, "model_max_length": 1000000000000000019884624838656,
+             "cls_token": {"content": "[CLS]", "lstrip": false, "__type": "AddedToken"}, "tokenizer_class": "BertTokenizer"}
+            """,
             "config.json": #"{"max_position_embeddings": 64, "model_type": "bert"}"#,
         ])
         let tokenizer = try BertTokenizer(folder: folder)
@@ -262,6 +285,20 @@ import Testing
         let folder = try Self.folder(["vocab.txt": Self.basicVocab, "tokenizer_config.json": json])
         let error = Self.error { try BertTokenizer(folder: folder) }
         #expect(error?.description.contains(message) == true, "\(error?.description ?? "no error")")
+    }
+
+    @Test func impossibleConfigurationValues() throws {
+        let vocabulary = try Vocabulary(tokens: TokenizerBasicTests.tokens)
+        var configuration = BertTokenizer.Configuration.uncased
+        configuration.maxInputCharsPerWord = 0
+        #expect(
+            Self.error { try BertTokenizer(vocabulary: vocabulary, configuration: configuration) }
+                == .invalidConfiguration(field: "maxInputCharsPerWord", reason: "0 is not positive"))
+        configuration = .uncased
+        configuration.modelMaxLength = -1
+        #expect(
+            Self.error { try BertTokenizer(vocabulary: vocabulary, configuration: configuration) }
+                == .invalidConfiguration(field: "modelMaxLength", reason: "-1 is not positive"))
     }
 
     @Test func errorDescriptionsAreOneLine() throws {

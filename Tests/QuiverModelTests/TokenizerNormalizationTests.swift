@@ -77,7 +77,8 @@ import Testing
                 let expected = expectedWords.unicodeScalars.split(separator: " ").map { $0.map(\.value) }
                 let actual = Self.words(of: sweep.text, normalizer: normalizer)
                 guard actual != expected else { continue }
-                let index = zip(actual, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+                let index =
+                    zip(actual, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
                     ?? min(actual.count, expected.count)
                 Issue.record(
                     """

@@ -35,7 +35,8 @@ import Testing
     func tokensMatchTransformers(suiteName: String) throws {
         let suite = try #require(try TokenizerFixtures.loadParity().suites.first { $0.name == suiteName })
         let tokenizer = try TokenizerFixtures.tokenizer(for: suite)
-        for testCase in suite.cases where testCase.pair == nil && testCase.maxLength == nil && testCase.ids.count < 512 {
+        for testCase in suite.cases where testCase.pair == nil && testCase.maxLength == nil && testCase.ids.count < 512
+        {
             let expected = Array(testCase.tokens.dropFirst().dropLast())
             #expect(tokenizer.tokenize(testCase.text) == expected, "\(suiteName)/\(testCase.label)")
         }
@@ -49,7 +50,8 @@ import Testing
             let encoded = tokenizer.encodeBatch(batch.texts, pairs: batch.pairs, maxLength: batch.maxLength)
             #expect(encoded.batch == batch.ids.count, "\(suiteName)/\(batch.label)")
             #expect(encoded.seqLen == batch.ids.first?.count, "\(suiteName)/\(batch.label)")
-            let difference = firstDifference(actual: encoded.ids, expected: batch.ids.flatMap { $0 }, tokenizer: tokenizer)
+            let difference = firstDifference(
+                actual: encoded.ids, expected: batch.ids.flatMap { $0 }, tokenizer: tokenizer)
             #expect(difference == nil, "\(suiteName)/\(batch.label): \(difference ?? "")")
             #expect(encoded.typeIds == batch.typeIds.flatMap { $0 }, "\(suiteName)/\(batch.label): type ids")
             #expect(encoded.attentionMask == batch.attentionMask.flatMap { $0 }, "\(suiteName)/\(batch.label): mask")

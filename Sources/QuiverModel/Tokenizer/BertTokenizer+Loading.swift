@@ -51,7 +51,9 @@ extension BertTokenizer {
         if fileManager.fileExists(atPath: modelConfig.path) {
             let file = try JSONFile(url: modelConfig)
             if let positions = try file.int("max_position_embeddings") {
-                guard positions > 0 else { throw file.invalid("max_position_embeddings", "\(positions) is not positive") }
+                guard positions > 0 else {
+                    throw file.invalid("max_position_embeddings", "\(positions) is not positive")
+                }
                 maxLengths.append(positions)
             }
         }

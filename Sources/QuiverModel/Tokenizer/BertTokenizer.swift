@@ -32,7 +32,8 @@ public struct BertTokenizer: Sendable {
 
     /// A tokenizer over `vocabulary`.
     /// - Throws: `TokenizerError.missingSpecialToken` when the unknown, classifier, separator or padding token
-    ///   (or an additional special token) is not in the vocabulary.
+    ///   (or an additional special token) is not in the vocabulary; `.invalidConfiguration` for a
+    ///   non-positive `maxInputCharsPerWord` or `modelMaxLength`.
     public init(vocabulary: Vocabulary, configuration: Configuration = .uncased) throws(TokenizerError) {
         func requireID(_ token: String, role: String) throws(TokenizerError) -> Int32 {
             guard let id = vocabulary.id(for: token) else {
@@ -59,14 +60,12 @@ public struct BertTokenizer: Sendable {
         let specialBytes = specials.map { (scalars: $0.token.utf8.map(UInt32.init), id: $0.id) }
             .filter { !$0.scalars.isEmpty && seen.insert($0.scalars).inserted }
         guard configuration.maxInputCharsPerWord > 0 else {
-            throw .invalidJSON(
-                source: vocabulary.source, field: "max_input_chars_per_word",
-                reason: "\(configuration.maxInputCharsPerWord) is not positive")
+            throw .invalidConfiguration(
+                field: "maxInputCharsPerWord", reason: "\(configuration.maxInputCharsPerWord) is not positive")
         }
         guard configuration.modelMaxLength > 0 else {
-            throw .invalidJSON(
-                source: vocabulary.source, field: "model_max_length",
-                reason: "\(configuration.modelMaxLength) is not positive")
+            throw .invalidConfiguration(
+                field: "modelMaxLength", reason: "\(configuration.modelMaxLength) is not positive")
         }
 
         self.vocabulary = vocabulary
@@ -112,14 +111,14 @@ public struct BertTokenizer: Sendable {
     public func encode(_ text: String, pair: String? = nil, maxLength: Int? = nil) -> Encoding {
         let maxLength = maxLength ?? configuration.modelMaxLength
         guard let pair else {
-            let budget = max(0, maxLength - 2)
+            let budget = max(maxLength, 2) - 2  // never overflows, whatever maxLength is
             var ids: [Int32] = [classifierID]
             appendTokenIDs(of: text, to: &ids, limit: budget + 1)
             ids.append(separatorID)
             let ones = [Int32](repeating: 1, count: ids.count)
             return Encoding(ids: ids, typeIds: [Int32](repeating: 0, count: ids.count), attentionMask: ones)
         }
-        let budget = max(0, maxLength - 3)
+        let budget = max(maxLength, 3) - 3
         let first = tokenIDs(text)
         let second = tokenIDs(pair)
         let kept = Truncation.longestFirst(first: first.count, second: second.count, budget: budget)
@@ -141,7 +140,8 @@ public struct BertTokenizer: Sendable {
     ///
     /// - Precondition: `pairs`, when given, has as many elements as `texts`.
     public func encodeBatch(_ texts: [String], pairs: [String?]? = nil, maxLength: Int? = nil) -> BatchEncoding {
-        precondition(pairs == nil || pairs!.count == texts.count, "encodeBatch: \(texts.count) texts but \(pairs!.count) pairs")
+        precondition(
+            pairs == nil || pairs!.count == texts.count, "encodeBatch: \(texts.count) texts but \(pairs!.count) pairs")
         let encodings = texts.indices.map { index in
             encode(texts[index], pair: pairs?[index], maxLength: maxLength)
         }
@@ -215,7 +215,8 @@ func decodeScalar(in bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> (Unico
         value = (lead & 0x0F) << 12 | UInt32(bytes[index + 1] & 0x3F) << 6 | UInt32(bytes[index + 2] & 0x3F)
         length = 3
     } else {
-        value = (lead & 0x07) << 18 | UInt32(bytes[index + 1] & 0x3F) << 12 | UInt32(bytes[index + 2] & 0x3F) << 6
+        value =
+            (lead & 0x07) << 18 | UInt32(bytes[index + 1] & 0x3F) << 12 | UInt32(bytes[index + 2] & 0x3F) << 6
             | UInt32(bytes[index + 3] & 0x3F)
         length = 4
     }

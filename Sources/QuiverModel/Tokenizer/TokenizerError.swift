@@ -21,6 +21,8 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
     case invalidJSON(source: String, field: String, reason: String)
     /// Valid JSON describing a tokenizer feature Quiver does not implement (e.g. a non-WordPiece model).
     case unsupported(source: String, field: String, value: String)
+    /// A `BertTokenizer.Configuration` field with an impossible value.
+    case invalidConfiguration(field: String, reason: String)
 
     public var description: String {
         switch self {
@@ -40,6 +42,8 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
             return "\(source): invalid \(field): \(reason)"
         case .unsupported(let source, let field, let value):
             return "\(source): unsupported \(field): \(value)"
+        case .invalidConfiguration(let field, let reason):
+            return "invalid tokenizer configuration \(field): \(reason)"
         }
     }
 }

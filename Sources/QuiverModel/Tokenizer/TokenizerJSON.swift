@@ -56,7 +56,9 @@ struct TokenizerJSON {
             configuration.continuingSubwordPrefix = prefix
         }
         if let maxChars = try file.int("model.max_input_chars_per_word") {
-            guard maxChars > 0 else { throw file.invalid("model.max_input_chars_per_word", "\(maxChars) is not positive") }
+            guard maxChars > 0 else {
+                throw file.invalid("model.max_input_chars_per_word", "\(maxChars) is not positive")
+            }
             configuration.maxInputCharsPerWord = maxChars
         }
         return vocabulary

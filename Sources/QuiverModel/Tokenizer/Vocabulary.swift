@@ -29,7 +29,9 @@ public struct Vocabulary: Sendable {
         guard tokens.count <= Int(Int32.max) else {
             throw .invalidJSON(source: source, field: "vocabulary", reason: "more than \(Int32.max) tokens")
         }
-        let entries = tokens.enumerated().map { (scalars: $0.element.unicodeScalars.map(\.value), id: Int32($0.offset)) }
+        let entries = tokens.enumerated().map {
+            (scalars: $0.element.unicodeScalars.map(\.value), id: Int32($0.offset))
+        }
         do {
             self.trie = try TokenTrie(tokens: entries)
         } catch {
@@ -74,7 +76,8 @@ public struct Vocabulary: Sendable {
             }
             if let first = tokens[id] {
                 throw .invalidJSON(
-                    source: source, field: field, reason: "id \(id) is used by both \(quoted(first)) and \(quoted(token))")
+                    source: source, field: field,
+                    reason: "id \(id) is used by both \(quoted(first)) and \(quoted(token))")
             }
             tokens[id] = token
         }

@@ -46,8 +46,10 @@ struct WordPiece: Sendable {
             // Greedy longest match: walk the trie as far as the word allows, remembering the last node where a
             // token ends. This is the "try the longest substring, then shorten it" loop of BERT in one pass.
             let isFirstPiece = start == word.startIndex
-            guard var node = firstStep(from: isFirstPiece ? TokenTrie.root : continuationNode, word[start],
-                                       asciiChildren: isFirstPiece ? rootASCIIChildren : continuationASCIIChildren)
+            guard
+                var node = firstStep(
+                    from: isFirstPiece ? TokenTrie.root : continuationNode, word[start],
+                    asciiChildren: isFirstPiece ? rootASCIIChildren : continuationASCIIChildren)
             else {
                 ids.removeSubrange(firstPiece...)
                 ids.append(unknownID)
