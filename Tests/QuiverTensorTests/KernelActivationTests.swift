@@ -13,7 +13,9 @@ struct KernelActivationTests {
         let expected = filled(inputs.count) { out in
             withPointers(inputs) { Activation.Reference.forward(function, $0, out, inputs.count) }
         }
-        let fast = { (x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, n: Int) in function.apply(x, into: y, count: n) }
+        let fast = { (x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, n: Int) in
+            function.apply(x, into: y, count: n)
+        }
         let actual = filled(inputs.count) { out in withPointers(inputs) { fast($0, out, inputs.count) } }
         expectClose(actual, expected, absolute: 2e-7, relative: 1e-6, name)
         // In place gives the same values.
@@ -38,9 +40,13 @@ struct KernelActivationTests {
         }
         let outputs = forward(inputs)
         let analytic = filled(inputs.count, initial: 0.25) { gradient in
-            withPointers(inputs) { x in withPointers(outputs) { y in withPointers(weights) { w in
-                function.backward(input: x, output: y, outputGradient: w, inputGradient: gradient, count: 37)
-            } } }
+            withPointers(inputs) { x in
+                withPointers(outputs) { y in
+                    withPointers(weights) { w in
+                        function.backward(input: x, output: y, outputGradient: w, inputGradient: gradient, count: 37)
+                    }
+                }
+            }
         }.map { $0 - 0.25 }  // backward accumulates onto what is there
         let numeric = numericalGradient(of: forward, at: inputs, weights: weights, step: 1e-2)
         expectClose(analytic, numeric, absolute: 2e-3, relative: 2e-3, "\(function) backward vs finite differences")

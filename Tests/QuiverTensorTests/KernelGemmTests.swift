@@ -12,31 +12,41 @@ struct KernelGemmTests {
         // Stored shapes: A is (m, k) or (k, m); B is (k, n) or (n, k); each row padded by `padding` floats.
         let (aRows, aCols) = transA == .normal ? (m, k) : (k, m)
         let (bRows, bCols) = transB == .normal ? (k, n) : (n, k)
-        let lda = aCols + padding, ldb = bCols + padding, ldc = n + padding
+        let lda = aCols + padding
+        let ldb = bCols + padding
+        let ldc = n + padding
         let a = randomFloats(max(1, aRows * lda), seed: UInt64(m * 31 + k))
         let b = randomFloats(max(1, bRows * ldb), seed: UInt64(n * 17 + k))
         let c = randomFloats(max(1, m * ldc), seed: 99)
         let expected = filled(c.count) { out in
             out.update(from: c, count: c.count)
-            withPointers(a) { a in withPointers(b) { b in
-                Gemm.Reference.sgemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                                     beta: beta, c: out, ldc: ldc)
-            } }
+            withPointers(a) { a in
+                withPointers(b) { b in
+                    Gemm.Reference.sgemm(
+                        transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                        beta: beta, c: out, ldc: ldc)
+                }
+            }
         }
         let actual = filled(c.count) { out in
             out.update(from: c, count: c.count)
-            withPointers(a) { a in withPointers(b) { b in
-                Gemm.sgemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                           beta: beta, c: out, ldc: ldc, threading: threading)
-            } }
+            withPointers(a) { a in
+                withPointers(b) { b in
+                    Gemm.sgemm(
+                        transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                        beta: beta, c: out, ldc: ldc, threading: threading)
+                }
+            }
         }
         // Products of k terms in [-1, 1]: float accumulation error grows like √k · ulp.
-        expectClose(actual, expected, absolute: 1e-5 * Float(max(k, 1)).squareRoot(), relative: 1e-5,
-                    "sgemm \(transA) \(transB) m \(m) n \(n) k \(k) \(threading)", sourceLocation: sourceLocation)
+        expectClose(
+            actual, expected, absolute: 1e-5 * Float(max(k, 1)).squareRoot(), relative: 1e-5,
+            "sgemm \(transA) \(transB) m \(m) n \(n) k \(k) \(threading)", sourceLocation: sourceLocation)
     }
 
-    @Test("matches the reference for every transpose combination on odd shapes",
-          arguments: Gemm.Transpose.allCases, Gemm.Transpose.allCases)
+    @Test(
+        "matches the reference for every transpose combination on odd shapes",
+        arguments: Gemm.Transpose.allCases, Gemm.Transpose.allCases)
     func transposes(_ transA: Gemm.Transpose, _ transB: Gemm.Transpose) {
         for (m, n, k) in [(1, 1, 1), (3, 5, 7), (17, 9, 33), (64, 31, 13), (5, 70, 129)] {
             check(transA, transB, m: m, n: n, k: k, padding: 0, alpha: 1, beta: 0, threading: .single)
@@ -44,8 +54,9 @@ struct KernelGemmTests {
         }
     }
 
-    @Test("splitting the output over threads and OpenMP threads give the same products",
-          arguments: [Gemm.Threading.splitOutput(threads: 2), .splitOutput(threads: 3), .openMP(threads: 2)])
+    @Test(
+        "splitting the output over threads and OpenMP threads give the same products",
+        arguments: [Gemm.Threading.splitOutput(threads: 2), .splitOutput(threads: 3), .openMP(threads: 2)])
     func threading(_ threading: Gemm.Threading) {
         for transA in Gemm.Transpose.allCases {
             for transB in Gemm.Transpose.allCases {
@@ -72,8 +83,9 @@ struct KernelGemmTests {
         let values: [Float] = [1, 2, 3, 4]
         var c = [Float](repeating: 0, count: 4)
         c.withUnsafeMutableBufferPointer { c in
-            Gemm.sgemm(.normal, .normal, m: 2, n: 2, k: 2, a: values, lda: 2, b: values, ldb: 2, c: c.baseAddress!,
-                       ldc: 2)
+            Gemm.sgemm(
+                .normal, .normal, m: 2, n: 2, k: 2, a: values, lda: 2, b: values, ldb: 2, c: c.baseAddress!,
+                ldc: 2)
         }
         #expect(OpenMPThreads.currentThreadCount() == 1)
         #expect(c == [7, 10, 15, 22])

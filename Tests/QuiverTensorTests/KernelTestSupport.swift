@@ -99,7 +99,8 @@ func withPointers<R>(
 }
 
 /// Fills a new array of `count` floats through `body`, starting from `initial`.
-func filled(_ count: Int, initial: Float = 0, _ body: (UnsafeMutablePointer<Float>) throws -> Void) rethrows -> [Float] {
+func filled(_ count: Int, initial: Float = 0, _ body: (UnsafeMutablePointer<Float>) throws -> Void) rethrows -> [Float]
+{
     var result = [Float](repeating: initial, count: count)
     try result.withUnsafeMutableBufferPointer { try body($0.baseAddress!) }
     return result

@@ -18,14 +18,17 @@ struct KernelVectorMathTests {
         var worst = (0.0, Float(0))
         for (x, y) in zip(inputs, actual) {
             let reference = exact(Double(x))
-            guard reference != 0, reference.isNormal, abs(reference) > Double(Float.leastNormalMagnitude) else { continue }
+            guard reference != 0, reference.isNormal, abs(reference) > Double(Float.leastNormalMagnitude) else {
+                continue
+            }
             let error = abs(Double(y) - reference) / abs(reference)
             if error > worst.0 { worst = (error, x) }
         }
         return worst
     }
 
-    static let grid: [Float] = stride(from: -9.0, through: 9.0, by: 1.0 / 2048).map { Float($0) }
+    static let grid: [Float] =
+        stride(from: -9.0, through: 9.0, by: 1.0 / 2048).map { Float($0) }
         + [0, -0, 1e-30, -1e-30, 1e-6, -1e-6, 0.749_999_9, 0.75, 0.750_000_1, -0.75]
 
     @Test("erf has relative error below 1e-6")
@@ -64,7 +67,9 @@ struct KernelVectorMathTests {
     @Test("sigmoid has relative error below 1e-6")
     func sigmoid() {
         let inputs = Self.grid.map { $0 * 8 }
-        let (error, x) = maxRelativeError(inputs, evaluate(inputs, VectorMath.sigmoid)) { 1 / (1 + Foundation.exp(-$0)) }
+        let (error, x) = maxRelativeError(inputs, evaluate(inputs, VectorMath.sigmoid)) {
+            1 / (1 + Foundation.exp(-$0))
+        }
         #expect(error < 1e-6, "max relative error \(error) at x = \(x)")
     }
 }

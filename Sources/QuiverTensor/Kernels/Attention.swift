@@ -21,14 +21,16 @@ public enum Attention {
     ) {
         let scale = 1 / Float(headDim).squareRoot()
         // scores (queryCount, keyCount) = Q · Kᵀ / √d
-        Gemm.sgemm(.normal, .transposed, m: queryCount, n: keyCount, k: headDim, alpha: scale,
-                   a: queries, lda: queryStride, b: keys, ldb: keyStride,
-                   c: probabilities, ldc: keyCount)
+        Gemm.sgemm(
+            .normal, .transposed, m: queryCount, n: keyCount, k: headDim, alpha: scale,
+            a: queries, lda: queryStride, b: keys, ldb: keyStride,
+            c: probabilities, ldc: keyCount)
         Softmax.forward(probabilities, into: probabilities, rows: queryCount, cols: keyCount, mask: keyMask)
         // output (queryCount, headDim) = P · V
-        Gemm.sgemm(.normal, .normal, m: queryCount, n: headDim, k: keyCount,
-                   a: probabilities, lda: keyCount, b: values, ldb: valueStride,
-                   c: output, ldc: outputStride)
+        Gemm.sgemm(
+            .normal, .normal, m: queryCount, n: headDim, k: keyCount,
+            a: probabilities, lda: keyCount, b: values, ldb: valueStride,
+            c: output, ldc: outputStride)
     }
 
     /// Gradients of `scaledDotProduct`, accumulated into `queryGradient`, `keyGradient` and `valueGradient` (laid
@@ -50,24 +52,29 @@ public enum Attention {
         let probabilityGradient = scratch
         let scoreGradient = scratch + queryCount * keyCount
         // dV (keyCount, headDim) += Pᵀ · dO
-        Gemm.sgemm(.transposed, .normal, m: keyCount, n: headDim, k: queryCount,
-                   a: probabilities, lda: keyCount, b: outputGradient, ldb: outputGradientStride,
-                   beta: 1, c: valueGradient, ldc: valueStride)
+        Gemm.sgemm(
+            .transposed, .normal, m: keyCount, n: headDim, k: queryCount,
+            a: probabilities, lda: keyCount, b: outputGradient, ldb: outputGradientStride,
+            beta: 1, c: valueGradient, ldc: valueStride)
         // dP (queryCount, keyCount) = dO · Vᵀ
-        Gemm.sgemm(.normal, .transposed, m: queryCount, n: keyCount, k: headDim,
-                   a: outputGradient, lda: outputGradientStride, b: values, ldb: valueStride,
-                   c: probabilityGradient, ldc: keyCount)
+        Gemm.sgemm(
+            .normal, .transposed, m: queryCount, n: keyCount, k: headDim,
+            a: outputGradient, lda: outputGradientStride, b: values, ldb: valueStride,
+            c: probabilityGradient, ldc: keyCount)
         scoreGradient.update(repeating: 0, count: queryCount * keyCount)
-        Softmax.backward(output: probabilities, outputGradient: probabilityGradient, inputGradient: scoreGradient,
-                         rows: queryCount, cols: keyCount)
+        Softmax.backward(
+            output: probabilities, outputGradient: probabilityGradient, inputGradient: scoreGradient,
+            rows: queryCount, cols: keyCount)
         // dQ (queryCount, headDim) += dS · K / √d
-        Gemm.sgemm(.normal, .normal, m: queryCount, n: headDim, k: keyCount, alpha: scale,
-                   a: scoreGradient, lda: keyCount, b: keys, ldb: keyStride,
-                   beta: 1, c: queryGradient, ldc: queryStride)
+        Gemm.sgemm(
+            .normal, .normal, m: queryCount, n: headDim, k: keyCount, alpha: scale,
+            a: scoreGradient, lda: keyCount, b: keys, ldb: keyStride,
+            beta: 1, c: queryGradient, ldc: queryStride)
         // dK (keyCount, headDim) += dSᵀ · Q / √d
-        Gemm.sgemm(.transposed, .normal, m: keyCount, n: headDim, k: queryCount, alpha: scale,
-                   a: scoreGradient, lda: keyCount, b: queries, ldb: queryStride,
-                   beta: 1, c: keyGradient, ldc: keyStride)
+        Gemm.sgemm(
+            .transposed, .normal, m: keyCount, n: headDim, k: queryCount, alpha: scale,
+            a: scoreGradient, lda: keyCount, b: queries, ldb: queryStride,
+            beta: 1, c: keyGradient, ldc: keyStride)
     }
 
     // MARK: - All heads of a batch
@@ -123,21 +130,26 @@ public enum Attention {
             for i in 0..<queryCount {
                 for j in 0..<keyCount {
                     var dot = 0.0
-                    for d in 0..<headDim { dot += Double(queries[i * queryStride + d]) * Double(keys[j * keyStride + d]) }
+                    for d in 0..<headDim {
+                        dot += Double(queries[i * queryStride + d]) * Double(keys[j * keyStride + d])
+                    }
                     scores[i * keyCount + j] = Float(dot * scale)
                 }
             }
             var weights = [Float](repeating: 0, count: queryCount * keyCount)
             scores.withUnsafeBufferPointer { s in
                 weights.withUnsafeMutableBufferPointer { w in
-                    Softmax.Reference.forward(s.baseAddress!, into: w.baseAddress!, rows: queryCount, cols: keyCount,
-                                              mask: keyMask)
+                    Softmax.Reference.forward(
+                        s.baseAddress!, into: w.baseAddress!, rows: queryCount, cols: keyCount,
+                        mask: keyMask)
                 }
             }
             for i in 0..<queryCount {
                 for d in 0..<headDim {
                     var sum = 0.0
-                    for j in 0..<keyCount { sum += Double(weights[i * keyCount + j]) * Double(values[j * valueStride + d]) }
+                    for j in 0..<keyCount {
+                        sum += Double(weights[i * keyCount + j]) * Double(values[j * valueStride + d])
+                    }
                     output[i * outputStride + d] = Float(sum)
                 }
             }

@@ -26,8 +26,9 @@ public enum Embedding {
         tableGradient: UnsafeMutablePointer<Float>  // tableGradient is (tableRows, dim)
     ) {
         for position in 0..<count {
-            Elementwise.accumulate(outputGradient + position * dim, into: tableGradient + Int(ids[position]) * dim,
-                                   count: dim)
+            Elementwise.accumulate(
+                outputGradient + position * dim, into: tableGradient + Int(ids[position]) * dim,
+                count: dim)
         }
     }
 }

@@ -78,15 +78,17 @@ public enum Gemm {
             // Rows i0..<i1 of C need rows i0..<i1 of op(A): rows of A, or columns of a transposed A.
             Parallel.forEachChunk(of: m, threads: threads) { rows in
                 let aBlock = transA == .normal ? a + rows.lowerBound * lda : a + rows.lowerBound
-                callOneDNN(transA, transB, rows.count, n, k, alpha, aBlock, lda, b, ldb, beta,
-                           c + rows.lowerBound * ldc, ldc, openMPThreads: 1)
+                callOneDNN(
+                    transA, transB, rows.count, n, k, alpha, aBlock, lda, b, ldb, beta,
+                    c + rows.lowerBound * ldc, ldc, openMPThreads: 1)
             }
         } else {
             // Columns j0..<j1 of C need columns j0..<j1 of op(B): columns of B, or rows of a transposed B.
             Parallel.forEachChunk(of: n, threads: threads) { columns in
                 let bBlock = transB == .normal ? b + columns.lowerBound : b + columns.lowerBound * ldb
-                callOneDNN(transA, transB, m, columns.count, k, alpha, a, lda, bBlock, ldb, beta,
-                           c + columns.lowerBound, ldc, openMPThreads: 1)
+                callOneDNN(
+                    transA, transB, m, columns.count, k, alpha, a, lda, bBlock, ldb, beta,
+                    c + columns.lowerBound, ldc, openMPThreads: 1)
             }
         }
     }
@@ -100,7 +102,8 @@ public enum Gemm {
         let status = dnnl_sgemm(
             transA.blasFlag, transB.blasFlag, dnnl_dim_t(m), dnnl_dim_t(n), dnnl_dim_t(k), alpha,
             a, dnnl_dim_t(lda), b, dnnl_dim_t(ldb), beta, c, dnnl_dim_t(ldc))
-        precondition(status == dnnl_success, "dnnl_sgemm failed with status \(status.rawValue) for m \(m) n \(n) k \(k)")
+        precondition(
+            status == dnnl_success, "dnnl_sgemm failed with status \(status.rawValue) for m \(m) n \(n) k \(k)")
     }
 
     /// C = beta · C, the whole product when k is 0 (with beta 0, C is only written).

@@ -22,14 +22,19 @@ extension Gemm {
         let a = UnsafeMutablePointer<Float>.allocate(capacity: count)
         let b = UnsafeMutablePointer<Float>.allocate(capacity: count)
         let c = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        defer {
+            a.deallocate()
+            b.deallocate()
+            c.deallocate()
+        }
         for index in 0..<count {
             a[index] = Float(index % 7) * 0.25 - 0.5
             b[index] = Float(index % 5) * 0.125 - 0.25
         }
         func product() {
-            sgemm(.normal, .normal, m: size, n: size, k: size, a: a, lda: size, b: b, ldb: size, c: c, ldc: size,
-                  threading: .single)
+            sgemm(
+                .normal, .normal, m: size, n: size, k: size, a: a, lda: size, b: b, ldb: size, c: c, ldc: size,
+                threading: .single)
         }
         product()  // warm-up: JIT of oneDNN's kernels, page faults
         let clock = ContinuousClock()

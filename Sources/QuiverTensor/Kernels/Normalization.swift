@@ -5,8 +5,9 @@ public enum Normalization {
 
     /// Layer norm of each row of `input` into `output` (which may be `input`).
     ///
-    /// Mean and variance come from two passes over the row (the variance from the centred values, so a large mean
-    /// does not cancel the variance's digits), summed in eight float lanes. When `mean`/`reciprocalStdDev` are
+    /// Mean and variance come from two passes over the row, summed in eight float lanes: the mean of x − x[0], then
+    /// the variance of the centred values (x − x[0]) − mean(x − x[0]). A large common offset therefore never enters
+    /// a sum, and the variance is never a difference of two large numbers. When `mean`/`reciprocalStdDev` are
     /// given, each row's statistics are stored there for `layerNormBackward`.
     @inlinable
     public static func layerNorm(
@@ -22,25 +23,44 @@ public enum Normalization {
         for row in 0..<rows {
             let x = input + row * cols
             let y = output + row * cols
-            let mean = VectorMath.sum(x, count: cols) * inverseCount
-            let meanVector = FloatVector(repeating: mean)
-            // Σ (x − mean)², padding lanes of the tail contribute (mean − mean)² = 0.
-            var squares = FloatVector.zero
+            // Statistics of x − pivot, the row's first value: the sums then hold deviations, not the offset, and
+            // the centred values (x − pivot) − shiftedMean keep their digits however large the mean.
+            let pivotValue = x[0]
+            let pivot = FloatVector(repeating: pivotValue)
+            var deviations = FloatVector.zero
             var index = 0
             while index + 8 <= cols {
-                let centred = VectorMath.load(x + index) - meanVector
+                deviations += VectorMath.load(x + index) - pivot
+                index += 8
+            }
+            if index < cols {
+                deviations += VectorMath.loadPartial(x + index, count: cols - index, padding: pivotValue) - pivot
+            }
+            let shiftedMean = deviations.sum() * inverseCount
+            let shiftedMeanVector = FloatVector(repeating: shiftedMean)
+            // Σ (x − mean)²; padding lanes of the tail are centred to exactly 0.
+            var squares = FloatVector.zero
+            index = 0
+            while index + 8 <= cols {
+                let centred = (VectorMath.load(x + index) - pivot) - shiftedMeanVector
                 squares += centred * centred
                 index += 8
             }
             if index < cols {
-                let centred = VectorMath.loadPartial(x + index, count: cols - index, padding: mean) - meanVector
+                let tail = VectorMath.loadPartial(x + index, count: cols - index, padding: pivotValue) - pivot
+                let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+                let centred = (tail - shiftedMeanVector).replacing(
+                    with: 0, where: lanes .>= SIMD8<Int32>(repeating: Int32(cols - index)))
                 squares += centred * centred
             }
             let variance = squares.sum() * inverseCount
             let reciprocalStdDev = 1 / (variance + epsilon).squareRoot()
             let scale = FloatVector(repeating: reciprocalStdDev)
-            VectorMath.map(x, gamma, into: y, count: cols) { value, g in (value - meanVector) * scale * g }
+            VectorMath.map(x, gamma, into: y, count: cols) { value, g in
+                ((value - pivot) - shiftedMeanVector) * scale * g
+            }
             VectorMath.map(UnsafePointer(y), beta, into: y, count: cols) { value, b in value + b }
+            let mean = pivotValue + shiftedMean  // (x[0] may be overwritten by now: in place)
             meanOutput?[row] = mean
             reciprocalStdDevOutput?[row] = reciprocalStdDev
         }
@@ -102,7 +122,8 @@ public enum Normalization {
                 for col in 0..<cols { squares += (Double(x[col]) - mean) * (Double(x[col]) - mean) }
                 let rstd = 1 / (squares / Double(cols) + Double(epsilon)).squareRoot()
                 for col in 0..<cols {
-                    output[row * cols + col] = Float((Double(x[col]) - mean) * rstd * Double(gamma[col]) + Double(beta[col]))
+                    output[row * cols + col] = Float(
+                        (Double(x[col]) - mean) * rstd * Double(gamma[col]) + Double(beta[col]))
                 }
             }
         }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The OpenMP thread count that Debian's oneDNN (built with `DNNL_CPU_RUNTIME=OMP`, linked to libgomp) uses inside

@@ -247,7 +247,9 @@ enum VectorMath {
             best = pointwiseMax(best, load(pointer + index))
             index += 8
         }
-        if index < count { best = pointwiseMax(best, loadPartial(pointer + index, count: count - index, padding: -.infinity)) }
+        if index < count {
+            best = pointwiseMax(best, loadPartial(pointer + index, count: count - index, padding: -.infinity))
+        }
         return best.max()
     }
 }
