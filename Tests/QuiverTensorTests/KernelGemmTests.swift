@@ -102,4 +102,12 @@ struct KernelGemmTests {
             }
         }
     }
+
+    @Test("the peak measurement runs and names its shape")
+    func peak() {
+        let peak = Gemm.measurePeakGFLOPS(budget: .milliseconds(5))
+        #expect(peak.gflops > 0 && peak.gflops.isFinite)
+        #expect(peak.repetitions >= 9)
+        #expect(peak.description.contains("GFLOP/s"))
+    }
 }

@@ -37,7 +37,8 @@ public enum Activation {
     /// ReLU, `max(0, x)` (NaN stays NaN).
     @inlinable
     public static func relu(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int) {
-        VectorMath.map(input, into: output, count: count) { x in x.replacing(with: FloatVector.zero, where: x .< 0) }
+        // A plain loop: LLVM vectorises it to a compare and an and-not, faster than the SIMD-typed version.
+        for i in 0..<count { output[i] = input[i] < 0 ? 0 : input[i] }
     }
 
     /// `inputGradient += (input > 0 ? 1 : 0) · outputGradient`.
