@@ -9,7 +9,7 @@ import Foundation
 import QuiverTensor
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 func runGemmBenchmark(_ arguments: [String]) throws {
@@ -237,8 +237,9 @@ func runChild(environment: [String: String], budget: Duration, printCore: Bool) 
         if fields.count == 4, fields[0] == "RESULT", let gflops = Double(fields[3]) {
             results.append(ChildResult(shape: fields[1], backend: fields[2], gflops: gflops))
         } else if fields.count == 2, fields[0] == "CORE", printCore {
-            print("OpenBLAS \(environment["OPENBLAS_CORETYPE"].map { "OPENBLAS_CORETYPE=\($0)" } ?? "as detected"): "
-                + "core \(fields[1])")
+            print(
+                "OpenBLAS \(environment["OPENBLAS_CORETYPE"].map { "OPENBLAS_CORETYPE=\($0)" } ?? "as detected"): "
+                    + "core \(fields[1])")
         }
     }
     return results
@@ -251,10 +252,11 @@ func runOpenBLASChild() throws {
         let gemmSymbol = dlsym(handle, "cblas_sgemm"),
         let threadsSymbol = dlsym(handle, "openblas_set_num_threads")
     else { return }
-    typealias CBLASSgemm = @convention(c) (
-        Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>, Int32, UnsafePointer<Float>, Int32,
-        Float, UnsafeMutablePointer<Float>, Int32
-    ) -> Void
+    typealias CBLASSgemm =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>, Int32, UnsafePointer<Float>, Int32,
+            Float, UnsafeMutablePointer<Float>, Int32
+        ) -> Void
     typealias SetThreads = @convention(c) (Int32) -> Void
     typealias CoreName = @convention(c) () -> UnsafePointer<CChar>?
     let sgemm = unsafeBitCast(gemmSymbol, to: CBLASSgemm.self)
@@ -387,16 +389,29 @@ func printElementwiseTimes(budget: Duration) {
             { Elementwise.Reference.add(x, y, into: y, count: count) }
         ),
         (
-            "layer norm", { Normalization.layerNorm(x, into: y, gamma: row, beta: row, rows: rows, cols: cols, epsilon: 1e-12) },
-            { Normalization.Reference.layerNorm(x, into: y, gamma: row, beta: row, rows: rows, cols: cols, epsilon: 1e-12) }
+            "layer norm",
+            { Normalization.layerNorm(x, into: y, gamma: row, beta: row, rows: rows, cols: cols, epsilon: 1e-12) },
+            {
+                Normalization.Reference.layerNorm(
+                    x, into: y, gamma: row, beta: row, rows: rows, cols: cols, epsilon: 1e-12)
+            }
         ),
         (
             "gelu (erf)", { Activation.gelu(x, into: y, count: count) },
             { Activation.Reference.gelu(x, into: y, count: count) }
         ),
-        ("relu", { Activation.relu(x, into: y, count: count) }, { Activation.Reference.relu(x, into: y, count: count) }),
-        ("silu", { Activation.silu(x, into: y, count: count) }, { Activation.Reference.silu(x, into: y, count: count) }),
-        ("tanh", { Activation.tanh(x, into: y, count: count) }, { Activation.Reference.tanh(x, into: y, count: count) }),
+        (
+            "relu", { Activation.relu(x, into: y, count: count) },
+            { Activation.Reference.relu(x, into: y, count: count) }
+        ),
+        (
+            "silu", { Activation.silu(x, into: y, count: count) },
+            { Activation.Reference.silu(x, into: y, count: count) }
+        ),
+        (
+            "tanh", { Activation.tanh(x, into: y, count: count) },
+            { Activation.Reference.tanh(x, into: y, count: count) }
+        ),
         (
             "sigmoid", { Activation.sigmoid(x, into: y, count: count) },
             { Activation.Reference.sigmoid(x, into: y, count: count) }

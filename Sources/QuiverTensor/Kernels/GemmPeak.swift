@@ -30,13 +30,18 @@ extension Gemm {
             let a = UnsafeMutablePointer<Float>.allocate(capacity: aCount)
             let b = UnsafeMutablePointer<Float>.allocate(capacity: bCount)
             let c = UnsafeMutablePointer<Float>.allocate(capacity: cCount)
-            defer { a.deallocate(); b.deallocate(); c.deallocate() }
+            defer {
+                a.deallocate()
+                b.deallocate()
+                c.deallocate()
+            }
             for index in 0..<aCount { a[index] = Float(index % 7) * 0.25 - 0.5 }
             for index in 0..<bCount { b[index] = Float(index % 5) * 0.125 - 0.25 }
             let ldb = shape.transB == .normal ? shape.n : shape.k
             func product() {
-                sgemm(.normal, shape.transB, m: shape.m, n: shape.n, k: shape.k, a: a, lda: shape.k, b: b, ldb: ldb,
-                      c: c, ldc: shape.n, threading: .single)
+                sgemm(
+                    .normal, shape.transB, m: shape.m, n: shape.n, k: shape.k, a: a, lda: shape.k, b: b, ldb: ldb,
+                    c: c, ldc: shape.n, threading: .single)
             }
             product()  // warm-up: oneDNN's kernel generation, page faults
             let start = clock.now
@@ -50,7 +55,8 @@ extension Gemm {
             let gflops = 2 * Double(shape.m) * Double(shape.n) * Double(shape.k) / fastest.seconds / 1e9
             if gflops > best.gflops {
                 best.gflops = gflops
-                best.shape = "[\(shape.m)x\(shape.k)]·[\(shape.k)x\(shape.n)]\(shape.transB == .transposed ? " Bᵀ" : "")"
+                best.shape =
+                    "[\(shape.m)x\(shape.k)]·[\(shape.k)x\(shape.n)]\(shape.transB == .transposed ? " Bᵀ" : "")"
             }
         }
         return best
