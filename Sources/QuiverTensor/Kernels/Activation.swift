@@ -11,7 +11,6 @@ public enum Activation {
     // MARK: - GELU
 
     /// GELU, `0.5·x·(1 + erf(x/√2))`, with a vectorised erf (relative error < 1e-6, see docs/kernels.md).
-    @inlinable
     public static func gelu(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int) {
         VectorMath.map(input, into: output, count: count) { x in
             0.5 * x * VectorMath.onePlusErf(x * FloatVector(repeating: Float(0.5.squareRoot())))
@@ -20,7 +19,6 @@ public enum Activation {
 
     /// `inputGradient += gelu'(input) · outputGradient`, gelu'(x) = ½(1 + erf(x/√2)) + x·φ(x), φ the standard
     /// normal density.
-    @inlinable
     public static func geluBackward(
         input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
         inputGradient: UnsafeMutablePointer<Float>, count: Int
@@ -35,14 +33,12 @@ public enum Activation {
     // MARK: - ReLU
 
     /// ReLU, `max(0, x)` (NaN stays NaN).
-    @inlinable
     public static func relu(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int) {
         // A plain loop: LLVM vectorises it to a compare and an and-not, faster than the SIMD-typed version.
         for i in 0..<count { output[i] = input[i] < 0 ? 0 : input[i] }
     }
 
     /// `inputGradient += (input > 0 ? 1 : 0) · outputGradient`.
-    @inlinable
     public static func reluBackward(
         input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
         inputGradient: UnsafeMutablePointer<Float>, count: Int
@@ -55,13 +51,11 @@ public enum Activation {
     // MARK: - SiLU (swish)
 
     /// SiLU, also called swish: `x · sigmoid(x)`.
-    @inlinable
     public static func silu(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int) {
         VectorMath.map(input, into: output, count: count) { x in x * VectorMath.sigmoid(x) }
     }
 
     /// `inputGradient += silu'(input) · outputGradient`, silu'(x) = s(x)·(1 + x·(1 − s(x))), s the sigmoid.
-    @inlinable
     public static func siluBackward(
         input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
         inputGradient: UnsafeMutablePointer<Float>, count: Int
@@ -75,14 +69,12 @@ public enum Activation {
     // MARK: - tanh
 
     /// tanh.
-    @inlinable
     public static func tanh(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int) {
         VectorMath.map(input, into: output, count: count) { x in VectorMath.tanh(x) }
     }
 
     /// `inputGradient += (1 − output²) · outputGradient`, from the forward *output* (as llm.c does), which the
     /// forward pass keeps anyway.
-    @inlinable
     public static func tanhBackward(
         output: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
         inputGradient: UnsafeMutablePointer<Float>, count: Int
@@ -95,13 +87,11 @@ public enum Activation {
     // MARK: - Sigmoid
 
     /// The logistic sigmoid `1 / (1 + e^−x)`.
-    @inlinable
     public static func sigmoid(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int) {
         VectorMath.map(input, into: output, count: count) { x in VectorMath.sigmoid(x) }
     }
 
     /// `inputGradient += output·(1 − output) · outputGradient`, from the forward output.
-    @inlinable
     public static func sigmoidBackward(
         output: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
         inputGradient: UnsafeMutablePointer<Float>, count: Int

@@ -5,7 +5,6 @@ public enum Elementwise {
     // MARK: - Bias
 
     /// `x[r, c] += bias[c]` for every row: the bias of a Linear layer after its product.
-    @inlinable
     public static func addBias(
         _ x: UnsafeMutablePointer<Float>,  // x is (rows, cols)
         bias: UnsafePointer<Float>,  // bias is (cols)
@@ -18,7 +17,6 @@ public enum Elementwise {
     }
 
     /// `biasGradient[c] += Σ_r outputGradient[r, c]`: the bias gradient of a Linear layer.
-    @inlinable
     public static func addBiasBackward(
         outputGradient: UnsafePointer<Float>,  // outputGradient is (rows, cols)
         biasGradient: UnsafeMutablePointer<Float>,  // biasGradient is (cols)
@@ -34,7 +32,6 @@ public enum Elementwise {
     // MARK: - Sums
 
     /// `output = first + second` over `count` floats: a residual connection. `output` may be either input.
-    @inlinable
     public static func add(
         _ first: UnsafePointer<Float>, _ second: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
         count: Int
@@ -43,7 +40,6 @@ public enum Elementwise {
     }
 
     /// `accumulator += addend` over `count` floats (gradient accumulation, a residual added in place).
-    @inlinable
     public static func accumulate(
         _ addend: UnsafePointer<Float>, into accumulator: UnsafeMutablePointer<Float>, count: Int
     ) {
@@ -51,7 +47,6 @@ public enum Elementwise {
     }
 
     /// `x *= factor` over `count` floats (adapter `scaling`, LoRA's alpha/r).
-    @inlinable
     public static func scale(_ x: UnsafeMutablePointer<Float>, by factor: Float, count: Int) {
         let factors = FloatVector(repeating: factor)
         VectorMath.map(UnsafePointer(x), into: x, count: count) { value in value * factors }

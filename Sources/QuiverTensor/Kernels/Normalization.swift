@@ -9,7 +9,6 @@ public enum Normalization {
     /// the variance of the centred values (x − x[0]) − mean(x − x[0]). A large common offset therefore never enters
     /// a sum, and the variance is never a difference of two large numbers. When `mean`/`reciprocalStdDev` are
     /// given, each row's statistics are stored there for `layerNormBackward`.
-    @inlinable
     public static func layerNorm(
         _ input: UnsafePointer<Float>,  // input is (rows, cols)
         into output: UnsafeMutablePointer<Float>,  // output is (rows, cols)

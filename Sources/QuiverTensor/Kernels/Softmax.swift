@@ -22,7 +22,6 @@ public enum Softmax {
     /// entry is −∞ after masking (a mask of `-.infinity` over every key) has no defined softmax: it is written as
     /// zeros — attention to nothing — never NaN. With the finite `maskedScore`, a fully masked row is uniform,
     /// as in PyTorch.
-    @inlinable
     public static func forward(
         _ input: UnsafePointer<Float>,  // input is (rows, cols)
         into output: UnsafeMutablePointer<Float>,  // output is (rows, cols)
