@@ -22,13 +22,15 @@ public enum Gemm {
 
     /// How one product uses the cores.
     public enum Threading: Sendable, Hashable {
-        /// One oneDNN call on the calling thread, OpenMP limited to one thread. The default: on two cores it is
-        /// as fast as anything for small products and leaves the other core to other work.
+        /// One oneDNN call on the calling thread, OpenMP limited to one thread. The default: the other core is
+        /// better used on independent work (`Parallel.forEachChunk` over batch items or heads).
         case single
         /// The output cut into `threads` blocks of rows (or of columns when it has fewer rows than columns), each
         /// a single-threaded oneDNN call, run with `Parallel.forEachChunk`.
         case splitOutput(threads: Int)
-        /// One oneDNN call with `threads` OpenMP threads (oneDNN's own parallelisation; measured for comparison).
+        /// One oneDNN call with `threads` OpenMP threads: oneDNN's own parallelisation. Fast on an idle machine
+        /// (1.5–2× with two), but its threads spin-wait for each other, and it fell below 5 GFLOP/s when another
+        /// process held a core (docs/kernels.md). For measurement, or a latency-bound call on a dedicated machine.
         case openMP(threads: Int)
     }
 

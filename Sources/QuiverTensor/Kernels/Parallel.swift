@@ -1,13 +1,26 @@
 import Dispatch
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Splitting independent work over the machine's cores.
 ///
-/// The kernels themselves are single-threaded: on two cores, oneDNN's own OpenMP threading was slower than running
-/// one single-threaded call per core on independent pieces (rows of a product, batch items, attention heads) — see
-/// docs/kernels.md. `Parallel.forEachChunk` is that second form.
+/// The kernels themselves are single-threaded. On two cores, running one single-threaded call per core on
+/// independent pieces (rows of a product, batch items, attention heads) was as fast as oneDNN's own OpenMP
+/// threading on an idle machine, faster for the attention heads, and — unlike OpenMP, whose team spin-waits — never
+/// slower than one thread when the other core was busy; see docs/kernels.md. `Parallel.forEachChunk` is that form.
 public enum Parallel {
     /// The number of cores the process may use.
-    public static var availableCores: Int { max(1, System.activeProcessorCount) }
+    public static var availableCores: Int {
+        #if canImport(Glibc) || canImport(Darwin)
+            return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        #else
+            return 1
+        #endif
+    }
 
     /// Runs `body` on `0..<count` cut into at most `threads` contiguous, disjoint chunks of near-equal size, the
     /// chunks concurrently (the calling thread runs one of them), and returns when all have finished.
@@ -39,21 +52,5 @@ public enum Parallel {
         let remainder = count % chunks
         let start = chunk * base + min(chunk, remainder)
         return start..<(start + base + (chunk < remainder ? 1 : 0))
-    }
-}
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
-enum System {
-    static var activeProcessorCount: Int {
-        #if canImport(Glibc) || canImport(Darwin)
-            return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        #else
-            return 1
-        #endif
     }
 }

@@ -153,7 +153,7 @@ enum VectorMath {
     // MARK: - erf and erfc
 
     /// Below this |z|, erf comes from its Taylor series; above it, from erfc.
-    @usableFromInline static let erfSeriesLimit: Float = 0.75
+    @inlinable static var erfSeriesLimit: Float { 0.75 }
 
     /// erf(z) for |z| < 0.75 as z·P(z²), the Taylor series to z^19 (truncation < 1e-9 relative).
     @inlinable @inline(__always)
@@ -213,7 +213,7 @@ enum VectorMath {
     // MARK: - tanh and sigmoid
 
     /// Below this |x|, tanh comes from its Taylor series.
-    @usableFromInline static let tanhSeriesLimit: Float = 0.5
+    @inlinable static var tanhSeriesLimit: Float { 0.5 }
 
     /// tanh(x), from its Taylor series to x^15 for |x| < 0.5 and from (1 − e^−2|x|)/(1 + e^−2|x|) above.
     @inlinable @inline(__always)
