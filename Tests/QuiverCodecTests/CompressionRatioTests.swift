@@ -46,3 +46,17 @@ import Testing
         skewed.withUnsafeBytes { #expect(PlaneEncodingPolicy.encoding(for: $0) == .deflated(.huffmanOnly)) }
     }
 }
+
+// MARK: - Entropy estimate
+
+@Suite struct EntropyEstimateTests {
+    @Test func sampledEstimateIsCloseToTheExactEntropy() {
+        let random = TestBytes.random(count: 1 << 20, seed: 3)
+        let twoValues: [UInt8] = TestBytes.random(count: 1 << 20, seed: 4).map { $0 & 1 }
+        random.withUnsafeBytes { #expect(abs(PlaneEncodingPolicy.estimatedEntropyBitsPerByte(of: $0) - 8) < 0.01) }
+        twoValues.withUnsafeBytes { #expect(abs(PlaneEncodingPolicy.estimatedEntropyBitsPerByte(of: $0) - 1) < 0.01) }
+        [UInt8](repeating: 9, count: 1000).withUnsafeBytes {
+            #expect(PlaneEncodingPolicy.estimatedEntropyBitsPerByte(of: $0) == 0)
+        }
+    }
+}
