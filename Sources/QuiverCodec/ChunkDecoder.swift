@@ -4,7 +4,7 @@
 /// planes back into elements and appends the tail.
 ///
 /// Owns its scratch memory and zlib stream; not thread-safe: one instance per worker thread (see
-/// ``ParallelChunks`` for the ownership rule that makes the `Sendable` conformance sound).
+/// ``ParallelBatch`` for the ownership rule that makes the `Sendable` conformance sound).
 final class ChunkDecoder: @unchecked Sendable {
     let elementWidth: Int
     /// Room for inflated planes, grown to the largest chunk seen (unused for width 1, which inflates straight

@@ -4,7 +4,7 @@
 /// stored when deflate does not shrink it), and writes table, planes and tail.
 ///
 /// Owns its scratch memory and zlib stream; not thread-safe: one instance per worker thread (see
-/// ``ParallelChunks`` for the ownership rule that makes the `Sendable` conformance sound).
+/// ``ParallelBatch`` for the ownership rule that makes the `Sendable` conformance sound).
 final class ChunkEncoder: @unchecked Sendable {
     let elementWidth: Int
     /// Room for the planes of one chunk (unused for width 1, whose single plane is the chunk itself).

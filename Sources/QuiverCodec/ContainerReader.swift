@@ -1,7 +1,8 @@
 // MARK: - Decompressing a stream
 
-/// Reads a container strictly: header, then windows of chunk tables and payloads (each checked against the
-/// header before any buffer is sized from it), decoded in parallel and written in order, then the end of input.
+/// Reads a container strictly: the header, then each chunk's table (checked against the header before any buffer
+/// is sized from it) and payload, decoded on worker threads and written in order (see ``ChunkPipeline``), then
+/// the end of the input.
 enum ContainerReader {
     static func decompress(threadCount: Int, from read: ByteSource, to write: ByteSink) throws -> CodecByteCounts {
         try withoutActuallyEscaping(read) { read in
@@ -10,25 +11,18 @@ enum ContainerReader {
             let chunkCount = header.chunkCount
             let workerCount = max(1, min(threadCount, chunkCount))
             let decoders = try (0..<workerCount).map { _ in try ChunkDecoder(elementWidth: header.elementWidth) }
-            let windowSize = workerCount == 1 ? 1 : 2 * workerCount
-            let jobs = (0..<min(windowSize, chunkCount)).map { _ in DecompressionJob() }
+            let windowSize = min(2 * workerCount, chunkCount)
+            let windows = (0..<2).map { _ in (0..<windowSize).map { _ in DecompressionJob() } }
 
             var rawLength = 0
-            var firstChunk = 0
-            while firstChunk < chunkCount {
-                let batch = min(jobs.count, chunkCount - firstChunk)
-                for (slot, job) in jobs.prefix(batch).enumerated() {
-                    try job.fill(from: &source, header: header, chunkIndex: firstChunk + slot)
-                }
-                try ParallelChunks.run(itemCount: batch, workers: decoders) { decoder, slot in
-                    try jobs[slot].decode(with: decoder)
-                }
-                for job in jobs.prefix(batch) {
+            try ChunkPipeline.run(
+                chunkCount: chunkCount, windows: windows, workers: decoders,
+                fill: { job, index in try job.fill(from: &source, header: header, chunkIndex: index) },
+                process: { decoder, job in try job.decode(with: decoder) },
+                drain: { job in
                     try write(job.raw.filled)
                     rawLength += job.raw.count
-                }
-                firstChunk += batch
-            }
+                })
             let end = source.offset
             guard try source.isAtEnd() else {
                 throw CodecError(.trailingData, "bytes follow the last chunk at offset \(end)")
@@ -45,8 +39,8 @@ enum ContainerReader {
     }
 }
 
-/// One chunk on its way through the reader: table and payload in, raw bytes out. Filled and written by the
-/// caller thread, decoded by one worker (the ``ParallelChunks`` ownership rule).
+/// One chunk on its way through the reader: table and payload in, raw bytes out. Filled and drained on the
+/// caller's thread, decoded by one worker (the ``ParallelBatch`` ownership rule).
 private final class DecompressionJob: @unchecked Sendable {
     private let tableBytes = ChunkBuffer()
     private let payload = ChunkBuffer()
@@ -59,7 +53,8 @@ private final class DecompressionJob: @unchecked Sendable {
         let tableLength = ChunkTable.byteCount(elementWidth: header.elementWidth)
         tableBytes.reserve(tableLength)
         let tableOffset = source.offset
-        tableBytes.count = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: tableBytes.bytes[0..<tableLength]))
+        tableBytes.count = try source.read(
+            into: UnsafeMutableRawBufferPointer(rebasing: tableBytes.bytes[0..<tableLength]))
         guard tableBytes.count == tableLength else {
             throw CodecError(
                 .truncated,
@@ -72,7 +67,8 @@ private final class DecompressionJob: @unchecked Sendable {
         let payloadLength = table.payloadLength  // <= raw length <= chunk size, checked by ChunkTable
         payload.reserve(payloadLength)
         let payloadOffset = source.offset
-        payload.count = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: payload.bytes[0..<payloadLength]))
+        payload.count = try source.read(
+            into: UnsafeMutableRawBufferPointer(rebasing: payload.bytes[0..<payloadLength]))
         guard payload.count == payloadLength else {
             throw CodecError(
                 .truncated,

@@ -1,7 +1,8 @@
 // MARK: - Compressing a stream
 
-/// Writes a container: the header, then windows of chunks read from the source, encoded in parallel and
-/// written in order. Memory: a window of raw and encoded chunks plus one scratch chunk per worker.
+/// Writes a container: the header, then the chunks read from the source, encoded on worker threads and written
+/// in order (see ``ChunkPipeline``). Memory: two windows of raw and encoded chunks plus one plane scratch per
+/// worker, whatever the input size.
 enum ContainerWriter {
     static func compress(header: ContainerHeader, threadCount: Int, from read: ByteSource, to write: ByteSink)
         throws -> CodecByteCounts
@@ -9,29 +10,22 @@ enum ContainerWriter {
         let chunkCount = header.chunkCount
         let workerCount = max(1, min(threadCount, chunkCount))
         let encoders = try (0..<workerCount).map { _ in try ChunkEncoder(elementWidth: header.elementWidth) }
-        let windowSize = workerCount == 1 ? 1 : 2 * workerCount
-        let jobs = (0..<min(windowSize, chunkCount)).map { _ in CompressionJob() }
+        let windowSize = min(2 * workerCount, chunkCount)
+        let windows = (0..<2).map { _ in (0..<windowSize).map { _ in CompressionJob() } }
 
         let headerBytes = header.encoded()
         try headerBytes.withUnsafeBytes { try write($0) }
         var encodedLength = headerBytes.count
-        var firstChunk = 0
         return try withoutActuallyEscaping(read) { read in
             var source = SourceReader(read)
-            while firstChunk < chunkCount {
-                let batch = min(jobs.count, chunkCount - firstChunk)
-                for (slot, job) in jobs.prefix(batch).enumerated() {
-                    try job.fill(from: &source, rawLength: header.rawLength(ofChunk: firstChunk + slot), header: header)
-                }
-                try ParallelChunks.run(itemCount: batch, workers: encoders) { encoder, slot in
-                    try jobs[slot].encode(with: encoder)
-                }
-                for job in jobs.prefix(batch) {
+            try ChunkPipeline.run(
+                chunkCount: chunkCount, windows: windows, workers: encoders,
+                fill: { job, index in try job.fill(from: &source, rawLength: header.rawLength(ofChunk: index), header: header) },
+                process: { encoder, job in try job.encode(with: encoder) },
+                drain: { job in
                     try write(job.encoded.filled)
                     encodedLength += job.encoded.count
-                }
-                firstChunk += batch
-            }
+                })
             guard try source.isAtEnd() else {
                 throw CodecError(
                     .sourceLengthMismatch, "byte source has more than the declared \(header.rawLength) bytes")
@@ -41,8 +35,8 @@ enum ContainerWriter {
     }
 }
 
-/// One chunk on its way through the writer: raw bytes in, container bytes out. Filled and written by the caller
-/// thread, encoded by one worker (the ``ParallelChunks`` ownership rule).
+/// One chunk on its way through the writer: raw bytes in, container bytes out. Filled and drained on the caller's
+/// thread, encoded by one worker (the ``ParallelBatch`` ownership rule).
 private final class CompressionJob: @unchecked Sendable {
     let raw = ChunkBuffer()
     let encoded = ChunkBuffer()

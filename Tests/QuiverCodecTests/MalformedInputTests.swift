@@ -128,6 +128,36 @@ import Testing
         expectError(.planeOverflow, mentioning: "beyond its declared 65536 bytes", in: container)
     }
 
+    @Test func errorsAreReportedInStreamOrderAcrossWindows() throws {
+        // 20 chunks; with 2 threads the reader fills chunks 16–19 while it decodes 12–15. A corrupt chunk 13 must
+        // win over the truncation found later in chunk 17.
+        let container = try TensorCodec.compress(
+            SampleWeights.normal(count: 20 * 64, standardDeviation: 0.02, format: .f32, seed: 11), elementWidth: 4,
+            chunkSize: 256)
+        let starts = try chunkStarts(container)
+        var broken = Array(container.prefix(starts[17] + 30))
+        let tableLength = ChunkTable.byteCount(elementWidth: 4)
+        let planeStart = starts[13] + tableLength + 3 * 64
+        for offset in planeStart..<(planeStart + 10) { broken[offset] = 0xff }
+        expectError(.corruptPlane, mentioning: "chunk 13 plane 3", in: broken)
+    }
+
+    /// Where each chunk's table starts.
+    private func chunkStarts(_ container: [UInt8]) throws -> [Int] {
+        try container.withUnsafeBytes { bytes in
+            let header = try ContainerHeader(decoding: bytes)
+            var starts: [Int] = []
+            var offset = ContainerHeader.byteCount
+            for index in 0..<header.chunkCount {
+                starts.append(offset)
+                let table = try ChunkTable(
+                    decoding: UnsafeRawBufferPointer(rebasing: bytes[offset...]), header: header, chunkIndex: index)
+                offset += ChunkTable.byteCount(elementWidth: header.elementWidth) + table.payloadLength
+            }
+            return starts
+        }
+    }
+
     /// A one-chunk container whose single plane is `content` deflated, declared as `rawLength` bytes.
     private func handmadeContainer(elementWidth: Int, rawLength: Int, deflating content: [UInt8]) throws -> [UInt8] {
         var deflated = [UInt8](repeating: 0, count: content.count + 1024)
