@@ -1,1 +1,0 @@
-// QuiverCodec: float-aware lossless compression (byte-plane grouping + deflate).
