@@ -38,7 +38,7 @@ let package = Package(
                 "QuiverStore", "QuiverModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .executableTarget(name: "quiver-bench", dependencies: ["QuiverStore", "QuiverModel", "QuiverCodec"],
+        .executableTarget(name: "quiver-bench", dependencies: ["QuiverTensor", "QuiverCodec", "QuiverStore", "QuiverModel"],
                           path: "Benchmarks/quiver-bench"),
 
         // MARK: - Tests
