@@ -162,3 +162,22 @@ import QuiverTensor
         #expect(try workspace.registry.list().count == 1)
     }
 }
+
+@Suite struct RegistryLockTests {
+    /// A push in progress holds the registry lock shared; gc must wait for it rather than delete
+    /// the blobs it is writing.
+    @Test func garbageCollectionWaitsForPushesInProgress() async throws {
+        let workspace = try Workspace.withBase()
+        // A blob committed by a push that has not catalogued it yet.
+        let pushing = try RegistryLock(path: workspace.registry.lockPath, mode: .shared)
+        let inFlight = try workspace.registry.blobs.write(Array("being pushed".utf8))
+        try inFlight.commit()
+        let collector = Task.detached { try workspace.registry.collectGarbage() }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(workspace.registry.blobs.contains(inFlight.descriptor.digest), "gc ran while a push held the lock")
+        withExtendedLifetime(pushing) {}
+        _ = consume pushing
+        let report = try await collector.value
+        #expect(report.blobsRemoved == 1)  // once the push is gone, its uncatalogued blob is garbage
+    }
+}
