@@ -99,6 +99,49 @@ import QuiverTensor
         }
     }
 
+    /// Flags whose math Quiver does not implement are refused at push, naming the flag.
+    @Test(arguments: [
+        ("is_parallel", JSONValueBox.bool(true), "is_parallel"),
+        ("phm_layer", .bool(true), "phm_layer"),
+        ("use_gating", .bool(true), "use_gating"),
+        ("non_linearity", .string("gelu_new"), "non_linearity \"gelu_new\""),
+    ])
+    func unsupportedBottleneckFlag(_ key: String, _ value: JSONValueBox, _ mention: String) throws {
+        try expectRefusal(.unsupported, mentioning: mention) { workspace in
+            let folder = try workspace.copy("topic", to: "bad")
+            try editJSON(folder + "/adapter_config.json") { json in
+                var config = json["config"] as! [String: Any]
+                config[key] = value.any
+                json["config"] = config
+            }
+            try push(workspace, "topic", folder)
+        }
+    }
+
+    @Test func malformedFlagValue() throws {
+        try expectRefusal(.invalidInput, mentioning: "\"scaling\" must be") { workspace in
+            let folder = try workspace.copy("topic", to: "bad")
+            try editJSON(folder + "/adapter_config.json") { json in
+                var config = json["config"] as! [String: Any]
+                config["scaling"] = "sometimes"
+                json["config"] = config
+            }
+            try push(workspace, "topic", folder)
+        }
+    }
+
+    @Test func unsupportedHeadType() throws {
+        try expectRefusal(.unsupported, mentioning: "head_type \"tagging\"") { workspace in
+            let folder = try workspace.copy("topic", to: "bad")
+            try editJSON(folder + "/head_config.json") { json in
+                var config = json["config"] as! [String: Any]
+                config["head_type"] = "tagging"
+                json["config"] = config
+            }
+            try push(workspace, "topic", folder)
+        }
+    }
+
     @Test func unknownPEFTType() throws {
         try expectRefusal(.unsupported, mentioning: "unknown architecture") { workspace in
             let folder = try workspace.copy("paraphrase-peft", to: "bad")
@@ -221,6 +264,26 @@ import QuiverTensor
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             try write([1, 2, 3], to: output + "/adapter_config.json")
             try workspace.registry.export(Reference(parsing: "sentiment"), to: output)
+        }
+    }
+}
+
+/// JSON values usable as test arguments.
+enum JSONValueBox: Sendable, CustomTestStringConvertible {
+    case bool(Bool)
+    case string(String)
+
+    var any: Any {
+        switch self {
+        case .bool(let value): value
+        case .string(let value): value
+        }
+    }
+
+    var testDescription: String {
+        switch self {
+        case .bool(let value): "\(value)"
+        case .string(let value): value
         }
     }
 }

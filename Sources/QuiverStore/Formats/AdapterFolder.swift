@@ -24,6 +24,10 @@ public struct AdapterFolder: Sendable {
     public var modelType: String?
     /// Metadata of a Quiver export (`quiver.json`), when present.
     public var export: ArtifactConfig?
+    /// The typed configuration: exactly one of these is set.
+    public var bottleneck: BottleneckConfig?
+    public var lora: LoRAConfig?
+    public var head: HeadConfig?
 
     public init(path: String) throws {
         guard FileSystem.isDirectory(path) else {
@@ -45,7 +49,7 @@ public struct AdapterFolder: Sendable {
                 throw QuiverError(.unsupported, "\(configPath): unknown architecture: peft_type \(JSONWriter.serialize(peftType)) (supported: LORA)")
             }
             architecture = "lora"
-            try Self.checkPEFTConfig(config, source: configPath)
+            lora = try LoRAConfig(peftJSON: config, source: configPath)
             let weights = try Self.weightsFile(path, name: "adapter_model.safetensors", legacy: "adapter_model.bin", role: "adapterWeights")
             files = [configFile, weights]
             var adapter = 0, head = 0
@@ -62,7 +66,16 @@ public struct AdapterFolder: Sendable {
             guard let inner = config["config"], inner.objectValue != nil else {
                 throw QuiverError(.invalidInput, "\(configPath): missing \"config\" object (not an `adapters` library adapter_config.json)")
             }
-            architecture = try Self.architecture(of: inner, source: configPath)
+            switch inner["architecture"]?.stringValue ?? "bottleneck" {
+            case "bottleneck":
+                bottleneck = try BottleneckConfig(json: inner, source: configPath)
+                architecture = bottleneck!.architecture
+            case "lora":
+                lora = try LoRAConfig(adaptersJSON: inner, source: configPath)
+                architecture = "lora"
+            case let other:
+                throw QuiverError(.unsupported, "\(configPath): unknown architecture \"\(other)\" (supported: bottleneck adapters and lora)")
+            }
             hiddenSize = config["hidden_size"]?.intValue
             modelType = config["model_type"]?.stringValue
             let weights = try Self.weightsFile(path, name: "adapter.safetensors", legacy: "pytorch_adapter.bin", role: "adapterWeights")
@@ -76,8 +89,8 @@ public struct AdapterFolder: Sendable {
                 throw QuiverError(.invalidInput, "\(path): head_config.json and model_head.safetensors must come together")
             }
             if hasHeadWeights {
-                let headConfig = try readJSON(headConfigPath, limit: 1 << 20)
-                labels = try Self.labels(of: headConfig, source: headConfigPath)
+                head = try HeadConfig(json: try readJSON(headConfigPath, limit: 1 << 20), source: headConfigPath)
+                labels = head!.labels
                 files.append(try FolderFile.bytes(at: headConfigPath, name: "head_config.json", role: "headConfig", limit: 1 << 20))
                 let head = try Self.weightsFile(path, name: "model_head.safetensors", legacy: "pytorch_model_head.bin", role: "headWeights")
                 files.append(head)
@@ -146,67 +159,5 @@ public struct AdapterFolder: Sendable {
             throw QuiverError(.unsupported, "\(folder): only \(legacy) found; Quiver reads \(name) (save with use_safetensors=True)")
         }
         return try FolderFile.tensors(at: path, name: name, role: role)
-    }
-
-    /// Names the architecture of an `adapters` config, refusing what Quiver cannot run.
-    static func architecture(of config: JSONValue, source: String) throws -> String {
-        let architecture = config["architecture"]?.stringValue ?? "bottleneck"
-        func flag(_ key: String) -> Bool { config[key]?.boolValue ?? false }
-        switch architecture {
-        case "bottleneck":
-            if flag("is_parallel") { throw QuiverError(.unsupported, "\(source): parallel bottleneck adapters (is_parallel) are not supported") }
-            if flag("phm_layer") { throw QuiverError(.unsupported, "\(source): PHM/Compacter adapters (phm_layer) are not supported") }
-            if flag("use_gating") { throw QuiverError(.unsupported, "\(source): gated adapters (use_gating) are not supported") }
-            if let inv = config["inv_adapter"], !inv.isNull { throw QuiverError(.unsupported, "\(source): invertible adapters (inv_adapter) are not supported") }
-            switch (flag("mh_adapter"), flag("output_adapter")) {
-            case (true, true): return "double_seq_bn"
-            case (false, true): return "seq_bn"
-            case (true, false): return "bottleneck"
-            case (false, false): throw QuiverError(.invalidInput, "\(source): bottleneck adapter with neither mh_adapter nor output_adapter")
-            }
-        case "lora":
-            if let mode = config["composition_mode"]?.stringValue, mode != "add" {
-                throw QuiverError(.unsupported, "\(source): LoRA composition_mode \"\(mode)\" (IA³) is not supported")
-            }
-            if flag("use_dora") { throw QuiverError(.unsupported, "\(source): DoRA (use_dora) is not supported") }
-            if flag("use_gating") { throw QuiverError(.unsupported, "\(source): gated LoRA (use_gating) is not supported") }
-            if let vera = config["vera_d"], !vera.isNull { throw QuiverError(.unsupported, "\(source): VeRA is not supported") }
-            return "lora"
-        default:
-            throw QuiverError(.unsupported, "\(source): unknown architecture \"\(architecture)\" (supported: bottleneck adapters and lora)")
-        }
-    }
-
-    private static func checkPEFTConfig(_ config: JSONValue, source: String) throws {
-        guard let rank = config["r"]?.intValue, rank > 0 else {
-            throw QuiverError(.invalidInput, "\(source): PEFT LoRA config needs a positive integer \"r\"")
-        }
-        if config["use_dora"]?.boolValue == true { throw QuiverError(.unsupported, "\(source): DoRA (use_dora) is not supported") }
-        if config["fan_in_fan_out"]?.boolValue == true { throw QuiverError(.unsupported, "\(source): fan_in_fan_out LoRA (GPT-2 style) is not supported") }
-    }
-
-    /// Label names in id order from an `adapters` head_config.json (`label2id`, else `num_labels`).
-    static func labels(of headConfig: JSONValue, source: String) throws -> [String] {
-        guard let config = headConfig["config"], config.objectValue != nil else {
-            throw QuiverError(.invalidInput, "\(source): missing \"config\" object")
-        }
-        guard let type = config["head_type"]?.stringValue else {
-            throw QuiverError(.invalidInput, "\(source): missing \"head_type\"")
-        }
-        guard ["classification", "multilabel_classification", "tagging", "regression"].contains(type) else {
-            throw QuiverError(.unsupported, "\(source): head_type \"\(type)\" is not supported")
-        }
-        if let mapping = config["label2id"]?.objectValue {
-            var labels = [String?](repeating: nil, count: mapping.count)
-            for (label, id) in mapping {
-                guard let index = id.intValue, index >= 0, index < mapping.count, labels[index] == nil else {
-                    throw QuiverError(.invalidInput, "\(source): label2id must map labels to ids 0..<\(mapping.count) once each")
-                }
-                labels[index] = label
-            }
-            return labels.map { $0! }
-        }
-        let count = config["num_labels"]?.intValue ?? 0
-        return (0..<count).map { "LABEL_\($0)" }
     }
 }
