@@ -196,9 +196,6 @@ public struct FusionConfig: Sendable, Equatable {
         queryBeforeLayerNorm = try flag("query_before_ln", default: false)
         temperature = try flag("temperature", default: false) ? 50 : 1
         regularization = try flag("regularization", default: false)
-        if !query && !key && !value {
-            throw QuiverError(.unsupported, "\(source): fusion without query, key and value (a dense scorer) is not supported")
-        }
     }
 
     public static func preset(_ name: String) -> FusionConfig? {

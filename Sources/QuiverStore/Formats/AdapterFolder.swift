@@ -53,8 +53,10 @@ public struct AdapterFolder: Sendable {
             let weights = try Self.weightsFile(path, name: "adapter_model.safetensors", legacy: "adapter_model.bin", role: "adapterWeights")
             files = [configFile, weights]
             var adapter = 0, head = 0
+            // LoRA matrices are the adapter (PEFT's "dense" also matches the pooler: those count too);
+            // anything else is a module saved whole (`modules_to_save`, e.g. a classifier).
             for tensor in weights.safetensors!.header.tensors {
-                if case .lora = AdapterTensor.parse(tensor.name) { adapter += tensor.elementCount } else { head += tensor.elementCount }
+                if tensor.name.contains(".lora_A.") || tensor.name.contains(".lora_B.") { adapter += tensor.elementCount } else { head += tensor.elementCount }
             }
             parameters = adapter
             headParameters = head

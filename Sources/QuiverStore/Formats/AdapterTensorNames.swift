@@ -34,7 +34,11 @@ public enum AdapterTensor: Equatable, Sendable {
 
     public enum LoRAMatrix: String, Sendable { case a = "A", b = "B" }
 
-    public enum FusionProjection: String, Sendable { case query, key, value }
+    public enum FusionProjection: String, Sendable {
+        case query, key, value
+        /// Saved by the library when query, key and value are all off; never used in the forward pass.
+        case dense
+    }
 
     /// The encoder layer the tensor belongs to, if any.
     public var layer: Int? {
@@ -61,7 +65,7 @@ public enum AdapterTensor: Equatable, Sendable {
         if let match = tail.wholeMatch(of: /(attention\.output|output)\.adapters\.([^.]+)\.(.+)/) {
             return .bottleneck(layer: layer, location: BottleneckLocation(rawValue: String(match.1))!, adapter: String(match.2), component: String(match.3))
         }
-        if let match = tail.wholeMatch(of: /(attention\.output|output)\.adapter_fusion_layer\.([^.]+)\.(query|key|value)\.(weight|bias)/) {
+        if let match = tail.wholeMatch(of: /(attention\.output|output)\.adapter_fusion_layer\.([^.]+)\.(query|key|value|dense)\.(weight|bias)/) {
             return .fusion(layer: layer, location: BottleneckLocation(rawValue: String(match.1))!, fusion: String(match.2),
                            projection: FusionProjection(rawValue: String(match.3))!, parameter: String(match.4))
         }
@@ -104,8 +108,9 @@ public enum AdapterTensor: Equatable, Sendable {
             case .a: return shape[1] == input ? nil : "lora_A reads \(shape[1]) features, the layer has \(input)"
             case .b: return shape[0] == output ? nil : "lora_B writes \(shape[0]) features, the layer has \(output)"
             }
-        case .fusion(_, _, _, _, let parameter):
-            return shape == (parameter == "weight" ? [h, h] : [h]) ? nil : "shape \(shape) does not fit hidden size \(h)"
+        case .fusion(_, _, _, let projection, let parameter):
+            let expected = projection == .dense ? (parameter == "weight" ? [1, h] : [1]) : (parameter == "weight" ? [h, h] : [h])
+            return shape == expected ? nil : "shape \(shape) does not fit hidden size \(h)"
         case .head(_, let index, let parameter):
             // The first linear layer of a head reads the hidden state (CLS token).
             if index == 1, parameter == "weight" {
