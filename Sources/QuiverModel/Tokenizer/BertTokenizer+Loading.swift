@@ -25,40 +25,15 @@ extension BertTokenizer {
     /// - `config.json`'s `max_position_embeddings`, when present, caps `modelMaxLength`.
     public init(folder: URL) throws(TokenizerError) {
         let fileManager = FileManager.default
-        let tokenizerJSON = folder.appendingPathComponent("tokenizer.json")
-        let vocabFile = folder.appendingPathComponent("vocab.txt")
-        let vocabulary: Vocabulary
-        var configuration: Configuration
-        if fileManager.fileExists(atPath: tokenizerJSON.path) {
-            let file = try TokenizerJSON(url: tokenizerJSON)
-            vocabulary = file.vocabulary
-            configuration = file.configuration
-        } else if fileManager.fileExists(atPath: vocabFile.path) {
-            vocabulary = try Vocabulary(vocabFile: vocabFile)
-            configuration = .uncased
-        } else {
-            throw .noTokenizerFiles(folder: folder.path)
+        var files: [String: [UInt8]] = [:]
+        let vocabularyName = ["tokenizer.json", "vocab.txt"].first {
+            fileManager.fileExists(atPath: folder.appendingPathComponent($0).path)
         }
-
-        var maxLengths: [Int] = []
-        let tokenizerConfig = folder.appendingPathComponent("tokenizer_config.json")
-        if fileManager.fileExists(atPath: tokenizerConfig.path) {
-            if let maxLength = try Self.apply(tokenizerConfig: JSONFile(url: tokenizerConfig), to: &configuration) {
-                maxLengths.append(maxLength)
-            }
+        for name in [vocabularyName, "tokenizer_config.json", "config.json"].compactMap({ $0 })
+        where fileManager.fileExists(atPath: folder.appendingPathComponent(name).path) {
+            files[name] = try readFile(folder.appendingPathComponent(name))
         }
-        let modelConfig = folder.appendingPathComponent("config.json")
-        if fileManager.fileExists(atPath: modelConfig.path) {
-            let file = try JSONFile(url: modelConfig)
-            if let positions = try file.int("max_position_embeddings") {
-                guard positions > 0 else {
-                    throw file.invalid("max_position_embeddings", "\(positions) is not positive")
-                }
-                maxLengths.append(positions)
-            }
-        }
-        if let maxLength = maxLengths.min() { configuration.modelMaxLength = maxLength }
-        try self.init(vocabulary: vocabulary, configuration: configuration)
+        try self.init(files: files, source: folder.path)
     }
 
     /// Applies the settings of a `tokenizer_config.json`; returns its `model_max_length` when it is a real

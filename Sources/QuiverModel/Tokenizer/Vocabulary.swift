@@ -46,8 +46,11 @@ public struct Vocabulary: Sendable {
     /// Reads a `vocab.txt`: one token per line, the line number minus one being its id (as BERT does: `\n`
     /// separated, a trailing `\r` removed, the empty string after a final newline not a token).
     public init(vocabFile: URL) throws(TokenizerError) {
-        let bytes = try readFile(vocabFile)
-        let source = vocabFile.path
+        try self.init(vocabText: readFile(vocabFile), source: vocabFile.path)
+    }
+
+    /// Parses the bytes of a `vocab.txt` (see `init(vocabFile:)`); `source` names it in errors.
+    public init(vocabText bytes: [UInt8], source: String) throws(TokenizerError) {
         var tokens: [String] = []
         var lineStart = 0
         var index = 0

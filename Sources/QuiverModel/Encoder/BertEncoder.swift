@@ -1,0 +1,193 @@
+import QuiverStore
+import QuiverTensor
+
+/// A BERT-family encoder (post-LN transformer) running on the CPU: embeddings, `layerCount` layers of
+/// self-attention and feed-forward, optional pooler. Parity with `transformers`' `BertModel` is checked by
+/// fixtures (docs/encoder.md).
+///
+/// ```swift
+/// let model = try BaseModel(folder: "all-MiniLM-L6-v2")
+/// let input = EncoderInput(model.tokenizer.encodeBatch(["a first text", "a second one"], maxLength: 128))
+/// let states = try model.encoder.forward(input)            // (batch, sequenceLength, hidden)
+/// let sentenceVectors = states.pooled(.mean)
+/// ```
+///
+/// The encoder is immutable and `Sendable`; forward passes may run concurrently. Scratch buffers are kept between
+/// passes (one set per concurrent pass) so that repeated batches allocate only their output.
+public final class BertEncoder: Sendable {
+    public let config: BertConfig
+    public let activation: HiddenActivation
+    public let weights: BertEncoderWeights
+    private let workspaces = WorkspacePool()
+
+    /// The threads a forward pass uses unless told otherwise: one per core.
+    public static var defaultThreads: Int { Parallel.availableCores }
+
+    /// An encoder for `config` with `weights`.
+    ///
+    /// - Throws: `EncoderError.unsupportedActivation` for a `hidden_act` this encoder does not implement,
+    ///   `.shapeMismatch` when the weights do not have the config's layer count.
+    public init(config: BertConfig, weights: BertEncoderWeights) throws(EncoderError) {
+        guard weights.layers.count == config.layerCount else {
+            throw .shapeMismatch("\(weights.layers.count) layers of weights for a \(config.layerCount)-layer config")
+        }
+        self.activation = try HiddenActivation(configurationName: config.hiddenAct)
+        self.config = config
+        self.weights = weights
+    }
+
+    public var hiddenSize: Int { config.hiddenSize }
+    public var layerCount: Int { config.layerCount }
+
+    /// Frees the scratch buffers kept from earlier passes.
+    public func releaseWorkspaces() { workspaces.removeAll() }
+
+    // MARK: - Forward
+
+    /// The last hidden states of `input`: embeddings, then every layer.
+    ///
+    /// - Throws: `EncoderError` for an id, type id or length the model does not have.
+    public func forward(_ input: EncoderInput, threads: Int = defaultThreads) throws(EncoderError) -> HiddenStates {
+        try forward(input, hooks: NoEncoderHooks(), threads: threads)
+    }
+
+    /// The last hidden states of `input`, with `hooks` plugged into every layer.
+    public func forward<Hooks: EncoderHooks>(
+        _ input: EncoderInput, hooks: Hooks, threads: Int = defaultThreads
+    ) throws(EncoderError) -> HiddenStates {
+        try validate(input)
+        var states = HiddenStates(zerosFor: input, hiddenSize: hiddenSize)
+        run(&states, embedding: input, layers: 0..<layerCount, hooks: hooks, threads: threads)
+        return states
+    }
+
+    /// The embedding output of `input` — the input of layer 0 — without running any layer.
+    public func embeddings(_ input: EncoderInput, threads: Int = defaultThreads) throws(EncoderError) -> HiddenStates {
+        try validate(input)
+        var states = HiddenStates(zerosFor: input, hiddenSize: hiddenSize)
+        run(&states, embedding: input, layers: 0..<0, hooks: NoEncoderHooks(), threads: threads)
+        return states
+    }
+
+    /// Runs layers `layers` (e.g. `0..<4`, then `4..<6` per task) over `states`, in place: the way several tasks
+    /// share the base's lower layers and branch.
+    ///
+    /// - Throws: `EncoderError.invalidLayerRange` or `.shapeMismatch` for states of another width.
+    public func runLayers<Hooks: EncoderHooks>(
+        _ layers: Range<Int>, on states: inout HiddenStates, hooks: Hooks, threads: Int = defaultThreads
+    ) throws(EncoderError) {
+        guard layers.lowerBound >= 0, layers.upperBound <= layerCount else {
+            throw .invalidLayerRange(layers, layerCount: layerCount)
+        }
+        guard states.hiddenSize == hiddenSize else {
+            throw .shapeMismatch("hidden states of width \(states.hiddenSize) for a model of width \(hiddenSize)")
+        }
+        run(&states, embedding: nil, layers: layers, hooks: hooks, threads: threads)
+    }
+
+    /// `runLayers` without hooks.
+    public func runLayers(
+        _ layers: Range<Int>, on states: inout HiddenStates, threads: Int = defaultThreads
+    ) throws(EncoderError) {
+        try runLayers(layers, on: &states, hooks: NoEncoderHooks(), threads: threads)
+    }
+
+    /// BERT's pooler output, `tanh(W·h_[CLS] + b)` per item, or nil when the checkpoint has no pooler.
+    public func pooler(_ states: HiddenStates) -> [[Float]]? {
+        guard let pooler = weights.pooler else { return nil }
+        return states.pooled(.cls).map { first in
+            var output = [Float](repeating: 0, count: pooler.outFeatures)
+            first.withUnsafeBufferPointer { x in
+                output.withUnsafeMutableBufferPointer { y in
+                    Linear.forward(
+                        x.baseAddress!, weight: pooler.weight.readPointer, bias: pooler.bias.readPointer,
+                        into: y.baseAddress!, rows: 1, inFeatures: pooler.inFeatures, outFeatures: pooler.outFeatures)
+                    Activation.tanh(y.baseAddress!, into: y.baseAddress!, count: pooler.outFeatures)
+                }
+            }
+            return output
+        }
+    }
+
+    // MARK: - Checks
+
+    private func validate(_ input: EncoderInput) throws(EncoderError) {
+        let t = input.sequenceLength
+        guard t <= config.maxPositions else {
+            throw .sequenceTooLong(length: t, maxPositions: config.maxPositions)
+        }
+        for index in 0..<(input.batch * t) {
+            let id = Int(input.ids[index])
+            if id < 0 || id >= config.vocabSize {
+                throw .tokenIDOutOfRange(item: index / t, position: index % t, id: id, vocabSize: config.vocabSize)
+            }
+            let typeID = Int(input.typeIds[index])
+            if typeID < 0 || typeID >= config.typeVocabSize {
+                throw .tokenTypeOutOfRange(
+                    item: index / t, position: index % t, typeID: typeID, typeVocabSize: config.typeVocabSize)
+            }
+        }
+    }
+
+    // MARK: - Running slices
+
+    /// Embeds `input` into `states` (when given), then runs `layers`, each slice of the plan on its own thread.
+    private func run<Hooks: EncoderHooks>(
+        _ states: inout HiddenStates, embedding input: EncoderInput?, layers: Range<Int>, hooks: Hooks,
+        threads: Int
+    ) {
+        let (batch, t) = (states.batch, states.sequenceLength)
+        guard batch > 0, t > 0, input != nil || !layers.isEmpty else { return }
+        let plan = ForwardPlan(batch: batch, sequenceLength: t, threads: threads)
+
+        // Masks of the whole batch: additive scores, and the keys up to each item's last token.
+        var additiveMask = [Float](repeating: 0, count: batch * t)
+        states.attentionMask.withUnsafeBufferPointer { mask in
+            additiveMask.withUnsafeMutableBufferPointer { additive in
+                Softmax.additiveMask(from: mask.baseAddress!, into: additive.baseAddress!, count: batch * t)
+            }
+        }
+        let keyCounts = (0..<batch).map { item in
+            let row = states.attentionMask[(item * t)..<((item + 1) * t)]
+            // An item of padding only attends to every (masked) key uniformly, as transformers does.
+            return (row.lastIndex { $0 != 0 }).map { $0 - item * t + 1 } ?? t
+        }
+
+        let buffers = workspaces.borrow(plan, hidden: hiddenSize, intermediateSize: config.intermediateSize) {
+            hooks.scratchFloats(rows: $0, config: config)
+        }
+        defer { workspaces.giveBack(buffers) }
+        let ids = input?.ids ?? []
+        let typeIds = input?.typeIds ?? []
+        states.values.withUnsafeMutableBufferPointer { values in
+            additiveMask.withUnsafeBufferPointer { additiveMask in
+                keyCounts.withUnsafeBufferPointer { keyCounts in
+                    ids.withUnsafeBufferPointer { ids in
+                        typeIds.withUnsafeBufferPointer { typeIds in
+                            let passes = plan.slices.enumerated().map { index, items in
+                                SlicePass(
+                                    config: config, weights: weights, activation: activation, hooks: hooks,
+                                    slice: BatchSlice(items: items, sequenceLength: t, batch: batch),
+                                    hidden: values.baseAddress! + items.lowerBound * t * hiddenSize,
+                                    additiveMask: additiveMask.baseAddress! + items.lowerBound * t,
+                                    keyCounts: keyCounts.baseAddress! + items.lowerBound,
+                                    buffers: buffers[index], threading: plan.threading, headThreads: plan.headThreads)
+                            }
+                            nonisolated(unsafe) let (ids, typeIds) = (ids.baseAddress, typeIds.baseAddress)
+                            let embeds = input != nil
+                            Parallel.forEachChunk(of: passes.count, threads: passes.count) { range in
+                                for pass in passes[range] {
+                                    if embeds, let ids, let typeIds {
+                                        let start = pass.slice.items.lowerBound * t
+                                        pass.embed(ids: ids + start, typeIds: typeIds + start)
+                                    }
+                                    for layer in layers { pass.runLayer(layer) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import QuiverStore
+import QuiverTensor
+
+// MARK: - Sites
+
+/// The six Linear projections of an encoder layer, after each of which a hook may add a delta (LoRA).
+public enum ProjectionSite: String, Sendable, CaseIterable {
+    /// `attention.self.query`.
+    case query
+    /// `attention.self.key`.
+    case key
+    /// `attention.self.value`.
+    case value
+    /// `attention.output.dense`.
+    case attentionOutput
+    /// `intermediate.dense` (the delta is added before the activation).
+    case intermediate
+    /// `output.dense`.
+    case output
+}
+
+/// The two places of an encoder layer that compute `LayerNorm(projected + residual)`, where the `adapters`
+/// library inserts bottleneck adapters.
+public enum SublayerLocation: String, Sendable, CaseIterable {
+    /// After `attention.output.dense`, with `attention.output.LayerNorm`: the library's `mh_adapter`.
+    case attentionOutput
+    /// After `output.dense`, with `output.LayerNorm`: the library's `output_adapter`.
+    case output
+}
+
+// MARK: - Batch layout
+
+/// The rows a hook call covers: whole batch items, each `sequenceLength` rows (padding included), row-major.
+///
+/// Row `r` of the buffers a hook receives is position `r % sequenceLength` of batch item
+/// `items.lowerBound + r / sequenceLength`, items numbered in the whole batch — so a mixed batch can apply a
+/// different adapter to each item.
+public struct BatchSlice: Sendable, Equatable {
+    /// The batch items these rows belong to, numbered in the whole batch.
+    public let items: Range<Int>
+    /// Rows per item: the padded length of the batch.
+    public let sequenceLength: Int
+    /// The size of the whole batch.
+    public let batch: Int
+
+    public init(items: Range<Int>, sequenceLength: Int, batch: Int) {
+        self.items = items
+        self.sequenceLength = sequenceLength
+        self.batch = batch
+    }
+
+    /// The number of rows: `items.count · sequenceLength`.
+    public var rows: Int { items.count * sequenceLength }
+
+    /// The batch item of row `row` of this slice.
+    public func item(ofRow row: Int) -> Int { items.lowerBound + row / sequenceLength }
+
+    /// The rows of batch item `item` (which must be in `items`) within this slice's buffers.
+    public func rows(ofItem item: Int) -> Range<Int> {
+        precondition(items.contains(item), "BatchSlice: item \(item) is not in \(items)")
+        let start = (item - items.lowerBound) * sequenceLength
+        return start..<(start + sequenceLength)
+    }
+}
+
+// MARK: - Contexts
+
+/// What a projection hook receives: the projection's input, and its output `input · Wᵀ + b` to add a delta to.
+public struct ProjectionHookContext {
+    public let layer: Int
+    public let site: ProjectionSite
+    public let slice: BatchSlice
+    /// input is (slice.rows, inFeatures), contiguous.
+    public let input: UnsafePointer<Float>
+    public let inFeatures: Int
+    /// output is (slice.rows, outFeatures) with rows `outputStride` floats apart (query, key and value are
+    /// column blocks of one (rows, 3·hidden) buffer). Add to it; do not write outside the block.
+    public let output: UnsafeMutablePointer<Float>
+    public let outFeatures: Int
+    public let outputStride: Int
+    /// The floats asked for by `EncoderHooks.scratchFloats(rows:config:)`, private to this call.
+    public let scratch: UnsafeMutableBufferPointer<Float>
+    /// The threading the encoder used for the projection itself; products of the hook should use it too.
+    public let threading: Gemm.Threading
+}
+
+/// What a sublayer hook receives to compute a sublayer's output in place of `LayerNorm(projected + residual)`.
+public struct SublayerHookContext {
+    public let layer: Int
+    public let location: SublayerLocation
+    public let slice: BatchSlice
+    /// projected is (slice.rows, hiddenSize): the dense output `x · Wᵀ + b`, after any projection hook. The hook
+    /// may overwrite it.
+    public let projected: UnsafeMutablePointer<Float>
+    /// residual is (slice.rows, hiddenSize): the sublayer's input, added back before the LayerNorm.
+    public let residual: UnsafePointer<Float>
+    /// The layer's LayerNorm for this location (`attention.output.LayerNorm` or `output.LayerNorm`) and its epsilon.
+    public let norm: LayerNormWeights
+    /// output is (slice.rows, hiddenSize): the sublayer's result goes here. It aliases neither `projected` nor
+    /// `residual`.
+    public let output: UnsafeMutablePointer<Float>
+    public let hiddenSize: Int
+    /// The floats asked for by `EncoderHooks.scratchFloats(rows:config:)`, private to this call.
+    public let scratch: UnsafeMutableBufferPointer<Float>
+    /// The threading the encoder uses for its products at this point.
+    public let threading: Gemm.Threading
+
+    /// What the encoder computes without a hook: `output = LayerNorm(projected + residual)` (overwrites
+    /// `projected`).
+    public func standardOutput() {
+        Elementwise.accumulate(residual, into: projected, count: slice.rows * hiddenSize)
+        norm.apply(projected, into: output, rows: slice.rows)
+    }
+}
+
+// MARK: - Hooks
+
+/// Points where another module (adapters, LoRA, fusion) plugs into the encoder's layers.
+///
+/// Every requirement has a default that changes nothing, so an implementation provides only what it needs. The
+/// encoder's `forward` is generic over the hooks: with `NoEncoderHooks` every call compiles away.
+///
+/// The encoder may split a batch into slices of whole items and run them concurrently on several threads (one
+/// call per slice, on disjoint rows): implementations must be thread-safe and must only write the rows of the
+/// slice they are given, and the scratch memory they are handed.
+///
+/// ```swift
+/// struct AddOne: EncoderHooks {
+///     func addProjectionDelta(_ context: ProjectionHookContext) {
+///         guard context.site == .value else { return }
+///         for row in 0..<context.slice.rows {
+///             for column in 0..<context.outFeatures { context.output[row * context.outputStride + column] += 1 }
+///         }
+///     }
+/// }
+/// let states = try encoder.forward(input, hooks: AddOne())
+/// ```
+public protocol EncoderHooks: Sendable {
+    /// Scratch floats the hooks need for one call over `rows` rows; the encoder reserves them once per forward
+    /// pass and slice. Default 0.
+    func scratchFloats(rows: Int, config: BertConfig) -> Int
+
+    /// Called after every projection `output = input · Wᵀ + b` of every layer; may add a delta to `output`.
+    /// Default: nothing.
+    func addProjectionDelta(_ context: ProjectionHookContext)
+
+    /// Whether `sublayerOutput` replaces the encoder's `LayerNorm(projected + residual)` at `location` of `layer`.
+    /// Default false.
+    func replacesSublayerOutput(layer: Int, location: SublayerLocation) -> Bool
+
+    /// Computes the sublayer's output into `context.output`; called only where `replacesSublayerOutput` is true.
+    /// Default: `context.standardOutput()`.
+    func sublayerOutput(_ context: SublayerHookContext)
+}
+
+extension EncoderHooks {
+    public func scratchFloats(rows: Int, config: BertConfig) -> Int { 0 }
+    public func addProjectionDelta(_ context: ProjectionHookContext) {}
+    public func replacesSublayerOutput(layer: Int, location: SublayerLocation) -> Bool { false }
+    public func sublayerOutput(_ context: SublayerHookContext) { context.standardOutput() }
+}
+
+/// The base model alone: no hook does anything.
+public struct NoEncoderHooks: EncoderHooks {
+    public init() {}
+}

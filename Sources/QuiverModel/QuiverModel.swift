@@ -1,1 +1,0 @@
-// QuiverModel: tokenizer, BERT-family encoder, adapters, fusion, heads.
