@@ -112,6 +112,7 @@ func rawSafetensors(_ header: String, data: [UInt8] = []) -> [UInt8] {
         ("not starting with {", rawSafetensors(" {}"), .invalidHeaderStart),
         ("not JSON", rawSafetensors("{nope}"), .invalidHeaderJSON),
         ("duplicate tensor name", rawSafetensors("{\(validTensor),\(validTensor)}", data: Array(repeating: 0, count: 8)), .invalidHeaderJSON),
+        ("names equal up to normalisation", rawSafetensors("{\"\u{E9}\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"e\u{301}\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", data: Array(repeating: 0, count: 8)), .invalidTensorEntry),
         ("metadata value not a string", rawSafetensors(#"{"__metadata__":{"a":1}}"#), .invalidMetadata),
         ("unknown dtype", rawSafetensors(#"{"t":{"dtype":"F31","shape":[2],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)), .unknownDType),
         ("negative dimension", rawSafetensors(#"{"t":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)), .invalidTensorEntry),

@@ -58,7 +58,9 @@ public struct JSONParser {
     private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
         position += 1  // {
         var members: [(key: String, value: JSONValue)] = []
-        var seen = Set<String>()
+        // Keys are compared by their exact scalars, as the reference implementations do: Swift's String
+        // equality would treat canonically equivalent spellings ("é" and "e\u{301}") as one key.
+        var seen = Set<[UInt32]>()
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             position += 1
@@ -69,7 +71,7 @@ public struct JSONParser {
             guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let keyOffset = position
             let key = try parseString()
-            guard seen.insert(key).inserted else {
+            guard seen.insert(key.unicodeScalars.map(\.value)).inserted else {
                 throw JSONParseError(message: "duplicate key \"\(key)\"", offset: keyOffset)
             }
             skipWhitespace()

@@ -77,6 +77,11 @@ public struct SafetensorsHeader: Sendable, Equatable {
                 tensors.append(try parseEntry(name: key, value))
             }
         }
+        // Names that differ only in Unicode normalisation are distinct keys to the JSON but equal Swift
+        // Strings; refusing them keeps every name lookup unambiguous.
+        guard Set(tensors.map(\.name)).count == tensors.count else {
+            throw SafetensorsError(.invalidTensorEntry, "two tensor names differ only in Unicode normalisation")
+        }
         tensors.sort { ($0.dataRange.lowerBound, $0.dataRange.upperBound) < ($1.dataRange.lowerBound, $1.dataRange.upperBound) }
         try validateLayout(tensors)
         return SafetensorsHeader(metadata: metadata, tensors: tensors, headerLength: headerLength)

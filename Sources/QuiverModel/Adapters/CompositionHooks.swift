@@ -1,0 +1,237 @@
+import QuiverStore
+import QuiverTensor
+
+/// Runs compositions inside the encoder: each batch item has its own composition (a mixed batch, like
+/// the `adapters` library's BatchSplit or PEFT's `adapter_names`), while the base model's products run
+/// once over the whole batch.
+public struct CompositionHooks: EncoderHooks {
+    public let compositions: [Composition]
+    /// For each batch item, the index of its composition.
+    public let itemComposition: [Int]
+
+    public init(compositions: [Composition], itemComposition: [Int]) {
+        precondition(itemComposition.allSatisfy { compositions.indices.contains($0) }, "CompositionHooks: item without a composition")
+        self.compositions = compositions
+        self.itemComposition = itemComposition
+    }
+
+    /// One composition for every item of a batch.
+    public init(_ composition: Composition, batch: Int) {
+        self.init(compositions: [composition], itemComposition: Array(repeating: 0, count: batch))
+    }
+
+    // MARK: - EncoderHooks
+
+    public func scratchFloats(rows: Int, config: BertConfig) -> Int {
+        rows * (compositions.map { $0.scratchPerRow(hiddenSize: config.hiddenSize) }.max() ?? 0)
+    }
+
+    public func addProjectionDelta(_ context: ProjectionHookContext) {
+        for group in groups(context.slice) {
+            guard case .lora(let adapter) = compositions[group.composition],
+                  let module = adapter.modules[LoRASite(layer: context.layer, projection: context.site)]
+            else { continue }
+            let rows = group.rows.count
+            var arena = ScratchArena(context.scratch)
+            let reduced = arena.take(rows * module.rank)  // reduced is (rows, rank)
+            Linear.forward(
+                context.input + group.rows.lowerBound * context.inFeatures, weight: module.a.readPointer, bias: nil,
+                into: reduced, rows: rows, inFeatures: module.inFeatures, outFeatures: module.rank, threading: context.threading)
+            // output (rows, out) += scaling · reduced · Bᵀ
+            Gemm.sgemm(
+                .normal, .transposed, m: rows, n: module.outFeatures, k: module.rank, alpha: module.scaling,
+                a: reduced, lda: module.rank, b: module.b.readPointer, ldb: module.rank, beta: 1,
+                c: context.output + group.rows.lowerBound * context.outputStride, ldc: context.outputStride,
+                threading: context.threading)
+        }
+    }
+
+    public func replacesSublayerOutput(layer: Int, location: SublayerLocation) -> Bool {
+        let site = AdapterSite(layer: layer, location: location)
+        return compositions.contains { $0.replaces(site) }
+    }
+
+    public func sublayerOutput(_ context: SublayerHookContext) {
+        let site = AdapterSite(layer: context.layer, location: context.location)
+        let h = context.hiddenSize
+        for group in groups(context.slice) {
+            let offset = group.rows.lowerBound * h
+            let block = SublayerBlock(
+                math: BottleneckMath(rows: group.rows.count, hidden: h, threading: context.threading),
+                projected: context.projected + offset, input: context.residual + offset, norm: context.norm,
+                output: context.output + offset, arena: ScratchArena(context.scratch))
+            block.run(compositions[group.composition], at: site)
+        }
+    }
+
+    // MARK: - Batch items to row groups
+
+    struct Group {
+        let composition: Int
+        /// Rows within the slice's buffers.
+        let rows: Range<Int>
+    }
+
+    /// Consecutive items of the slice that share a composition, as row ranges.
+    func groups(_ slice: BatchSlice) -> [Group] {
+        var groups: [Group] = []
+        var start = slice.items.lowerBound
+        while start < slice.items.upperBound {
+            var end = start + 1
+            while end < slice.items.upperBound, itemComposition[end] == itemComposition[start] { end += 1 }
+            let first = slice.rows(ofItem: start).lowerBound
+            groups.append(Group(composition: itemComposition[start], rows: first..<(first + (end - start) * slice.sequenceLength)))
+            start = end
+        }
+        return groups
+    }
+}
+
+/// One sublayer computation over a block of rows.
+private struct SublayerBlock {
+    let math: BottleneckMath
+    /// projected, input, output are (rows, hidden).
+    let projected: UnsafeMutablePointer<Float>
+    let input: UnsafePointer<Float>
+    let norm: LayerNormWeights
+    let output: UnsafeMutablePointer<Float>
+    var arena: ScratchArena
+
+    func standard() {
+        Elementwise.accumulate(input, into: projected, count: math.count)
+        norm.apply(projected, into: output, rows: math.rows)
+    }
+
+    func run(_ composition: Composition, at site: AdapterSite) {
+        var block = self
+        switch composition {
+        case .bottleneck(let adapter):
+            guard let module = adapter.modules[site] else { return standard() }
+            block.single(adapter, module)
+        case .stack(let adapters):
+            block.stack(adapters, at: site)
+        case .average(let adapters, let weights):
+            block.average(adapters, weights: weights, at: site)
+        case .fuse(let fusion):
+            guard let layer = fusion.layers[site] else { return standard() }
+            block.fuse(fusion, layer, at: site)
+        case .base, .lora:
+            standard()
+        }
+    }
+
+    private func work(_ bottleneck: Int) -> Int { math.rows * max(math.hidden, bottleneck) }
+
+    mutating func single(_ adapter: BottleneckAdapter, _ module: BottleneckModule) {
+        let x = arena.take(math.count), residual = arena.take(math.count), up = arena.take(math.count)
+        let work = arena.take(work(module.bottleneckSize))
+        math.preForward(adapter.config, h: projected, input: input, norm: norm, x: x, residual: residual)
+        math.upProjection(module, adapter.config, x: x, up: up, work: work)
+        math.finish(module, adapter.config, up: up, residual: residual)
+        math.postForward(adapter.config, hidden: up, input: input, norm: norm, output: output)
+    }
+
+    /// `Stack`: each adapter's pre_forward and forward on the previous one's output; the last one's post_forward.
+    mutating func stack(_ adapters: [BottleneckAdapter], at site: AdapterSite) {
+        let present = adapters.filter { $0.modules[site] != nil }
+        guard let last = present.last else { return standard() }
+        let x = arena.take(math.count), residual = arena.take(math.count), up = arena.take(math.count)
+        let states = arena.take(math.count)
+        let work = arena.take(work(present.map { $0.modules[site]!.bottleneckSize }.max()!))
+        states.update(from: projected, count: math.count)
+        for adapter in present {
+            let module = adapter.modules[site]!
+            math.preForward(adapter.config, h: states, input: input, norm: norm, x: x, residual: residual)
+            math.upProjection(module, adapter.config, x: x, up: up, work: work)
+            math.finish(module, adapter.config, up: up, residual: residual)
+            states.update(from: up, count: math.count)
+        }
+        math.postForward(last.config, hidden: states, input: input, norm: norm, output: output)
+    }
+
+    /// `Average`: the first adapter's pre_forward, every adapter's forward, their weighted outputs
+    /// averaged as the library does (Σ wᵢ·outᵢ / N with w normalised to sum 1), the last one's post_forward.
+    mutating func average(_ adapters: [BottleneckAdapter], weights: [Float], at site: AdapterSite) {
+        let present = zip(adapters, weights).filter { $0.0.modules[site] != nil }
+        guard let first = present.first?.0, let last = present.last?.0 else { return standard() }
+        let total = weights.reduce(0, +)
+        let x = arena.take(math.count), residual = arena.take(math.count), up = arena.take(math.count)
+        let mixed = arena.take(math.count)
+        let work = arena.take(work(present.map { $0.0.modules[site]!.bottleneckSize }.max()!))
+        math.preForward(first.config, h: projected, input: input, norm: norm, x: x, residual: residual)
+        mixed.initialize(repeating: 0, count: math.count)
+        for (adapter, weight) in present {
+            let module = adapter.modules[site]!
+            math.upProjection(module, adapter.config, x: x, up: up, work: work)
+            math.finish(module, adapter.config, up: up, residual: residual)
+            let factor = weight / total / Float(present.count)
+            for index in 0..<math.count { mixed[index] += factor * up[index] }
+        }
+        math.postForward(last.config, hidden: mixed, input: input, norm: norm, output: output)
+    }
+
+    /// AdapterFusion. The last member's config drives pre_forward and post_forward; each member
+    /// contributes only its scaled up-projection. Because the value projection is linear,
+    /// Σᵢ pᵢ·V(uᵢ) = V(Σᵢ pᵢ·uᵢ), and the key scores qᵀ(K uᵢ + b) equal (Kᵀq)·uᵢ up to a constant the
+    /// softmax ignores — so beyond the members' own adapters the cost does not grow with their number.
+    mutating func fuse(_ fusion: Fusion, _ layer: FusionLayerWeights, at site: AdapterSite) {
+        let members = fusion.members, n = members.count
+        let (rows, h) = (math.rows, math.hidden)
+        let last = members[n - 1].config
+        let config = fusion.config
+        let x = arena.take(math.count), residual = arena.take(math.count)
+        let query = arena.take(math.count), keyQuery = arena.take(math.count), context = arena.take(math.count)
+        let ups = arena.take(n * math.count)  // ups is (n, rows, hidden): member i's block at i·rows·hidden
+        let scores = arena.take(rows * n)  // scores is (rows, n)
+        let work = arena.take(work(members.map { $0.modules[site]!.bottleneckSize }.max()!))
+
+        math.preForward(last, h: projected, input: input, norm: norm, x: x, residual: residual)
+        for (index, member) in members.enumerated() {
+            let up = ups + index * math.count
+            math.upProjection(member.modules[site]!, member.config, x: x, up: up, work: work)
+            if config.residualBefore { Elementwise.accumulate(residual, into: up, count: math.count) }
+        }
+        let queryInput = config.queryBeforeLayerNorm ? UnsafePointer(projected) : UnsafePointer(x)
+        if let projection = layer.query {
+            Linear.forward(queryInput, weight: projection.weight.readPointer, bias: projection.bias.readPointer, into: query,
+                           rows: rows, inFeatures: h, outFeatures: h, threading: math.threading)
+        } else {
+            query.update(from: queryInput, count: math.count)
+        }
+        if let key = layer.key {
+            // keyQuery (rows, h) = query (rows, h) · Wk (h, h)
+            Gemm.sgemm(.normal, .normal, m: rows, n: h, k: h, a: query, lda: h, b: key.weight.readPointer, ldb: h,
+                       c: keyQuery, ldc: h, threading: math.threading)
+        } else {
+            keyQuery.update(from: query, count: math.count)
+        }
+        for row in 0..<rows {
+            let q = keyQuery + row * h
+            for index in 0..<n {
+                let u = ups + index * math.count + row * h
+                var dot: Float = 0
+                for column in 0..<h { dot += q[column] * u[column] }
+                scores[row * n + index] = dot / config.temperature
+            }
+        }
+        Softmax.forward(scores, into: scores, rows: rows, cols: n)
+        context.initialize(repeating: 0, count: math.count)
+        for row in 0..<rows {
+            let c = context + row * h
+            for index in 0..<n {
+                let p = scores[row * n + index]
+                let u = ups + index * math.count + row * h
+                for column in 0..<h { c[column] += p * u[column] }
+            }
+        }
+        let fused = x  // x is no longer needed
+        if let value = layer.value {
+            Linear.forward(context, weight: value.readPointer, bias: nil, into: fused, rows: rows, inFeatures: h, outFeatures: h,
+                           threading: math.threading)
+        } else {
+            fused.update(from: context, count: math.count)
+        }
+        if !config.residualBefore { Elementwise.accumulate(residual, into: fused, count: math.count) }
+        math.postForward(last, hidden: fused, input: input, norm: norm, output: output)
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import QuiverStore
+import QuiverTensor
+import Testing
+@testable import QuiverModel
+
+/// Every fixture case (bottleneck flags, LoRA, PEFT LoRA, fusions, Stack, Average, heads) gives the
+/// `adapters` library's hidden states and logits.
+@Suite struct AdapterParityTests {
+    static let caseNames = AdapterFixtures.shared.cases.map(\.name)
+
+    @Test(arguments: caseNames)
+    func matchesTheReferenceLibrary(_ name: String) throws {
+        let fixtures = AdapterFixtures.shared
+        let testCase = fixtures.cases.first { $0.name == name }!
+        let task = try fixtures.task(testCase)
+        let states = try fixtures.base.encoder.forward(fixtures.input, hooks: CompositionHooks(task.composition, batch: fixtures.input.batch))
+        let expected = try fixtures.expected(testCase.expected)
+        let hidden = compare(states.values, try expected.floats("hidden"), tolerance: fixtures.tolerance)
+        #expect(hidden.firstDifference == nil, "\(name) hidden: max error \(hidden.maxError); \(hidden.firstDifference ?? "")")
+        if testCase.has_head {
+            let head = try #require(task.head, "\(name): no head loaded")
+            #expect(head.labels == testCase.labels!)
+            let logits = compare(head.logits(states).flatMap { $0 }, try expected.floats("logits"), tolerance: fixtures.tolerance)
+            #expect(logits.firstDifference == nil, "\(name) logits: max error \(logits.maxError); \(logits.firstDifference ?? "")")
+        } else {
+            #expect(task.head == nil)
+        }
+    }
+
+    @Test func baseModelMatchesWithoutAdapters() throws {
+        let fixtures = AdapterFixtures.shared
+        let states = try fixtures.base.encoder.forward(fixtures.input)
+        let result = compare(states.values, try fixtures.expected("base_expected.safetensors").floats("hidden"), tolerance: fixtures.tolerance)
+        #expect(result.firstDifference == nil, "max error \(result.maxError); \(result.firstDifference ?? "")")
+    }
+
+    /// A mixed batch — each item its own composition — gives each item what it gets alone.
+    @Test func mixedBatchEqualsSeparateRuns() throws {
+        let fixtures = AdapterFixtures.shared
+        let names = ["seq_bn", "lora_qkv", "fusion_dynamic", "double_seq_bn"]
+        let tasks = try names.map { name in try fixtures.task(fixtures.cases.first { $0.name == name }!) }
+        let mixed = try fixtures.base.encoder.forward(
+            fixtures.input, hooks: CompositionHooks(compositions: tasks.map(\.composition), itemComposition: Array(0..<fixtures.input.batch)))
+        let stride = fixtures.input.sequenceLength * fixtures.base.config.hiddenSize
+        for (item, task) in tasks.enumerated() {
+            let alone = try fixtures.base.encoder.forward(fixtures.input, hooks: CompositionHooks(task.composition, batch: fixtures.input.batch))
+            let result = compare(Array(mixed.values[(item * stride)..<((item + 1) * stride)]), Array(alone.values[(item * stride)..<((item + 1) * stride)]), tolerance: 1e-5)
+            #expect(result.firstDifference == nil, "item \(item) (\(names[item])): \(result.firstDifference ?? "")")
+        }
+    }
+}
