@@ -127,3 +127,22 @@ extension Registry {
         return try TaskModel.fusion(name: name, files: files, members: members, source: name, base: base)
     }
 }
+
+extension Registry {
+    /// The base model the tasks were trained on and the tasks themselves, ready to run together.
+    ///
+    /// - Throws: `QuiverError(.incompatible)` when the tasks belong to different base models.
+    public func loadTasks(_ references: [Reference]) throws -> (base: BaseModel, tasks: [TaskModel]) {
+        let artifacts = try references.map { try resolve($0) }
+        guard let first = artifacts.first else { throw QuiverError(.invalidInput, "no task given") }
+        guard let baseRow = try catalog.baseModel(id: first.baseModelId) else {
+            throw QuiverError(.corrupt, "\(first.task):\(first.version) names a base model the catalog does not hold")
+        }
+        for artifact in artifacts where artifact.baseModelId != first.baseModelId {
+            let other = try catalog.baseModel(id: artifact.baseModelId)?.name ?? "?"
+            throw QuiverError(.incompatible, "\(artifact.task):\(artifact.version) belongs to base model '\(other)', \(first.task):\(first.version) to '\(baseRow.name)'; tasks run together must share one base")
+        }
+        let base = try BaseModel(registry: self, base: baseRow.name)
+        return (base, try artifacts.map { try loadTask($0, base: base.config) })
+    }
+}

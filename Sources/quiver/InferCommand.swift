@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import QuiverModel
+import QuiverStore
+
+struct InferCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "infer",
+        abstract: "Run an adapter or fusion (or several tasks at once) on texts.",
+        discussion: """
+            Texts come from the arguments or, when there are none, from standard input, one per line; a
+            line with a tab is a text pair (text<TAB>text_pair). With --tasks A,B,C every argument is a
+            text and the tasks run in one pass that shares the base model's work.
+            """)
+
+    @Argument(help: ArgumentHelp("TASK[:VERSION] then the texts (without --tasks).", valueName: "TASK[:VERSION] TEXT"))
+    var arguments: [String] = []
+    @Option(help: ArgumentHelp("Several tasks to run at once, comma-separated.", valueName: "A,B,C")) var tasks: String?
+    @Option(help: "Longest input in tokens (default: the model's).") var maxLength: Int?
+    @Option(help: "Texts per batch.") var batchSize: Int = 32
+    @Flag(help: "Print one JSON document.") var json = false
+    @OptionGroup var registry: RegistryOptions
+
+    func validate() throws {
+        if tasks == nil, arguments.isEmpty { throw ValidationError("give a TASK, or --tasks A,B,C") }
+        if let maxLength, maxLength < 2 { throw ValidationError("--max-length must be at least 2") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+    }
+
+    func run() throws {
+        let references = try (tasks.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? [arguments[0]])
+            .map { try Reference(parsing: $0) }
+        let textArguments = tasks == nil ? Array(arguments.dropFirst()) : arguments
+        let (texts, pairs) = try TextInput.read(arguments: textArguments)
+        let (base, loaded) = try registry.open().loadTasks(references)
+        let runner = MultiTaskRunner(base: base, batchSize: batchSize, maxLength: maxLength)
+        let results = try runner.predict(loaded, texts: texts, pairs: pairs)
+        if json {
+            if tasks == nil { try Console.printJSON(results[0]) } else { try Console.printJSON(["tasks": results]) }
+            return
+        }
+        for result in results {
+            if results.count > 1 { print("== \(result.task)") }
+            for prediction in result.results {
+                let text = prediction.textPair.map { "\(prediction.text) / \($0)" } ?? prediction.text
+                if let label = prediction.label {
+                    print("\(label)\t\(String(format: "%.3f", prediction.score ?? 0))\t\(text)")
+                } else if let labels = prediction.labels {
+                    print("\(labels.joined(separator: ","))\t\(text)")
+                } else if let embedding = prediction.embedding {
+                    let norm = embedding.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                    print("[\(embedding.prefix(4).map { String(format: "%.4f", $0) }.joined(separator: ", ")), …] norm \(String(format: "%.3f", norm))\t\(text)")
+                }
+            }
+        }
+    }
+}
+
+/// Texts from arguments, or standard input one per line (a tab separates a text pair).
+enum TextInput {
+    static func read(arguments: [String]) throws -> (texts: [String], pairs: [String?]?) {
+        if arguments.isEmpty {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw QuiverError(.invalidInput, "standard input is not valid UTF-8")
+            }
+            // One text per line (an empty line is an empty text); the final newline ends the last line.
+            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }
+            if lines.last == "" { lines.removeLast() }
+            guard !lines.isEmpty else { throw QuiverError(.invalidInput, "no text given: pass texts as arguments or on standard input") }
+            return split(lines)
+        }
+        return (arguments, nil)
+    }
+
+    private static func split(_ lines: [String]) -> (texts: [String], pairs: [String?]?) {
+        guard lines.contains(where: { $0.contains("\t") }) else { return (lines, nil) }
+        var texts: [String] = [], pairs: [String?] = []
+        for line in lines {
+            let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+            texts.append(String(parts[0]))
+            pairs.append(parts.count > 1 ? String(parts[1]) : nil)
+        }
+        return (texts, pairs)
+    }
+}
