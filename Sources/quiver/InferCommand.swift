@@ -18,6 +18,7 @@ struct InferCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Several tasks to run at once, comma-separated.", valueName: "A,B,C")) var tasks: String?
     @Option(help: "Longest input in tokens (default: the model's).") var maxLength: Int?
     @Option(help: "Texts per batch.") var batchSize: Int = 32
+    @Flag(help: "Merge a LoRA adapter into the base weights first (same results, faster for large inputs).") var mergeLora = false
     @Flag(help: "Print one JSON document.") var json = false
     @OptionGroup var registry: RegistryOptions
 
@@ -32,7 +33,14 @@ struct InferCommand: ParsableCommand {
             .map { try Reference(parsing: $0) }
         let textArguments = tasks == nil ? Array(arguments.dropFirst()) : arguments
         let (texts, pairs) = try TextInput.read(arguments: textArguments)
-        let (base, loaded) = try registry.open().loadTasks(references)
+        var (base, loaded) = try registry.open().loadTasks(references)
+        if mergeLora {
+            guard loaded.count == 1, case .lora(let adapter) = loaded[0].composition else {
+                throw QuiverError(.invalidInput, "--merge-lora needs exactly one LoRA task")
+            }
+            base = try BaseModel(name: base.name, encoder: try base.encoder.merging(adapter), tokenizer: base.tokenizer)
+            loaded = [TaskModel(name: loaded[0].name, composition: .base, head: loaded[0].head)]
+        }
         let runner = MultiTaskRunner(base: base, batchSize: batchSize, maxLength: maxLength)
         let results = try runner.predict(loaded, texts: texts, pairs: pairs)
         if json {

@@ -50,3 +50,23 @@ import Testing
         }
     }
 }
+
+@Suite struct LoRAMergeTests {
+    /// Merging LoRA into the base weights gives what the hooks give, and what the library gives.
+    @Test(arguments: ["lora_default", "lora_qkv", "lora_ffn", "peft_lora"])
+    func mergedWeightsMatchHooks(_ name: String) throws {
+        let fixtures = AdapterFixtures.shared
+        let testCase = fixtures.cases.first { $0.name == name }!
+        guard case .lora(let adapter) = try fixtures.task(testCase).composition else {
+            Issue.record("\(name) is not LoRA")
+            return
+        }
+        let merged = try fixtures.base.encoder.merging(adapter)
+        let states = try merged.forward(fixtures.input)
+        let result = compare(states.values, try fixtures.expected(testCase.expected).floats("hidden"), tolerance: fixtures.tolerance)
+        #expect(result.firstDifference == nil, "\(name): \(result.firstDifference ?? "")")
+        // The original encoder is untouched.
+        let plain = try fixtures.base.encoder.forward(fixtures.input)
+        #expect(compare(plain.values, try fixtures.expected("base_expected.safetensors").floats("hidden"), tolerance: fixtures.tolerance).firstDifference == nil)
+    }
+}
