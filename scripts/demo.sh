@@ -12,7 +12,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step "Making demo data"
 cat <<'NOTE'
 This machine has no network, so the demo makes its own data, deterministically (seed 42): a small
-BERT-shaped base model (4 layers, hidden size 128) and five task adapters with RANDOM weights,
+BERT-shaped base model (4 layers, hidden size 128), five task adapters and one AdapterFusion with RANDOM weights,
 written in the Hugging Face, `adapters` library and PEFT folder layouts, so the real import paths run.
 NOTE
 rm -rf "$out"
@@ -29,6 +29,9 @@ done
 step "quiver push paraphrase $out/samples/paraphrase-peft   (a PEFT LoRA folder)"
 "$quiver" push paraphrase "$out/samples/paraphrase-peft"
 
+step "quiver fuse sentiment,topic --as review --from $out/samples/review-fusion   (an AdapterFusion saved by the adapters library)"
+"$quiver" fuse sentiment,topic --as review --from "$out/samples/review-fusion"
+
 step "quiver list"
 "$quiver" list
 
@@ -41,6 +44,14 @@ for file in "$out"/samples/sentiment/*; do
     cmp "$file" "$out/pulled/sentiment/$(basename "$file")"
 done
 echo "every file pulled back is bit-identical to the one pushed"
+
+step "quiver infer review \"great screen, slow delivery\" \"the match ended in a draw\""
+echo "(random weights: the labels are arbitrary, the point is that the fusion runs)"
+"$quiver" infer review "great screen, slow delivery" "the match ended in a draw"
+
+step "quiver infer --tasks sentiment,topic,review --json \"a quiet, lovely film\"   (three tasks, one pass)"
+"$quiver" infer --tasks sentiment,topic,review --json "a quiet, lovely film" | head -20
+echo "…"
 
 step "quiver verify"
 "$quiver" verify

@@ -35,6 +35,7 @@ public enum SampleFolders {
         try emit("language-id", bottleneckAdapter(&random, name: "language-id", mh: false, reduction: 4, nonLinearity: "relu", labels: ["en", "de", "fr", "es", "it"], dtype: .bf16))
         try emit("entailment", loraAdapter(&random, name: "entailment", rank: 8, labels: ["entailment", "neutral", "contradiction"]))
         try emit("paraphrase-peft", peftAdapter(&random, rank: 4))
+        try emit("review-fusion", fusion(&random, members: ["sentiment", "topic"], labels: ["bad", "mixed", "good"]))
         return written
     }
 
@@ -194,6 +195,36 @@ public enum SampleFolders {
             "base_model_name_or_path": "tiny-bert", "modules_to_save": NSNull(),
         ]
         return ["adapter_config.json": json(peftConfig), "adapter_model.safetensors": Safetensors.serialize(tensors, metadata: ["format": "pt"])]
+    }
+
+    /// A dynamic AdapterFusion over the members' output adapters (every layer), with a head, as the
+    /// `adapters` library's `save_adapter_fusion` writes it.
+    static func fusion(_ random: inout SeededGenerator, members: [String], labels: [String]) -> [String: [UInt8]] {
+        let h = config.hiddenSize
+        let name = members.joined(separator: ",")
+        var tensors: [String: TensorData] = [:]
+        for layer in 0..<config.layerCount {
+            let p = "bert.encoder.layer.\(layer).output.adapter_fusion_layer.\(name)."
+            for projection in ["query", "key"] {
+                tensors[p + projection + ".weight"] = TensorData(shape: [h, h], floats: random.normal(count: h * h, standardDeviation: 0.02))
+                tensors[p + projection + ".bias"] = TensorData(shape: [h], floats: random.normal(count: h, standardDeviation: 0.02))
+            }
+            // The library starts the value projection near the identity.
+            var value = random.normal(count: h * h, standardDeviation: 0.001)
+            for index in 0..<h { value[index * h + index] += 1 }
+            tensors[p + "value.weight"] = TensorData(shape: [h, h], floats: value)
+        }
+        let fusionConfig: [String: Any] = [
+            "adapter_names": members,
+            "config": [
+                "dropout_prob": NSNull(), "key": true, "query": true, "query_before_ln": false, "regularization": true,
+                "residual_before": false, "temperature": false, "value": true, "value_before_softmax": true, "value_initialized": true,
+            ] as [String: Any],
+            "hidden_size": h, "model_class": "BertAdapterModel", "model_name": "tiny-bert", "model_type": "bert", "name": name,
+            "version": "adapters.1.3.0",
+        ]
+        return ["adapter_fusion_config.json": json(fusionConfig), "model_adapter_fusion.safetensors": Safetensors.serialize(tensors)]
+            .merging(head(&random, name: name, labels: labels, dtype: .f32)) { first, _ in first }
     }
 
     /// The `adapters` library's classification head: CLS → dropout → Linear → tanh → dropout → Linear.
