@@ -131,6 +131,12 @@ public final class BlobStore: Sendable {
         guard FileSystem.exists(path) else {
             throw QuiverError(.corrupt, "blob \(blob.digest) is missing from \(blobsDirectory)")
         }
+        try read(blob, at: path, into: sink)
+    }
+
+    /// Streams the content of a blob's stored bytes kept at `path` (for example received from a remote
+    /// and not yet in the store), verifying both digests as `read(_:into:)` does.
+    public func read(_ blob: BlobDescriptor, at path: String, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         let mapped: MappedFile
         do {
             mapped = try MappedFile(path: path)

@@ -22,7 +22,8 @@ extension Registry {
     /// has identical content. An existing version with different content is refused unless `force`.
     @discardableResult
     public func push(
-        _ reference: Reference, folder path: String, baseName: String? = nil, description: String? = nil, force: Bool = false
+        _ reference: Reference, folder path: String, baseName: String? = nil, description: String? = nil, force: Bool = false,
+        metadata: String? = nil
     ) throws -> PushResult {
         let folder = try AdapterFolder(path: path)
         return try locked(.shared) {
@@ -38,7 +39,7 @@ extension Registry {
             let content = ArtifactContent(
                 kind: "adapter", architecture: folder.architecture, format: folder.format.rawValue, base: base,
                 parameters: folder.parameters, headParameters: folder.headParameters, labels: folder.labels,
-                description: description ?? folder.export?.description ?? "", metadata: folder.export?.metadata,
+                description: description ?? folder.export?.description ?? "", metadata: metadata ?? folder.export?.metadata,
                 files: files, blobs: staged.map(\.descriptor), members: [])
             return try commit(content, staged: staged, as: reference, force: force)
         }
