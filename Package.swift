@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Quiver",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "quiver", targets: ["quiver"]),
         .library(name: "QuiverStore", targets: ["QuiverStore"]),
@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
     ],
     targets: [
         // MARK: - System libraries
@@ -30,12 +32,19 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .target(name: "QuiverModel", dependencies: ["QuiverTensor", "QuiverStore"]),
+        .target(
+            name: "QuiverHub",
+            dependencies: [
+                "QuiverStore", "QuiverModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
 
         // MARK: - Executables
         .executableTarget(
             name: "quiver",
             dependencies: [
-                "QuiverStore", "QuiverModel",
+                "QuiverStore", "QuiverModel", "QuiverHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "quiver-bench", dependencies: ["QuiverTensor", "QuiverCodec", "QuiverStore", "QuiverModel"],
@@ -47,5 +56,8 @@ let package = Package(
         .testTarget(name: "QuiverStoreTests", dependencies: ["QuiverStore"]),
         .testTarget(name: "QuiverModelTests", dependencies: ["QuiverModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "QuiverCLITests", dependencies: ["quiver", "QuiverStore"]),
+        .testTarget(
+            name: "QuiverHubTests",
+            dependencies: ["QuiverHub", "quiver", .product(name: "HummingbirdTesting", package: "hummingbird")]),
     ]
 )

@@ -1,0 +1,1 @@
+// QuiverHub: the OCI distribution client (push/pull to any OCI registry) and the `quiver serve` server.
