@@ -1,0 +1,56 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import QuiverStore
+
+/// The request context of every route of `quiver serve`.
+public typealias HubRequestContext = BasicRequestContext
+
+/// The router of `quiver serve` over `registry`: the OCI distribution endpoint (`/v2/`), the JSON
+/// API (`/api/`), the web page (`/`) and inference (`/v1/infer`).
+///
+/// Tests build this exact router and drive it without a socket:
+///
+/// ```swift
+/// let app = Application(router: try buildRouter(settings: settings, registry: registry))
+/// try await app.test(.router) { client in
+///     try await client.execute(uri: "/v2/_catalog", method: .get) { #expect($0.status == .ok) }
+/// }
+/// ```
+public func buildRouter(settings: ServerSettings, registry: Registry) throws -> Router<HubRequestContext> {
+    let access = AccessControl(token: settings.token, anonymousRead: settings.anonymousRead, service: settings.namespace)
+    let uploads = try UploadStore(home: registry.home, limits: settings.limits)
+    let engine = InferenceEngine(registry: registry, limits: settings.limits)
+    let router = Router(context: HubRequestContext.self)
+    router.add(middleware: LogRequestsMiddleware(.info))
+    router.addRoutes(
+        DistributionController(registry: registry, uploads: uploads, access: access, namespace: settings.namespace, limits: settings.limits).endpoints,
+        atPath: "/v2")
+    router.addRoutes(CatalogController(registry: registry, access: access).endpoints, atPath: "/api")
+    router.addRoutes(InferenceController(engine: engine, access: access, limits: settings.limits).endpoints, atPath: "/v1")
+    router.addRoutes(WebController(registry: registry, access: access, namespace: settings.namespace).endpoints)
+    return router
+}
+
+/// The `quiver serve` application: `buildRouter` on a socket at `settings.host:settings.port`.
+///
+/// - Parameters:
+///   - registry: the registry served (default: the one at `settings.home`).
+///   - onRunning: called with the port once the server listens (useful with port 0).
+public func buildApplication(
+    settings: ServerSettings, registry: Registry? = nil, logger: Logger? = nil,
+    onRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let registry = try registry ?? Registry(home: settings.home)
+    let logger = logger ?? {
+        var logger = Logger(label: "quiver-serve")
+        logger.logLevel = .info
+        return logger
+    }()
+    return Application(
+        router: try buildRouter(settings: settings, registry: registry),
+        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "quiver"),
+        onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },
+        logger: logger)
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Hummingbird
+import QuiverStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The bytes of a stored blob as a streamed response body, whole or one byte range.
+///
+/// A whole blob is hashed while it is sent: if it no longer matches its digest (damaged on disk),
+/// the body ends with an error, the connection is closed before the last byte, and the client —
+/// which verifies too — never takes it for the blob.
+struct BlobFileBody {
+    static let chunkLength = 1 << 20
+
+    let path: String
+    let digest: Digest
+    /// The file's size.
+    let size: Int
+
+    /// Opens nothing yet: the size is read now, the file when the body is written.
+    init?(path: String, digest: Digest) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        self.path = path
+        self.digest = digest
+        size = Int(info.st_size)
+    }
+
+    /// A single byte range of `Range: bytes=…`, or nil for the whole blob.
+    ///
+    /// - Throws: `RANGE_INVALID` (416, with `Content-Range: bytes */SIZE`) for a range that is
+    ///   malformed, multiple or outside the blob.
+    func range(from header: String?) throws(RegistryError) -> ClosedRange<Int>? {
+        guard let header else { return nil }
+        let unsatisfiable = RegistryError(
+            .rangeInvalid, "range '\(header.prefix(100))' is not one satisfiable byte range of this \(size)-byte blob",
+            status: .rangeNotSatisfiable, headers: [.contentRange: "bytes */\(size)"])
+        let text = header.trimmingCharacters(in: .whitespaces)
+        guard text.hasPrefix("bytes="), !text.contains(",") else { throw unsatisfiable }
+        let spec = text.dropFirst("bytes=".count)
+        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { throw unsatisfiable }
+        let first = parts[0].trimmingCharacters(in: .whitespaces), last = parts[1].trimmingCharacters(in: .whitespaces)
+        let range: ClosedRange<Int>
+        if first.isEmpty {
+            guard let suffix = Int(last), suffix > 0, size > 0 else { throw unsatisfiable }
+            range = max(0, size - suffix)...(size - 1)
+        } else {
+            guard let start = Int(first), start >= 0, start < size else { throw unsatisfiable }
+            if last.isEmpty {
+                range = start...(size - 1)
+            } else {
+                guard let end = Int(last), end >= start else { throw unsatisfiable }
+                range = start...min(end, size - 1)
+            }
+        }
+        return range
+    }
+
+    /// The response: `200` with the whole blob, or `206` with `Content-Range` for a range.
+    func response(range: ClosedRange<Int>?, mediaType: String, head: Bool) -> Response {
+        var headers: HTTPFields = [
+            .contentType: mediaType, .dockerContentDigest: digest.description, .acceptRanges: "bytes",
+            .eTag: "\"\(digest)\"", .cacheControl: "max-age=31536000",
+        ]
+        let status: HTTPResponse.Status
+        let length: Int
+        if let range {
+            status = .partialContent
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
+            length = range.count
+        } else {
+            status = .ok
+            length = size
+        }
+        headers[.contentLength] = String(length)
+        if head { return Response(status: status, headers: headers, body: .init()) }
+        return Response(status: status, headers: headers, body: body(range: range))
+    }
+
+    private func body(range: ClosedRange<Int>?) -> ResponseBody {
+        let path = path, digest = digest, size = size
+        let start = range?.lowerBound ?? 0
+        let end = range.map { $0.upperBound + 1 } ?? size
+        let verify = range == nil
+        return ResponseBody(contentLength: end - start) { writer in
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw QuiverError(.io, "blob \(digest): \(String(cString: strerror(errno)))") }
+            defer { close(descriptor) }
+            var hasher = DigestHasher()
+            var offset = start
+            let allocator = ByteBufferAllocator()
+            while offset < end {
+                var buffer = allocator.buffer(capacity: min(Self.chunkLength, end - offset))
+                let count = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: min(Self.chunkLength, end - offset)) { bytes in
+                    while true {
+                        let result = pread(descriptor, bytes.baseAddress!, min(bytes.count, end - offset), off_t(offset))
+                        if result < 0, errno == EINTR { continue }
+                        guard result > 0 else { throw QuiverError(.io, "blob \(digest): short read at byte \(offset)") }
+                        return result
+                    }
+                }
+                if verify { buffer.withUnsafeReadableBytes { hasher.update($0) } }
+                offset += count
+                try await writer.write(buffer)
+            }
+            if verify, hasher.finalize() != digest {
+                throw QuiverError(.corrupt, "blob \(digest) is damaged on the server: its bytes hash to \(hasher.finalize())")
+            }
+            try await writer.finish(nil)
+        }
+    }
+}

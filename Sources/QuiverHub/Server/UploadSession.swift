@@ -1,0 +1,132 @@
+import Foundation
+import Hummingbird
+import QuiverStore
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One blob upload in progress: a file the chunks are appended to, in order, hashed on the way.
+///
+/// One request at a time writes to a session (a second one is refused), so the offset a client
+/// reads back is exactly what the file holds.
+final class UploadSession: Sendable {
+    let id: UUID
+    let repository: RepositoryName
+    /// `<home>/uploads/sessions/<id>` (the id is a UUID the server made, never client text).
+    let path: String
+
+    private struct State {
+        var descriptor: Int32
+        var offset = 0
+        var hasher = DigestHasher()
+        var writing = false
+        var lastUsed = Date()
+    }
+
+    private let state: Mutex<State>
+
+    init(id: UUID, repository: RepositoryName, folder: String) throws(RegistryError) {
+        self.id = id
+        self.repository = repository
+        path = folder + "/" + id.uuidString.lowercased()
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw RegistryError(.blobUploadInvalid, "cannot create an upload file: \(String(cString: strerror(errno)))", status: .internalServerError)
+        }
+        state = Mutex(State(descriptor: descriptor))
+    }
+
+    /// Bytes received so far.
+    var offset: Int { state.withLock { $0.offset } }
+
+    var lastUsed: Date { state.withLock { $0.lastUsed } }
+
+    var isWriting: Bool { state.withLock { $0.writing } }
+
+    /// Claims the session for one request's chunk.
+    ///
+    /// - Parameter start: the chunk's first byte (`Content-Range`), which must be the current offset.
+    /// - Throws: `BLOB_UPLOAD_INVALID` (416) when `start` is not where the upload stands, or another
+    ///   request is writing.
+    func beginWrite(at start: Int?) throws(RegistryError) {
+        try state.withLock { (state: inout State) throws(RegistryError) in
+            guard !state.writing else {
+                throw RegistryError(.blobUploadInvalid, "upload \(id) is receiving another chunk", status: .rangeNotSatisfiable, headers: Self.rangeHeaders(state.offset))
+            }
+            if let start, start != state.offset {
+                throw RegistryError(.blobUploadInvalid, "chunk starts at byte \(start) but upload \(id) holds \(state.offset) bytes", status: .rangeNotSatisfiable, headers: Self.rangeHeaders(state.offset))
+            }
+            state.writing = true
+            state.lastUsed = Date()
+        }
+    }
+
+    /// Appends a chunk's next bytes.
+    ///
+    /// - Throws: `SIZE_INVALID` (413) when the upload would pass `limit` bytes.
+    func append(_ buffer: ByteBuffer, limit: Int) throws(RegistryError) {
+        try state.withLock { (state: inout State) throws(RegistryError) in
+            guard state.offset + buffer.readableBytes <= limit else {
+                throw RegistryError(.sizeInvalid, "upload \(id) passes the server's limit of \(limit) bytes per blob", status: .contentTooLarge)
+            }
+            let failure: Int32? = buffer.withUnsafeReadableBytes { bytes in
+                state.hasher.update(bytes)
+                var written = 0
+                while written < bytes.count {
+                    let result = write(state.descriptor, bytes.baseAddress! + written, bytes.count - written)
+                    if result < 0 {
+                        if errno == EINTR { continue }
+                        return errno
+                    }
+                    written += result
+                }
+                return nil
+            }
+            if let failure {
+                throw RegistryError(.blobUploadInvalid, "cannot write upload \(id): \(String(cString: strerror(failure)))", status: .internalServerError)
+            }
+            state.offset += buffer.readableBytes
+            state.lastUsed = Date()
+        }
+    }
+
+    /// Releases the session after a chunk (whether it arrived whole or not).
+    func endWrite() {
+        state.withLock {
+            $0.writing = false
+            $0.lastUsed = Date()
+        }
+    }
+
+    /// The digest and size of everything received; flushes the file to disk and closes it.
+    func finish() throws(RegistryError) -> (digest: Digest, size: Int) {
+        try state.withLock { (state: inout State) throws(RegistryError) in
+            guard state.descriptor >= 0 else {
+                throw RegistryError(.blobUploadUnknown, "upload \(id) is already finished")
+            }
+            let synced = fsync(state.descriptor) == 0
+            close(state.descriptor)
+            state.descriptor = -1
+            guard synced else {
+                throw RegistryError(.blobUploadInvalid, "cannot save upload \(id): \(String(cString: strerror(errno)))", status: .internalServerError)
+            }
+            return (state.hasher.finalize(), state.offset)
+        }
+    }
+
+    /// Closes the file and deletes it.
+    func discard() {
+        state.withLock {
+            if $0.descriptor >= 0 { close($0.descriptor) }
+            $0.descriptor = -1
+        }
+        unlink(path)
+    }
+
+    /// `Range: 0-<last byte>` as the spec reports an upload's progress (`0-0` before any byte).
+    static func rangeHeaders(_ offset: Int) -> HTTPFields {
+        [.range: "0-\(max(offset - 1, 0))"]
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import QuiverStore
+
+/// The registry as one self-contained HTML page: every adapter and fusion version grouped by task
+/// (task, version, tags, kind, architecture, parameters, head parameters, sizes, base, members,
+/// created), the base models, a search box filtering rows and sortable columns. No external
+/// asset; the inline style and script are allowed by hash in the Content-Security-Policy.
+struct WebPage {
+    var namespace: String
+    /// `http://HOST[:PORT]` as the browser addressed the server.
+    var origin: String
+    var artifacts: [ArtifactSummary]
+    var bases: [BaseModelRow]
+
+    /// The page's `Content-Security-Policy`: nothing but its own inline style and script.
+    static let contentSecurityPolicy =
+        "default-src 'none'; style-src '\(hashSource(style))'; script-src '\(hashSource(script))'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+    func render() -> String {
+        let remote = origin + "/" + namespace
+        let fusions = artifacts.filter { $0.kind == "fusion" }.count
+        var html = """
+            <!doctype html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>Quiver · \(e(namespace))</title>
+            <style>\(Self.style)</style>
+            </head>
+            <body>
+            <header>
+            <h1>Quiver <span class="namespace">\(e(namespace))</span></h1>
+            <p class="summary">\(Set(artifacts.map(\.task)).count) tasks · \(artifacts.count - fusions) adapter versions · \(fusions) fusion versions · \(bases.count) base models</p>
+            <p class="hint">Pull with <code>quiver pull TASK --from \(e(remote))</code> · JSON at <a href="/api/adapters">/api/adapters</a></p>
+            </header>
+            <main>
+            <section>
+            <h2>Adapters and fusions</h2>
+
+            """
+        if artifacts.isEmpty {
+            html += "<p class=\"empty\">No adapter yet. Publish one with <code>quiver push TASK --to \(e(remote))</code>.</p>\n"
+        } else {
+            html += """
+                <p class="controls"><input id="search" type="search" placeholder="Filter: task, label, base, architecture, member…" aria-label="Filter rows"> <span id="shown">\(artifacts.count) of \(artifacts.count)</span></p>
+                <table id="artifacts">
+                <thead><tr>\(Self.columns.map { "<th data-type=\"\($0.type)\" scope=\"col\"><button type=\"button\">\($0.title)</button></th>" }.joined())</tr></thead>
+                <tbody>
+
+                """
+            var previousTask: String?
+            for (index, artifact) in artifacts.enumerated() {
+                html += row(artifact, index: index, startsGroup: artifact.task != previousTask)
+                previousTask = artifact.task
+            }
+            html += "</tbody>\n</table>\n"
+        }
+        html += "</section>\n<section>\n<h2>Base models</h2>\n"
+        if bases.isEmpty {
+            html += "<p class=\"empty\">No base model yet.</p>\n"
+        } else {
+            html += "<table id=\"bases\">\n<thead><tr><th>Name</th><th>Type</th><th>Layers</th><th>Hidden</th><th>Parameters</th><th>Size</th><th>Stored</th><th>Digest</th></tr></thead>\n<tbody>\n"
+            for base in bases {
+                html += "<tr class=\"base\" data-name=\"\(e(base.name))\"><td class=\"name\">\(e(base.name))</td><td>\(e(base.modelType))</td>"
+                html += "<td class=\"num\">\(base.layerCount)</td><td class=\"num\">\(base.hiddenSize)</td>"
+                html += "<td class=\"num parameters\">\(DisplayFormat.count(base.parameters))</td><td class=\"num\">\(DisplayFormat.size(base.size))</td>"
+                html += "<td class=\"num\">\(DisplayFormat.size(base.storedSize))</td><td><code title=\"\(e(base.digest))\">\(e(base.digest.prefix(19)))</code></td></tr>\n"
+            }
+            html += "</tbody>\n</table>\n"
+        }
+        html += "</section>\n</main>\n<script>\(Self.script)</script>\n</body>\n</html>\n"
+        return html
+    }
+
+    // MARK: - Rows
+
+    private static let columns: [(title: String, type: String)] = [
+        ("Task", "text"), ("Version", "text"), ("Tags", "text"), ("Kind", "text"), ("Architecture", "text"),
+        ("Parameters", "number"), ("Head parameters", "number"), ("Size", "number"), ("Stored", "number"),
+        ("Base", "text"), ("Members", "text"), ("Created", "text"),
+    ]
+
+    private func row(_ artifact: ArtifactSummary, index: Int, startsGroup: Bool) -> String {
+        let search = ([artifact.task, artifact.version, artifact.kind, artifact.architecture, artifact.base, artifact.description]
+            + artifact.tags + artifact.labels + artifact.members).joined(separator: " ").lowercased()
+        let members = artifact.members.map { "<span class=\"member\">\(e($0))</span>" }.joined(separator: " ")
+        let title = artifact.description.isEmpty ? "" : " title=\"\(e(artifact.description))\""
+        var cells = "<td class=\"task\"\(title)>\(e(artifact.task))</td>"
+        cells += "<td class=\"version\">\(e(artifact.version))</td>"
+        cells += "<td class=\"tags\">\(e(artifact.tags.joined(separator: ", ")))</td>"
+        cells += "<td class=\"kind\">\(e(artifact.kind))</td>"
+        cells += "<td class=\"architecture\">\(e(artifact.architecture))</td>"
+        cells += "<td class=\"num parameters\" data-value=\"\(artifact.parameters)\">\(DisplayFormat.count(artifact.parameters))</td>"
+        cells += "<td class=\"num head-parameters\" data-value=\"\(artifact.headParameters)\">\(DisplayFormat.count(artifact.headParameters))</td>"
+        cells += "<td class=\"num size\" data-value=\"\(artifact.size)\">\(DisplayFormat.size(artifact.size))</td>"
+        cells += "<td class=\"num stored-size\" data-value=\"\(artifact.storedSize)\">\(DisplayFormat.size(artifact.storedSize))</td>"
+        cells += "<td class=\"base\">\(e(artifact.base))</td>"
+        cells += "<td class=\"members\">\(members)</td>"
+        cells += "<td class=\"created\" data-value=\"\(DisplayFormat.isoDate(artifact.created))\"><time datetime=\"\(DisplayFormat.isoDate(artifact.created))\">\(DisplayFormat.date(artifact.created))</time></td>"
+        let classes = "artifact " + artifact.kind + (startsGroup ? " group-start" : "")
+        return "<tr class=\"\(classes)\" data-task=\"\(e(artifact.task))\" data-version=\"\(e(artifact.version))\" data-index=\"\(index)\" data-search=\"\(e(search))\">\(cells)</tr>\n"
+    }
+
+    private func e(_ text: some StringProtocol) -> String { HTMLText.escape(text) }
+
+    // MARK: - Inline assets
+
+    /// `sha256-<base64>` of an inline asset, for the Content-Security-Policy.
+    static func hashSource(_ text: String) -> String {
+        let hex = Array(Digest.of(Array(text.utf8)).hex.utf8)
+        func nibble(_ c: UInt8) -> UInt8 { c <= 0x39 ? c - 0x30 : c - 0x61 + 10 }
+        let bytes = stride(from: 0, to: hex.count, by: 2).map { nibble(hex[$0]) << 4 | nibble(hex[$0 + 1]) }
+        return "sha256-" + Data(bytes).base64EncodedString()
+    }
+
+    static let style = """
+        :root{color-scheme:light dark;--line:#8884;--muted:#888;--accent:#2a6fdb}
+        body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;padding:1.5rem;max-width:1400px}
+        h1{font-size:1.6rem;margin:0}h1 .namespace{color:var(--muted);font-weight:400}
+        h2{font-size:1.15rem;margin:2rem 0 .6rem}
+        .summary,.hint{margin:.3rem 0;color:var(--muted)}
+        code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
+        table{border-collapse:collapse;width:100%}
+        th,td{padding:.35rem .55rem;text-align:left;border-bottom:1px solid var(--line);vertical-align:top}
+        th button{all:unset;cursor:pointer;font-weight:600}th button:focus-visible{outline:2px solid var(--accent)}
+        th[aria-sort=ascending] button::after{content:" ▲"}th[aria-sort=descending] button::after{content:" ▼"}
+        td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+        tr.group-start td{border-top:2px solid var(--line)}
+        tr.fusion td.kind{color:var(--accent);font-weight:600}
+        .member{display:inline-block;padding:0 .4rem;border:1px solid var(--line);border-radius:.6rem;margin:0 .2rem .2rem 0}
+        #search{width:min(32rem,100%);padding:.4rem .6rem;font:inherit}
+        #shown{color:var(--muted);margin-left:.5rem}
+        .empty{color:var(--muted)}
+        """
+
+    static let script = """
+        (function () {
+          var table = document.getElementById("artifacts");
+          if (table) {
+            var body = table.tBodies[0];
+            var rows = Array.prototype.slice.call(body.rows);
+            var search = document.getElementById("search");
+            var shown = document.getElementById("shown");
+            var filter = function () {
+              var words = search.value.toLowerCase().split(/\\s+/).filter(Boolean);
+              var count = 0;
+              rows.forEach(function (row) {
+                var text = row.getAttribute("data-search");
+                var visible = words.every(function (word) { return text.indexOf(word) >= 0; });
+                row.hidden = !visible;
+                if (visible) { count += 1; }
+              });
+              shown.textContent = count + " of " + rows.length;
+            };
+            var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);
+            headers.forEach(function (header, column) {
+              header.querySelector("button").addEventListener("click", function () {
+                var descending = header.getAttribute("aria-sort") === "ascending";
+                var numeric = header.getAttribute("data-type") === "number";
+                headers.forEach(function (other) { other.removeAttribute("aria-sort"); });
+                header.setAttribute("aria-sort", descending ? "descending" : "ascending");
+                var key = function (row) {
+                  var cell = row.cells[column];
+                  return cell.getAttribute("data-value") || cell.textContent;
+                };
+                rows.sort(function (a, b) {
+                  var x = key(a), y = key(b);
+                  var order = numeric ? Number(x) - Number(y) : x.localeCompare(y);
+                  if (order === 0) { order = Number(a.getAttribute("data-index")) - Number(b.getAttribute("data-index")); }
+                  return descending ? -order : order;
+                });
+                rows.forEach(function (row) { body.appendChild(row); });
+              });
+            });
+            var query = new URLSearchParams(window.location.search).get("q");
+            if (query) { search.value = query; }
+            search.addEventListener("input", filter);
+            filter();
+          }
+          document.body.setAttribute("data-ready", "true");
+        })();
+        """
+}

@@ -1,0 +1,176 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import QuiverModel
+import QuiverStore
+import Testing
+
+@testable import QuiverHub
+
+/// `POST /v1/infer` answers what `MultiTaskRunner` computes directly, for one adapter, a fusion and
+/// several tasks, and refuses bad requests with clear JSON errors.
+@Suite struct ServerInferenceTests {
+    static let texts = ["the movie was great", "terrible service, never again", "an average day"]
+
+    /// What the runner computes for `tasks` on the registry, without the server.
+    func direct(_ tasks: [String], _ registry: Registry, pairs: [String?]? = nil) throws -> [TaskResults] {
+        let (base, loaded) = try registry.loadTasks(tasks.map { try Reference(parsing: $0) })
+        return try MultiTaskRunner(base: base).predict(loaded, texts: Self.texts, pairs: pairs)
+    }
+
+    func expectSame(_ served: [TaskResults], _ expected: [TaskResults]) {
+        #expect(served.map(\.task) == expected.map(\.task))
+        for (a, b) in zip(served, expected) {
+            #expect(a.results.map(\.text) == b.results.map(\.text))
+            #expect(a.results.map(\.label) == b.results.map(\.label))
+            for (x, y) in zip(a.results, b.results) {
+                let left = x.logits ?? [], right = y.logits ?? []
+                #expect(left.count == right.count && !left.isEmpty)
+                for (p, q) in zip(left, right) { #expect(abs(p - q) <= 1e-6, "\(a.task): \(p) vs \(q)") }
+            }
+        }
+    }
+
+    @Test func oneAdapterAFusionAndSeveralTasksMatchTheRunner() async throws {
+        let workspace = try ServerWorkspace.filled()
+        let registry = workspace.registry
+        try await workspace.app().test(.router) { client in
+            for task in ["sentiment", "review", "topic:v2"] {
+                let response = try await client.post(json: ["task": task, "texts": Self.texts], to: "/v1/infer")
+                #expect(response.status == .ok, "\(response.text)")
+                let served = try JSONDecoder().decode(TaskResults.self, from: Data(response.bytes))
+                expectSame([served], try direct([task], registry))
+            }
+            let pairs = ["it is good", "it is bad", "it is fine"]
+            let paired = try await client.post(json: ["task": "entailment", "texts": Self.texts, "text_pairs": pairs], to: "/v1/infer")
+            let servedPairs = try JSONDecoder().decode(TaskResults.self, from: Data(paired.bytes))
+            #expect(servedPairs.results.map(\.textPair) == pairs)
+            expectSame([servedPairs], try direct(["entailment"], registry, pairs: pairs))
+
+            let several = ["sentiment", "review", "entailment:1"]
+            let together = try await client.post(json: ["tasks": several, "texts": Self.texts], to: "/v1/infer")
+            #expect(together.status == .ok, "\(together.text)")
+            struct Several: Decodable { var tasks: [TaskResults] }
+            let served = try JSONDecoder().decode(Several.self, from: Data(together.bytes)).tasks
+            expectSame(served, try direct(several, registry))
+        }
+    }
+
+    @Test func concurrentRequestsAllSucceed() async throws {
+        let workspace = try ServerWorkspace.filled()
+        let expected = try direct(["review"], workspace.registry)
+        try await workspace.app().test(.router) { client in
+            try await withThrowingTaskGroup(of: TaskResults.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        let response = try await client.post(json: ["task": "review", "texts": Self.texts], to: "/v1/infer")
+                        #expect(response.status == .ok, "\(response.text)")
+                        return try JSONDecoder().decode(TaskResults.self, from: Data(response.bytes))
+                    }
+                }
+                for try await served in group { expectSame([served], expected) }
+            }
+        }
+    }
+
+    @Test func badRequestsAreClearJSONErrors() async throws {
+        let workspace = try ServerWorkspace.filled()
+        var limits = ServerLimits()
+        limits.inferenceTexts = 4
+        limits.inferenceBodyBytes = 2000
+        try await workspace.app(limits: limits).test(.router) { client in
+            let cases: [(body: Any, status: HTTPResponse.Status, code: String, mentions: String)] = [
+                (["task": "nothing", "texts": ["x"]], .notFound, "not_found", "nothing"),
+                (["task": "sentiment:9", "texts": ["x"]], .notFound, "not_found", "versions: 1"),
+                (["task": "Bad Name", "texts": ["x"]], .badRequest, "invalid_request", "Bad Name"),
+                (["texts": ["x"]], .badRequest, "invalid_request", "give"),
+                (["task": "sentiment", "tasks": ["topic"], "texts": ["x"]], .badRequest, "invalid_request", "not both"),
+                (["task": "sentiment"], .badRequest, "invalid_request", "texts"),
+                (["task": "sentiment", "texts": []], .badRequest, "invalid_request", "empty"),
+                (["task": "sentiment", "texts": "x"], .badRequest, "invalid_request", "texts"),
+                (["task": "sentiment", "texts": ["a", "b"], "text_pairs": ["a"]], .badRequest, "invalid_request", "text_pairs"),
+                (["task": "sentiment", "texts": ["a", "b", "c", "d", "e"]], .badRequest, "invalid_request", "at most 4"),
+                (["task": "sentiment", "texts": ["a"], "max_length": 1], .badRequest, "invalid_request", "max_length"),
+                (["tasks": [], "texts": ["a"]], .badRequest, "invalid_request", "empty"),
+                (["task": "sentiment", "texts": [String(repeating: "x", count: 3000)]], .contentTooLarge, "too_large", "2000"),
+            ]
+            for (body, status, code, mentions) in cases {
+                let response = try await client.post(json: body, to: "/v1/infer")
+                #expect(response.status == status, "\(body): \(response.text)")
+                #expect(response.apiErrorCode == code, "\(body): \(response.text)")
+                #expect(response.text.contains(mentions), "\(body): \(response.text)")
+            }
+            let notJSON = try await client.send(.post, "/v1/infer", body: Array("{task:".utf8))
+            #expect(notJSON.status == .badRequest)
+            #expect(notJSON.apiErrorCode == "invalid_request")
+        }
+    }
+
+    @Test func engineKeepsOneBaseAndSwitchesForAnotherBase() async throws {
+        let workspace = try ServerWorkspace.filled()
+        let registry = workspace.registry
+        let other = workspace.root + "/other"
+        var shape = SampleFolders.config
+        shape.layerCount = 2
+        try SampleFolders.writeBaseModel(to: other + "/other-bert", config: shape, seed: 5)
+        try SampleFolders.writeAdapter(to: other + "/other-task", name: "other-task", config: shape, seed: 6)
+        try registry.addBase(folder: other + "/other-bert", name: "other-bert")
+        try registry.push(Reference(parsing: "other-task"), folder: other + "/other-task", baseName: "other-bert")
+
+        let engine = InferenceEngine(registry: registry, limits: ServerLimits())
+        let texts = Self.texts
+        let first = try await engine.predict([Reference(parsing: "review")], texts: texts, pairs: nil, maxLength: nil)
+        expectSame(first, try direct(["review"], registry))
+        #expect(engine.loadedModels.base == "tiny-bert")
+        #expect(engine.loadedModels.tasks.count == 1)
+        let switched = try await engine.predict([Reference(parsing: "other-task")], texts: texts, pairs: nil, maxLength: nil)
+        expectSame(switched, try direct(["other-task"], registry))
+        #expect(engine.loadedModels.base == "other-bert")
+        #expect(engine.loadedModels.tasks.count == 2)
+        await #expect(throws: QuiverError.self) {
+            try await engine.predict([Reference(parsing: "sentiment"), Reference(parsing: "other-task")], texts: texts, pairs: nil, maxLength: nil)
+        }
+        let back = try await engine.predict([Reference(parsing: "review")], texts: texts, pairs: nil, maxLength: nil)
+        expectSame(back, first)
+        #expect(engine.loadedModels.base == "tiny-bert")
+
+        try await workspace.app().test(.router) { client in
+            let mixed = try await client.post(json: ["tasks": ["sentiment", "other-task"], "texts": ["x"]], to: "/v1/infer")
+            #expect(mixed.status == .unprocessableContent)
+            #expect(mixed.apiErrorCode == "incompatible")
+        }
+    }
+
+    @Test func gateRunsWhatFitsQueuesWhatMayWaitAndRefusesTheRest() async throws {
+        let gate = AdmissionGate(slots: 1, queueLimit: 1)
+        let (stream, release) = AsyncStream<Void>.makeStream()
+        let first = Task { try await gate.withSlot { for await _ in stream { break }; return 1 } }
+        while await gate.running < 1 { await Task.yield() }
+        let second = Task { try await gate.withSlot { 2 } }
+        while await gate.waitingCount < 1 { await Task.yield() }
+        do {
+            _ = try await gate.withSlot { 3 }
+            Issue.record("a third request should be refused")
+        } catch let error as APIError {
+            #expect(error.status == .serviceUnavailable)
+            #expect(error.code == "overloaded")
+            #expect(error.headers[.retryAfter] != nil)
+        }
+        release.yield(())
+        #expect(try await first.value == 1)
+        #expect(try await second.value == 2)
+        #expect(await gate.running == 0)
+    }
+
+    @Test func cacheEvictsTheLeastRecentlyUsed() {
+        var cache = LRUCache<String, Int>(capacity: 2)
+        cache.insert(1, for: "a")
+        cache.insert(2, for: "b")
+        #expect(cache.value(for: "a") == 1)  // b is now the oldest
+        cache.insert(3, for: "c")
+        #expect(cache.value(for: "b") == nil)
+        #expect(cache.value(for: "a") == 1)
+        #expect(cache.value(for: "c") == 3)
+        #expect(cache.count == 2)
+    }
+}
