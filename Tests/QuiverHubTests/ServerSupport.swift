@@ -10,7 +10,7 @@ import Testing
 
 /// A registry in a temporary folder for one test, removed at the end. `filled()` holds the sample
 /// base model `tiny-bert`, adapters `sentiment`, `topic` (version `v2`), `entailment` (LoRA) and
-/// the fusion `review` over sentiment and topic; `empty()` holds nothing.
+/// the fusion `review` over sentiment and topic; `withBase()` only the base; `empty()` nothing.
 ///
 /// The samples and the filled registry are made once per test process and copied.
 final class ServerWorkspace: @unchecked Sendable {
@@ -25,6 +25,7 @@ final class ServerWorkspace: @unchecked Sendable {
         try! SampleFolders.write(to: root + "/samples", seed: 11)
         let registry = try! Registry(home: root + "/registry")
         try! registry.addBase(folder: root + "/samples/tiny-bert")
+        try! FileManager.default.copyItem(atPath: root + "/registry", toPath: root + "/registry-with-base")
         try! registry.push(Reference(parsing: "sentiment"), folder: root + "/samples/sentiment", description: "Movie reviews <b>positive</b> & negative")
         try! registry.push(Reference(parsing: "topic:v2"), folder: root + "/samples/topic")
         try! registry.push(Reference(parsing: "entailment"), folder: root + "/samples/entailment")
@@ -34,20 +35,23 @@ final class ServerWorkspace: @unchecked Sendable {
         return root
     }()
 
-    private init(filled: Bool) throws {
+    private init(copying template: String?) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("quiver-hub-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        if filled {
-            try FileManager.default.copyItem(atPath: Self.template + "/registry", toPath: root + "/registry")
+        if let template {
+            try FileManager.default.copyItem(atPath: Self.template + "/" + template, toPath: root + "/registry")
         }
         registry = try Registry(home: root + "/registry")
     }
 
     deinit { try? FileManager.default.removeItem(atPath: root) }
 
-    static func filled() throws -> ServerWorkspace { try ServerWorkspace(filled: true) }
+    static func filled() throws -> ServerWorkspace { try ServerWorkspace(copying: "registry") }
 
-    static func empty() throws -> ServerWorkspace { try ServerWorkspace(filled: false) }
+    /// A registry holding only the sample base model.
+    static func withBase() throws -> ServerWorkspace { try ServerWorkspace(copying: "registry-with-base") }
+
+    static func empty() throws -> ServerWorkspace { try ServerWorkspace(copying: nil) }
 
     var samples: String { Self.template + "/samples" }
 

@@ -210,3 +210,39 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: session.path))
     }
 }
+
+/// Many clients at once against one server.
+@Suite struct ServerConcurrencyTests {
+    @Test func sixteenClientsPushAndPullTheSameArtifactsWithoutError() async throws {
+        let source = try ServerWorkspace.filled()
+        let server = try ServerWorkspace.empty()
+        let review = try source.registry.outgoing(Reference(parsing: "review"))
+        let destinations = try (0..<16).map { _ in try ServerWorkspace.withBase() }
+        try await server.app().test(.router) { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<16 {
+                    group.addTask {
+                        let transfer = ServerTransferClient(client: client, chunkSize: index.isMultiple(of: 2) ? nil : 50_000)
+                        try await transfer.push(review, from: source.registry)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try server.registry.list().map(\.digest) == source.registry.list().filter { $0.task != "entailment" }.map(\.digest))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for destination in destinations {
+                    group.addTask {
+                        let scratch = destination.root + "/scratch"
+                        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+                        try await ServerTransferClient(client: client).pull("sentiment", "1", into: destination.registry, scratch: scratch)
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        let sentiment = try server.registry.list().filter { $0.task == "sentiment" }.map(\.digest)
+        for destination in destinations {
+            #expect(try destination.registry.list().map(\.digest) == sentiment)
+        }
+    }
+}

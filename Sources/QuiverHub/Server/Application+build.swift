@@ -25,7 +25,7 @@ public func buildRouter(settings: ServerSettings, registry: Registry) throws -> 
     let router = Router(context: HubRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
     router.addRoutes(
-        DistributionController(registry: registry, uploads: uploads, access: access, namespace: settings.namespace, limits: settings.limits).endpoints,
+        DistributionController(registry: registry, uploads: uploads, imports: ImportCoalescer(), access: access, namespace: settings.namespace, limits: settings.limits).endpoints,
         atPath: "/v2")
     router.addRoutes(CatalogController(registry: registry, access: access).endpoints, atPath: "/api")
     router.addRoutes(InferenceController(engine: engine, access: access, limits: settings.limits).endpoints, atPath: "/v1")

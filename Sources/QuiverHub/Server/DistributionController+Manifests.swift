@@ -58,7 +58,7 @@ extension DistributionController {
         let bytes = try await RequestBodyReader.collect(request, limit: limits.manifestBytes) { limit in
             RegistryError(.sizeInvalid, "manifest is larger than the server's limit of \(limit) bytes", status: .contentTooLarge)
         }
-        let receiver = ManifestReceiver(registry: registry, uploads: uploads, limits: limits)
+        let receiver = ManifestReceiver(registry: registry, uploads: uploads, coalescer: imports)
         let digest = try await receiver.receive(bytes, repository: name, reference: reference)
         return Response(status: .created, headers: [
             .location: "/v2/\(name)/manifests/\(digest)", .dockerContentDigest: digest.description, .contentLength: "0",

@@ -10,6 +10,7 @@ import QuiverStore
 struct DistributionController<Context: RequestContext>: Sendable {
     let registry: Registry
     let uploads: UploadStore
+    let imports: ImportCoalescer
     let access: AccessControl
     let namespace: String
     let limits: ServerLimits

@@ -8,7 +8,7 @@ import QuiverStore
 struct ManifestReceiver: Sendable {
     let registry: Registry
     let uploads: UploadStore
-    let limits: ServerLimits
+    let coalescer: ImportCoalescer
 
     /// Largest config blob read into memory.
     static let configLimit = 4 << 20
@@ -25,6 +25,33 @@ struct ManifestReceiver: Sendable {
             throw RegistryError(.manifestInvalid, error.message)
         }
         let task = try checkFits(manifest, repository: repository, reference: reference)
+        let key = "\(repository):\(reference)@\(Digest.of(bytes))"
+        return try await coalescer.run(key: key) {
+            if let stored = try alreadyStored(Digest.of(bytes), repository: repository, reference: reference) { return stored }
+            return try await importNew(bytes, manifest: manifest, task: task, repository: repository, reference: reference)
+        }
+    }
+
+    /// The digest of a manifest the registry already holds under that repository and tag: pushing
+    /// it again changes nothing.
+    private func alreadyStored(_ digest: Digest, repository: RepositoryName, reference: ManifestReference) throws -> Digest? {
+        switch repository.content {
+        case .task(let task):
+            guard let row = try registry.catalog.artifact(manifestDigest: digest.description), row.task == task else { return nil }
+            switch reference {
+            case .digest: return digest
+            case .tag(let tag) where tag == row.version: return digest
+            case .tag: return try registry.catalog.artifact(Reference(task: task))?.id == row.id ? digest : nil
+            }
+        case .base(let name):
+            return try registry.catalog.baseModel(named: name)?.manifestDigest == digest.description ? digest : nil
+        }
+    }
+
+    /// Checks what a manifest not in the registry needs, then imports it.
+    private func importNew(
+        _ bytes: [UInt8], manifest: Manifest, task: String?, repository: RepositoryName, reference: ManifestReference
+    ) async throws -> Digest {
         let config = try configBytes(of: manifest)
         if case .base(let name) = repository.content {
             let baseConfig = try? JSONDecoder().decode(BaseConfig.self, from: Data(config))
@@ -34,7 +61,8 @@ struct ManifestReceiver: Sendable {
         }
         try checkRequirements(manifest: bytes, config: config, repository: repository)
         let missing = try registry.missingBlobs(ofManifest: bytes)
-        for layer in missing where uploads.stagedSize(layer.digest) == nil {
+        // A concurrent push of the same blob may have moved it from the staging folder to the store.
+        for layer in missing where uploads.stagedSize(layer.digest) == nil && !registry.blobs.contains(layer.digest) {
             throw RegistryError(.manifestBlobUnknown, "layer \(layer.digest) (\(layer.annotations?[AnnotationKey.title] ?? "untitled")) was not uploaded", detail: ["digest": layer.digest.description])
         }
         let version: String? = if case .tag(let tag) = reference { tag } else { nil }
@@ -106,7 +134,7 @@ struct ManifestReceiver: Sendable {
             let pins = try uploads.beginImport()
             defer { uploads.endImport(pins) }
             let outcome = try registry.importArtifact(manifest: bytes, config: config, task: task, version: version) { layer in
-                guard let path = uploads.pin(layer.digest, into: pins) else {
+                guard let path = uploads.pin(layer.digest, into: pins) ?? (registry.blobs.contains(layer.digest) ? registry.blobs.path(of: layer.digest) : nil) else {
                     throw RegistryError(.manifestBlobUnknown, "layer \(layer.digest) was not uploaded (or expired)", detail: ["digest": layer.digest.description])
                 }
                 return path
