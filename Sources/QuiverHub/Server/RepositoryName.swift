@@ -48,10 +48,11 @@ struct RepositoryName: Sendable, Equatable, Hashable, CustomStringConvertible {
             throw RegistryError(.nameUnknown, "repository '\(name)' is not served here: this server answers for namespace '\(namespace)'")
         }
         let rest = Array(components.dropFirst(namespaceParts.count))
+        // A task or base model name is one OCI component (checked above) of at most 128 bytes.
         switch rest.count {
-        case 1 where (try? Reference.validateTask(String(rest[0]))) != nil:
+        case 1 where rest[0].utf8.count <= Reference.maximumTaskLength:
             content = .task(String(rest[0]))
-        case 2 where rest[0] == "base" && (try? Reference.validateBaseName(String(rest[1]))) != nil:
+        case 2 where rest[0] == "base" && rest[1].utf8.count <= Reference.maximumTaskLength:
             content = .base(String(rest[1]))
         default:
             throw RegistryError(.nameUnknown, "repository '\(name)' is not served here: repositories are '\(namespace)/TASK' and '\(namespace)/base/NAME'")
@@ -67,8 +68,27 @@ struct RepositoryName: Sendable, Equatable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// One path component of the OCI grammar: `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`.
+    /// One path component of the OCI grammar, `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*` — also Quiver's
+    /// task grammar. Scanned by hand: every request path goes through it.
     static func isComponent(_ text: Substring) -> Bool {
-        text.wholeMatch(of: /[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*/) != nil
+        let bytes = Array(text.utf8)
+        func isAlphanumeric(_ byte: UInt8) -> Bool { (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) }
+        guard let first = bytes.first, let last = bytes.last, isAlphanumeric(first), isAlphanumeric(last) else { return false }
+        var index = 0
+        while index < bytes.count {
+            if isAlphanumeric(bytes[index]) {
+                index += 1
+                continue
+            }
+            var end = index
+            while end < bytes.count, !isAlphanumeric(bytes[end]) { end += 1 }
+            let separator = bytes[index..<end]
+            let dot = UInt8(ascii: "."), underscore = UInt8(ascii: "_"), dash = UInt8(ascii: "-")
+            guard separator.elementsEqual([dot]) || separator.elementsEqual([underscore]) || separator.elementsEqual([underscore, underscore])
+                || separator.allSatisfy({ $0 == dash })
+            else { return false }
+            index = end
+        }
+        return true
     }
 }
