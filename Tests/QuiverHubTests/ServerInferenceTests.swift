@@ -12,9 +12,15 @@ import Testing
 @Suite struct ServerInferenceTests {
     static let texts = ["the movie was great", "terrible service, never again", "an average day"]
 
-    /// What the runner computes for `tasks` on the registry, without the server.
-    func direct(_ tasks: [String], _ registry: Registry, pairs: [String?]? = nil) throws -> [TaskResults] {
-        let (base, loaded) = try registry.loadTasks(tasks.map { try Reference(parsing: $0) })
+    /// What the runner computes for `tasks` on the registry, without the server (on `base` when
+    /// given, to load it once per test).
+    func direct(_ tasks: [String], _ registry: Registry, pairs: [String?]? = nil, base: BaseModel? = nil) throws -> [TaskResults] {
+        let references = try tasks.map { try Reference(parsing: $0) }
+        if let base {
+            let loaded = try references.map { try registry.loadTask($0, base: base.config) }
+            return try MultiTaskRunner(base: base).predict(loaded, texts: Self.texts, pairs: pairs)
+        }
+        let (base, loaded) = try registry.loadTasks(references)
         return try MultiTaskRunner(base: base).predict(loaded, texts: Self.texts, pairs: pairs)
     }
 
@@ -34,25 +40,26 @@ import Testing
     @Test func oneAdapterAFusionAndSeveralTasksMatchTheRunner() async throws {
         let workspace = try ServerWorkspace.filled()
         let registry = workspace.registry
+        let base = try BaseModel(registry: registry, base: "tiny-bert")
         try await workspace.app().test(.router) { client in
             for task in ["sentiment", "review", "topic:v2"] {
                 let response = try await client.post(json: ["task": task, "texts": Self.texts], to: "/v1/infer")
                 #expect(response.status == .ok, "\(response.text)")
                 let served = try JSONDecoder().decode(TaskResults.self, from: Data(response.bytes))
-                expectSame([served], try direct([task], registry))
+                expectSame([served], try direct([task], registry, base: base))
             }
             let pairs = ["it is good", "it is bad", "it is fine"]
             let paired = try await client.post(json: ["task": "entailment", "texts": Self.texts, "text_pairs": pairs], to: "/v1/infer")
             let servedPairs = try JSONDecoder().decode(TaskResults.self, from: Data(paired.bytes))
             #expect(servedPairs.results.map(\.textPair) == pairs)
-            expectSame([servedPairs], try direct(["entailment"], registry, pairs: pairs))
+            expectSame([servedPairs], try direct(["entailment"], registry, pairs: pairs, base: base))
 
             let several = ["sentiment", "review", "entailment:1"]
             let together = try await client.post(json: ["tasks": several, "texts": Self.texts], to: "/v1/infer")
             #expect(together.status == .ok, "\(together.text)")
             struct Several: Decodable { var tasks: [TaskResults] }
             let served = try JSONDecoder().decode(Several.self, from: Data(together.bytes)).tasks
-            expectSame(served, try direct(several, registry))
+            expectSame(served, try direct(several, registry, base: base))
         }
     }
 

@@ -31,7 +31,7 @@ struct WebPage {
             <body>
             <header>
             <h1>Quiver <span class="namespace">\(e(namespace))</span></h1>
-            <p class="summary">\(Set(artifacts.map(\.task)).count) tasks · \(artifacts.count - fusions) adapter versions · \(fusions) fusion versions · \(bases.count) base models</p>
+            <p class="summary">\(Self.counted(Set(artifacts.map(\.task)).count, "task")) · \(Self.counted(artifacts.count - fusions, "adapter version")) · \(Self.counted(fusions, "fusion version")) · \(Self.counted(bases.count, "base model"))</p>
             <p class="hint">Pull with <code>quiver pull TASK --from \(e(remote))</code> · JSON at <a href="/api/adapters">/api/adapters</a></p>
             </header>
             <main>
@@ -60,7 +60,7 @@ struct WebPage {
         if bases.isEmpty {
             html += "<p class=\"empty\">No base model yet.</p>\n"
         } else {
-            html += "<table id=\"bases\">\n<thead><tr><th>Name</th><th>Type</th><th>Layers</th><th>Hidden</th><th>Parameters</th><th>Size</th><th>Stored</th><th>Digest</th></tr></thead>\n<tbody>\n"
+            html += "<table id=\"bases\">\n<thead><tr><th>Name</th><th>Type</th><th class=\"num\">Layers</th><th class=\"num\">Hidden</th><th class=\"num\">Parameters</th><th class=\"num\">Size</th><th class=\"num\">Stored</th><th>Digest</th></tr></thead>\n<tbody>\n"
             for base in bases {
                 html += "<tr class=\"base\" data-name=\"\(e(base.name))\"><td class=\"name\">\(e(base.name))</td><td>\(e(base.modelType))</td>"
                 html += "<td class=\"num\">\(base.layerCount)</td><td class=\"num\">\(base.hiddenSize)</td>"
@@ -104,6 +104,9 @@ struct WebPage {
 
     private func e(_ text: some StringProtocol) -> String { HTMLText.escape(text) }
 
+    /// "1 task", "3 tasks".
+    static func counted(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
+
     // MARK: - Inline assets
 
     /// `sha256-<base64>` of an inline asset, for the Content-Security-Policy.
@@ -126,6 +129,7 @@ struct WebPage {
         th button{all:unset;cursor:pointer;font-weight:600}th button:focus-visible{outline:2px solid var(--accent)}
         th[aria-sort=ascending] button::after{content:" ▲"}th[aria-sort=descending] button::after{content:" ▼"}
         td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+        th[data-type=number],th.num{text-align:right}#bases{width:auto}
         tr.group-start td{border-top:2px solid var(--line)}
         tr.fusion td.kind{color:var(--accent);font-weight:600}
         .member{display:inline-block;padding:0 .4rem;border:1px solid var(--line);border-radius:.6rem;margin:0 .2rem .2rem 0}
