@@ -20,7 +20,9 @@ enum ContainerWriter {
             var source = SourceReader(read)
             try ChunkPipeline.run(
                 chunkCount: chunkCount, windows: windows, workers: encoders,
-                fill: { job, index in try job.fill(from: &source, rawLength: header.rawLength(ofChunk: index), header: header) },
+                fill: { job, index in
+                    try job.fill(from: &source, rawLength: header.rawLength(ofChunk: index), header: header)
+                },
                 process: { encoder, job in try job.encode(with: encoder) },
                 drain: { job in
                     try write(job.encoded.filled)
