@@ -15,6 +15,9 @@ import Foundation
 /// Chunks are encoded and decoded on up to `threadCount` threads, a few chunks at a time, so the streaming
 /// calls run in bounded memory whatever the blob size. Decoding checks every length against the header and
 /// its limits before allocating and throws a ``CodecError`` for any malformed input.
+///
+/// All calls are synchronous: they block the calling thread while Dispatch worker threads do the work, and call
+/// the streaming closures on the calling thread only. The encoded bytes do not depend on the thread count.
 public enum TensorCodec {
     /// Raw bytes per chunk unless told otherwise: 1 MiB (from 256 KiB to 4 MiB the ratio stays within
     /// 0.1 % and the speed within noise; smaller chunks leave less idle time at the end of a parallel window).
