@@ -32,9 +32,7 @@ public final class BertEncoder: Sendable {
     public init(
         config: BertConfig, weights: BertEncoderWeights, elementwiseKernels: ElementwiseKernels = .oneDNN
     ) throws(EncoderError) {
-        guard weights.layers.count == config.layerCount else {
-            throw .shapeMismatch("\(weights.layers.count) layers of weights for a \(config.layerCount)-layer config")
-        }
+        try Self.check(weights, fit: config)
         self.activation = try HiddenActivation(configurationName: config.hiddenAct)
         self.config = config
         self.weights = weights
@@ -116,6 +114,30 @@ public final class BertEncoder: Sendable {
 
     // MARK: - Checks
 
+    /// Every buffer has the size `config` implies.
+    private static func check(_ weights: BertEncoderWeights, fit config: BertConfig) throws(EncoderError) {
+        let (h, i) = (config.hiddenSize, config.intermediateSize)
+        guard weights.layers.count == config.layerCount else {
+            throw .shapeMismatch("\(weights.layers.count) layers of weights for a \(config.layerCount)-layer config")
+        }
+        let embeddings = weights.embeddings
+        guard embeddings.words.count == config.vocabSize * h, embeddings.positions.count == config.maxPositions * h,
+            embeddings.tokenTypes.count == config.typeVocabSize * h, embeddings.norm.size == h
+        else { throw .shapeMismatch("embedding tables do not match the config's sizes") }
+        for (index, layer) in weights.layers.enumerated() {
+            let linears: [(LinearWeights, Int, Int)] = [
+                (layer.queryKeyValue, h, 3 * h), (layer.attentionOutput, h, h), (layer.intermediate, h, i),
+                (layer.output, i, h),
+            ]
+            guard linears.allSatisfy({ $0.0.inFeatures == $0.1 && $0.0.outFeatures == $0.2 }),
+                layer.attentionNorm.size == h, layer.outputNorm.size == h
+            else { throw .shapeMismatch("layer \(index)'s weights do not match the config's sizes") }
+        }
+        if let pooler = weights.pooler, pooler.inFeatures != h || pooler.outFeatures != h {
+            throw .shapeMismatch("the pooler's weights do not match the config's hidden size")
+        }
+    }
+
     private func validate(_ input: EncoderInput) throws(EncoderError) {
         let t = input.sequenceLength
         guard t <= config.maxPositions else {
@@ -154,6 +176,7 @@ public final class BertEncoder: Sendable {
         let ids = input?.ids ?? []
         let typeIds = input?.typeIds ?? []
         let queue = SliceQueue(count: plan.slices.count)
+        let embeds = input != nil
         states.values.withUnsafeMutableBufferPointer { values in
             ids.withUnsafeBufferPointer { ids in
                 typeIds.withUnsafeBufferPointer { typeIds in
@@ -168,7 +191,7 @@ public final class BertEncoder: Sendable {
                                     hidden: values + items.lowerBound * t * hiddenSize, masks: masks,
                                     buffers: buffers[worker], threading: plan.threading,
                                     headThreads: plan.headThreads, elementwiseKernels: elementwiseKernels)
-                                if let ids, let typeIds {
+                                if embeds, let ids, let typeIds {
                                     pass.embed(ids: ids + items.lowerBound * t, typeIds: typeIds + items.lowerBound * t)
                                 }
                                 for layer in layers { pass.runLayer(layer) }
