@@ -14,7 +14,7 @@ struct Quiver: AsyncParsableCommand {
             """,
         subcommands: [
             BaseCommand.self, PushCommand.self, PullCommand.self, ListCommand.self, ShowCommand.self,
-            RemoveCommand.self, CollectGarbageCommand.self, VerifyCommand.self, SampleCommand.self,
+            RemoveCommand.self, CollectGarbageCommand.self, VerifyCommand.self, SampleCommand.self, EmbedCommand.self,
         ])
 
     /// Runs a command and turns every error into one line on stderr and a non-zero exit status.
