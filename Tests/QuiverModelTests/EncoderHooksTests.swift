@@ -46,13 +46,15 @@ import Testing
         let layer = layers[index]
         switch site {
         case .query: layers[index] = layer.replacing(queryKeyValue: layer.queryKeyValue.adding(delta, toRows: 0..<h))
-        case .key: layers[index] = layer.replacing(queryKeyValue: layer.queryKeyValue.adding(delta, toRows: h..<(2 * h)))
+        case .key:
+            layers[index] = layer.replacing(queryKeyValue: layer.queryKeyValue.adding(delta, toRows: h..<(2 * h)))
         case .value:
             layers[index] = layer.replacing(queryKeyValue: layer.queryKeyValue.adding(delta, toRows: (2 * h)..<(3 * h)))
         case .attentionOutput:
             layers[index] = layer.replacing(attentionOutput: layer.attentionOutput.adding(delta, toRows: 0..<h))
         case .intermediate:
-            layers[index] = layer.replacing(intermediate: layer.intermediate.adding(delta, toRows: 0..<layer.intermediate.outFeatures))
+            layers[index] = layer.replacing(
+                intermediate: layer.intermediate.adding(delta, toRows: 0..<layer.intermediate.outFeatures))
         case .output: layers[index] = layer.replacing(output: layer.output.adding(delta, toRows: 0..<h))
         }
         let weights = BertEncoderWeights(embeddings: encoder.weights.embeddings, layers: layers, pooler: nil)
@@ -76,11 +78,15 @@ import Testing
         // 24 items take the sliced path, the single item the split-product path.
         for lengths in [(0..<24).map { 5 + $0 % 13 }, [11]] {
             let input = try RandomEncoder.input(lengths: lengths, vocab: encoder.config.vocabSize)
-            let hooked = try encoder.forward(input, hooks: LinearDelta(layer: 1, site: site, delta: delta), threads: threads)
-            let expected = try Self.modified(encoder, layer: 1, site: site, delta: delta).forward(input, threads: threads)
+            let hooked = try encoder.forward(
+                input, hooks: LinearDelta(layer: 1, site: site, delta: delta), threads: threads)
+            let expected = try Self.modified(encoder, layer: 1, site: site, delta: delta).forward(
+                input, threads: threads)
             let difference = floatDifference(hooked.values, expected.values, tolerance: Self.tolerance)
             #expect(difference == nil, "\(site), \(lengths.count) items: \(difference ?? "")")
-            #expect(maxAbsDifference(hooked.values, try encoder.forward(input).values) > 1e-3, "the delta changes the output")
+            #expect(
+                maxAbsDifference(hooked.values, try encoder.forward(input).values) > 1e-3,
+                "the delta changes the output")
         }
     }
 

@@ -9,7 +9,8 @@ import Testing
 @Suite struct EncoderLoadingTests {
     /// A temporary folder, removed at the end.
     final class TemporaryFolder {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("quiver-encoder-\(UUID().uuidString)").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("quiver-encoder-\(UUID().uuidString)")
+            .path
 
         init() throws { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
         deinit { try? FileManager.default.removeItem(atPath: path) }
@@ -37,7 +38,9 @@ import Testing
         #expect(fromRegistry.tokenizer.vocabulary.tokens == fromFolder.tokenizer.vocabulary.tokens)
         #expect(fromRegistry.maxLength == fromFolder.maxLength)
         let input = Self.input(fromFolder)
-        #expect(EncoderInput(fromRegistry.tokenizer.encodeBatch(["Hello, world!", "Café 北京 numbers 3.14"], maxLength: 32)) == input)
+        #expect(
+            EncoderInput(fromRegistry.tokenizer.encodeBatch(["Hello, world!", "Café 北京 numbers 3.14"], maxLength: 32))
+                == input)
         #expect(try fromRegistry.encoder.forward(input).values == fromFolder.encoder.forward(input).values)
     }
 
@@ -63,7 +66,9 @@ import Testing
         try Self.edit(folder + "/config.json") { $0.replacingOccurrences(of: "\"gelu\"", with: "\"mish\"") }
         let error = Self.error { try BaseModel(folder: folder) }
         #expect(error?.kind == .unsupported)
-        #expect(error?.message.contains("config.json") == true && error?.message.contains("mish") == true, "\(error?.message ?? "")")
+        #expect(
+            error?.message.contains("config.json") == true && error?.message.contains("mish") == true,
+            "\(error?.message ?? "")")
     }
 
     @Test func missingTensorIsAnError() throws {
@@ -71,7 +76,9 @@ import Testing
         let folder = try temporary.copy(fixture: "tiny-bert")
         let file = try SafetensorsFile(path: EncoderFixtures.modelFolder("tiny-bert") + "/model.safetensors")
         var tensors: [String: TensorData] = [:]
-        for name in file.tensorNames where name != "encoder.layer.1.output.dense.bias" { tensors[name] = try file.tensorData(name) }
+        for name in file.tensorNames where name != "encoder.layer.1.output.dense.bias" {
+            tensors[name] = try file.tensorData(name)
+        }
         try Data(Safetensors.serialize(tensors)).write(to: URL(fileURLWithPath: folder + "/model.safetensors"))
         let error = Self.error { try BaseModel(folder: folder) }
         #expect(error?.message.contains("encoder.layer.1.output.dense.bias") == true, "\(error?.message ?? "")")
@@ -108,7 +115,8 @@ import Testing
         let folder = try temporary.copy(fixture: "tiny-bert")
         try FileManager.default.removeItem(atPath: folder + "/model.safetensors")
         #expect(Self.error { try BaseModel(folder: folder) }?.message.contains("missing model.safetensors") == true)
-        #expect(Self.error { try BaseModel(folder: temporary.path + "/nothing") }?.message.contains("not a folder") == true)
+        #expect(
+            Self.error { try BaseModel(folder: temporary.path + "/nothing") }?.message.contains("not a folder") == true)
     }
 
     // MARK: - Input errors

@@ -44,7 +44,9 @@ import Testing
     @Test func leftPaddingMatchesReference() throws {
         let encoder = try RandomEncoder.encoder()
         let right = try RandomEncoder.input(lengths: [10, 6], vocab: encoder.config.vocabSize)
-        var ids = right.ids, types = right.typeIds, mask = right.attentionMask
+        var ids = right.ids
+        var types = right.typeIds
+        var mask = right.attentionMask
         // Item 1: move its 6 tokens to the end.
         for position in 0..<10 {
             let source = position - 4

@@ -40,7 +40,9 @@ enum RandomEncoder {
                 weight: buffer(inFeatures * outFeatures), bias: buffer(outFeatures), inFeatures: inFeatures,
                 outFeatures: outFeatures)
         }
-        func norm() -> LayerNormWeights { LayerNormWeights(gamma: buffer(h, mean: 1), beta: buffer(h), epsilon: epsilon) }
+        func norm() -> LayerNormWeights {
+            LayerNormWeights(gamma: buffer(h, mean: 1), beta: buffer(h), epsilon: epsilon)
+        }
         let embeddings = EmbeddingWeights(
             words: buffer(config.vocabSize * h), positions: buffer(config.maxPositions * h),
             tokenTypes: buffer(config.typeVocabSize * h), norm: norm())
@@ -90,7 +92,8 @@ extension LinearWeights {
     /// A copy with weight and bias multiplied by `factor`.
     func scaled(by factor: Float) -> LinearWeights {
         LinearWeights(
-            weight: FloatBuffer(self.weight.array.map { $0 * factor }), bias: FloatBuffer(bias.array.map { $0 * factor }),
+            weight: FloatBuffer(self.weight.array.map { $0 * factor }),
+            bias: FloatBuffer(bias.array.map { $0 * factor }),
             inFeatures: inFeatures, outFeatures: outFeatures)
     }
 }
@@ -102,8 +105,10 @@ extension EncoderLayerWeights {
         intermediate: LinearWeights? = nil, output: LinearWeights? = nil
     ) -> EncoderLayerWeights {
         EncoderLayerWeights(
-            queryKeyValue: queryKeyValue ?? self.queryKeyValue, attentionOutput: attentionOutput ?? self.attentionOutput,
-            attentionNorm: attentionNorm, intermediate: intermediate ?? self.intermediate, output: output ?? self.output,
+            queryKeyValue: queryKeyValue ?? self.queryKeyValue,
+            attentionOutput: attentionOutput ?? self.attentionOutput,
+            attentionNorm: attentionNorm, intermediate: intermediate ?? self.intermediate,
+            output: output ?? self.output,
             outputNorm: outputNorm)
     }
 }

@@ -180,7 +180,9 @@ public final class BertEncoder: Sendable {
         states.values.withUnsafeMutableBufferPointer { values in
             ids.withUnsafeBufferPointer { ids in
                 typeIds.withUnsafeBufferPointer { typeIds in
-                    nonisolated(unsafe) let (values, ids, typeIds) = (values.baseAddress!, ids.baseAddress, typeIds.baseAddress)
+                    nonisolated(unsafe) let (values, ids, typeIds) = (
+                        values.baseAddress!, ids.baseAddress, typeIds.baseAddress
+                    )
                     Parallel.forEachChunk(of: plan.workers, threads: plan.workers) { workers in
                         for worker in workers {
                             while let index = queue.take() {

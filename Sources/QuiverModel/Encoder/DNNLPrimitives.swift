@@ -81,8 +81,9 @@ final class InPlacePrimitive: @unchecked Sendable {
         switch kind {
         case .geluErf:
             var eltwise = dnnl_eltwise_desc_t()
-            guard dnnl_eltwise_forward_desc_init(
-                &eltwise, dnnl_forward_inference, dnnl_eltwise_gelu_erf, &descriptor, 0, 0) == dnnl_success
+            guard
+                dnnl_eltwise_forward_desc_init(
+                    &eltwise, dnnl_forward_inference, dnnl_eltwise_gelu_erf, &descriptor, 0, 0) == dnnl_success
             else { return nil }
             created = dnnl_primitive_desc_create(&primitiveDescriptor, &eltwise, attributes, stream.engine, nil)
         case .softmax:

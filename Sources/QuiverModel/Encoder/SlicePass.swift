@@ -173,7 +173,8 @@ extension SlicePass {
         Parallel.forEachChunk(of: itemCount * heads, threads: headThreads) { units in
             // One (t, t) score matrix per thread: the chunk index is known from the range's start.
             let thread =
-                pass.headThreads == 1 ? 0 : Self.chunkIndex(of: units, count: itemCount * heads, threads: pass.headThreads)
+                pass.headThreads == 1
+                ? 0 : Self.chunkIndex(of: units, count: itemCount * heads, threads: pass.headThreads)
             let probabilities = pass.buffers.scores.pointer + thread * t * t
             let kernels = pass.buffers.kernels[thread]
             for unit in units {

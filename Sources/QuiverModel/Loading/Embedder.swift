@@ -30,7 +30,9 @@ public struct Embedder: Sendable {
         let maxLength = maxLength ?? model.maxLength
         guard maxLength >= 2, maxLength <= model.maxLength else {
             throw QuiverError(
-                .invalidInput, "max length \(maxLength) must be between 2 and \(model.maxLength) (the limit of base model '\(model.name)')")
+                .invalidInput,
+                "max length \(maxLength) must be between 2 and \(model.maxLength) "
+                    + "(the limit of base model '\(model.name)')")
         }
         self.model = model
         self.pooling = pooling
