@@ -147,9 +147,17 @@ final class DNNLKernels: @unchecked Sendable {
 
     init() { stream = DNNLStream() }
 
+    /// The number of shapes cached.
+    var cachedCount: Int { primitives.count }
+
+    /// The most shapes kept: batches of ever new lengths must not grow the cache without end (oneDNN keeps its
+    /// own cache of generated kernels, so creating a primitive again is cheap).
+    static let capacity = 64
+
     /// The primitive for `kind`, or nil when oneDNN cannot create it (the caller uses the Swift kernel).
     func primitive(_ kind: InPlacePrimitive.Kind) -> InPlacePrimitive? {
         if let cached = primitives[kind] { return cached }
+        if primitives.count >= Self.capacity { primitives.removeAll() }
         let created = stream.flatMap { InPlacePrimitive(kind, stream: $0) }
         primitives[kind] = created
         return created
