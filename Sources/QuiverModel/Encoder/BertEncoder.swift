@@ -12,8 +12,9 @@ import QuiverTensor
 /// let sentenceVectors = states.pooled(.mean)
 /// ```
 ///
-/// The encoder is immutable and `Sendable`; forward passes may run concurrently. Scratch buffers are kept between
-/// passes (one set per concurrent pass) so that repeated batches allocate only their output.
+/// The encoder is immutable and `Sendable`; forward passes may run concurrently. The scratch buffers of the last
+/// pass are kept for the next (a pass running meanwhile allocates its own), so that a stream of batches allocates
+/// little more than its outputs.
 public final class BertEncoder: Sendable {
     public let config: BertConfig
     public let activation: HiddenActivation
@@ -28,7 +29,7 @@ public final class BertEncoder: Sendable {
     /// An encoder for `config` with `weights`.
     ///
     /// - Throws: `EncoderError.unsupportedActivation` for a `hidden_act` this encoder does not implement,
-    ///   `.shapeMismatch` when the weights do not have the config's layer count.
+    ///   `.shapeMismatch` when the weights do not have the sizes the config implies.
     public init(
         config: BertConfig, weights: BertEncoderWeights, elementwiseKernels: ElementwiseKernels = .oneDNN
     ) throws(EncoderError) {
