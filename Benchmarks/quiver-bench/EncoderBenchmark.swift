@@ -1,6 +1,10 @@
 // quiver-bench encoder: all-MiniLM-L6-v2 forward passes at 32 × 128 and 1 × 16 tokens — Quiver at 1 and 2 threads,
-// and PyTorch `transformers` at 1 and 2 threads in child processes on the same token ids — in one run, with the
-// achieved GFLOP/s as a fraction of the best single-core sgemm measured in the same run.
+// and PyTorch `transformers` at 1 and 2 threads in a child process on the same token ids — in one run, alternating
+// rounds, with the achieved GFLOP/s as a fraction of the best single-core sgemm measured in the same run.
+//
+// Options: --model DIR (default $QUIVER_MINILM_DIR), --python PATH (default $QUIVER_PYTHON, else
+// /work/venv/bin/python), --no-python, --compare-kernels (adds the Swift GELU/softmax rows), --shape BxT (repeatable),
+// --rounds N (default 3), --quick (one short round).
 import Foundation
 import QuiverModel
 import QuiverStore
@@ -43,7 +47,7 @@ func runEncoderBenchmark(_ arguments: [String]) throws {
 
     // Every configuration is measured in `rounds` rounds, alternating Quiver and PyTorch, so that a burst of other
     // work on the shared machine costs each of them a round rather than one of them everything.
-    let rounds = options.quick ? 1 : 3
+    let rounds = options.rounds
     var table: [String: EncoderBenchRow] = [:]
     var order: [String] = []
     func record(_ shape: EncoderBenchShape, _ engine: String, _ threads: Int, _ times: [Double]) {
@@ -106,6 +110,7 @@ struct EncoderBenchmarkOptions {
     var python: String?
     var quick = false
     var compareKernels = false
+    var rounds = 3
     var shapes: [EncoderBenchShape] = []
 
     init(_ arguments: [String]) {
@@ -118,7 +123,10 @@ struct EncoderBenchmarkOptions {
             case "--model": modelFolder = iterator.next()
             case "--python": python = iterator.next()
             case "--no-python": python = nil
-            case "--quick": quick = true
+            case "--quick":
+                quick = true
+                rounds = 1
+            case "--rounds": rounds = max(1, Int(iterator.next() ?? "") ?? 3)
             case "--compare-kernels": compareKernels = true
             case "--shape":
                 let sizes = (iterator.next() ?? "").split(separator: "x").compactMap { Int($0) }
