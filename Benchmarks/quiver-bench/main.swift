@@ -5,6 +5,7 @@ import Foundation
 let arguments = Array(CommandLine.arguments.dropFirst())
 let suites: [String: ([String]) throws -> Void] = [
     "codec": runCodecBenchmark,
+    "encoder": runEncoderBenchmark,
     "gemm": runGemmBenchmark,
     "store": runStoreBenchmark,
 ]

@@ -13,8 +13,18 @@ struct Quiver: AsyncParsableCommand {
             its registry/ folder, elsewhere to ~/.quiver.
             """,
         subcommands: [
-            BaseCommand.self, PushCommand.self, PullCommand.self, ListCommand.self, ShowCommand.self,
-            FuseCommand.self, InferCommand.self, RemoveCommand.self, CollectGarbageCommand.self, VerifyCommand.self, SampleCommand.self,
+            BaseCommand.self,
+            PushCommand.self,
+            PullCommand.self,
+            ListCommand.self,
+            ShowCommand.self,
+            FuseCommand.self,
+            InferCommand.self,
+            EmbedCommand.self,
+            RemoveCommand.self,
+            CollectGarbageCommand.self,
+            VerifyCommand.self,
+            SampleCommand.self,
         ])
 
     /// Runs a command and turns every error into one line on stderr and a non-zero exit status.
