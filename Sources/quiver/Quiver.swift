@@ -13,7 +13,7 @@ struct Quiver: AsyncParsableCommand {
             its registry/ folder, elsewhere to ~/.quiver.
             """,
         subcommands: [
-            BaseCommand.self, PushCommand.self, PullCommand.self, ListCommand.self, ShowCommand.self,
+            BaseCommand.self, PushCommand.self, PullCommand.self, ListCommand.self, ShowCommand.self, RemoteCommand.self,
             FuseCommand.self, InferCommand.self, RemoveCommand.self, CollectGarbageCommand.self, VerifyCommand.self, SampleCommand.self,
         ])
 
