@@ -50,7 +50,7 @@ struct BlobDownload {
         while true {
             if offset < size {
                 do {
-                    outcome.transferred += try await receive(into: part, offset: &offset, hasher: &hasher)
+                    try await receive(into: part, offset: &offset, hasher: &hasher, received: &outcome.transferred)
                 } catch let error as QuiverError where error.kind == .io && !Task.isCancelled {
                     failures += 1
                     guard failures <= client.options.resumeAttempts else { throw error }
@@ -78,8 +78,9 @@ struct BlobDownload {
         return outcome
     }
 
-    /// One GET from `offset`: appends the body to the part file. Returns the bytes received.
-    private func receive(into part: PartFile, offset: inout Int, hasher: inout DigestHasher) async throws -> Int {
+    /// One GET from `offset`: appends the body to the part file, counting the bytes in `received`
+    /// (also when the connection drops).
+    private func receive(into part: PartFile, offset: inout Int, hasher: inout DigestHasher, received: inout Int) async throws {
         let response = try await client.openBlob(digest, in: repository, from: offset)
         if offset > 0 {
             let range = response.headers.first(name: "Content-Range") ?? ""
@@ -91,7 +92,6 @@ struct BlobDownload {
                 progress.started(total: size, already: 0)
             }
         }
-        var received = 0
         do {
             for try await buffer in response.body {
                 guard offset + buffer.readableBytes <= size else {
@@ -111,7 +111,6 @@ struct BlobDownload {
         } catch {
             throw QuiverError(.io, "download of blob \(digest) from \(client.location) was interrupted at byte \(offset): \(DistributionClient.describe(error))")
         }
-        return received
     }
 }
 
