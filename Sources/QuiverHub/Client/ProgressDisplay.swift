@@ -21,11 +21,15 @@ public final class ProgressDisplay: Sendable {
 
     private struct State {
         var bars: [String: Bar] = [:]
+        /// The blobs shown with a bar (large enough to take a while), in start order.
         var order: [String] = []
         var lastDraw: ContinuousClock.Instant?
         /// Lines drawn by the last redraw (to move the cursor back over them).
         var drawnLines = 0
     }
+
+    /// Blobs smaller than this get no bar, only their line when done.
+    static let barThreshold = 256 << 10
 
     private let interactive: Bool
     private let write: @Sendable (String) -> Void
@@ -59,7 +63,7 @@ public final class ProgressDisplay: Sendable {
                 let shown = reference.hasPrefix("sha256:") ? Self.shortReference(reference) : ":" + reference
                 emit("\(action == "push" ? "pushing" : "pulling") \(repository)\(shown)", state: &state)
             case .blobStarted(let id, let label, let total, let already):
-                if state.bars[id] == nil { state.order.append(id) }
+                if state.bars[id] == nil, total >= Self.barThreshold { state.order.append(id) }
                 state.bars[id] = Bar(label: label, total: total, done: already)
                 if already > 0 { emit("  resuming \(label) at \(Self.size(already)) of \(Self.size(total))", state: &state) }
                 redraw(&state, force: true)

@@ -66,6 +66,8 @@ public struct RemotePull: Sendable {
     /// One artifact to import, with the layers to download for it.
     struct Step {
         var repository: String
+        /// The tag or digest it was asked by.
+        var reference: String
         var task: String?
         var version: String?
         var manifest: RemoteManifest
@@ -148,7 +150,7 @@ public struct RemotePull: Sendable {
         }
         let missing = try registry.missingBlobs(ofManifest: manifest.bytes)
         plan.steps.append(Step(
-            repository: repository, task: kind == "base" ? nil : task, version: version, manifest: manifest, kind: kind, config: config, missing: missing))
+            repository: repository, reference: reference, task: kind == "base" ? nil : task, version: version, manifest: manifest, kind: kind, config: config, missing: missing))
     }
 
     /// The config blob: from the local store when it is there, else from the remote (verified).
@@ -187,7 +189,7 @@ public struct RemotePull: Sendable {
                     observer: observer))
         }
         for step in plan.steps {
-            observer?(.artifact(action: "pull", repository: step.repository, reference: step.version ?? step.manifest.digest.description))
+            observer?(.artifact(action: "pull", repository: step.repository, reference: step.version ?? step.reference))
         }
         let outcomes = try await mapConcurrently(jobs, limit: client.options.parallelTransfers) { try await $0.run() }
         for outcome in outcomes {
