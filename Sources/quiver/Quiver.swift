@@ -18,6 +18,7 @@ struct Quiver: AsyncParsableCommand {
             PullCommand.self,
             ListCommand.self,
             ShowCommand.self,
+            RemoteCommand.self,
             FuseCommand.self,
             InferCommand.self,
             EmbedCommand.self,
