@@ -2,7 +2,7 @@
 # Both install the Debian packages they need when they are missing.
 
 SWIFT ?= swift
-DEBIAN_PACKAGES := libsqlite3-dev zlib1g-dev libdnnl-dev chromium
+DEBIAN_PACKAGES := libsqlite3-dev zlib1g-dev libdnnl-dev docker-registry chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export QUIVER_HOME ?= $(CURDIR)/registry
 

@@ -1,10 +1,12 @@
 // quiver-bench: side-by-side performance measurements (never run by the tests).
-// Usage: quiver-bench <codec|gemm|store|encoder> [options]
+// Usage: quiver-bench <adapters|codec|gemm|store|encoder> [options]
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let suites: [String: ([String]) throws -> Void] = [
+    "adapters": runAdapterBenchmark,
     "codec": runCodecBenchmark,
+    "encoder": runEncoderBenchmark,
     "gemm": runGemmBenchmark,
     "store": runStoreBenchmark,
 ]

@@ -3,8 +3,8 @@
 // Same contract as BytePlanesReference (see there), vectorised: each step loads 16 elements (8 for width 8)
 // as a SIMD vector of `width`-byte lanes and stores one shifted and truncated vector per plane (or the reverse
 // for merge). SIMD16/SIMD8 are used on purpose: conversions between SIMD32 types fall back to a per-lane
-// loop that measured 80x slower. The lanes are host-endian, so the vector path is used on little-endian hosts only; elements that
-// do not fill a whole vector, and big-endian hosts, take the scalar loop.
+// loop that measured 80x slower. The lanes are host-endian, so the vector path is used on little-endian hosts
+// only; elements that do not fill a whole vector, and big-endian hosts, take the scalar loop.
 
 enum BytePlanes {
     /// Splits `elements` (a whole number of `width`-byte elements) into `width` consecutive planes in `planes`.
@@ -102,20 +102,23 @@ extension BytePlanes {
         return element
     }
 
-    private static func merge2(_ planes: [UnsafeRawPointer], count: Int, into elements: UnsafeMutableRawPointer) -> Int {
+    private static func merge2(_ planes: [UnsafeRawPointer], count: Int, into elements: UnsafeMutableRawPointer) -> Int
+    {
         let (plane0, plane1) = (planes[0], planes[1])
         var element = 0
         while element + 16 <= count {
             func lanes(_ plane: UnsafeRawPointer) -> SIMD16<UInt16> {
                 SIMD16<UInt16>(truncatingIfNeeded: plane.loadUnaligned(fromByteOffset: element, as: SIMD16<UInt8>.self))
             }
-            elements.storeBytes(of: lanes(plane0) | lanes(plane1) &<< 8, toByteOffset: element * 2, as: SIMD16<UInt16>.self)
+            elements.storeBytes(
+                of: lanes(plane0) | lanes(plane1) &<< 8, toByteOffset: element * 2, as: SIMD16<UInt16>.self)
             element += 16
         }
         return element
     }
 
-    private static func merge4(_ planes: [UnsafeRawPointer], count: Int, into elements: UnsafeMutableRawPointer) -> Int {
+    private static func merge4(_ planes: [UnsafeRawPointer], count: Int, into elements: UnsafeMutableRawPointer) -> Int
+    {
         let (plane0, plane1, plane2, plane3) = (planes[0], planes[1], planes[2], planes[3])
         var element = 0
         while element + 16 <= count {
@@ -129,7 +132,8 @@ extension BytePlanes {
         return element
     }
 
-    private static func merge8(_ planes: [UnsafeRawPointer], count: Int, into elements: UnsafeMutableRawPointer) -> Int {
+    private static func merge8(_ planes: [UnsafeRawPointer], count: Int, into elements: UnsafeMutableRawPointer) -> Int
+    {
         var element = 0
         while element + 8 <= count {
             var merged = SIMD8<UInt64>()

@@ -26,16 +26,53 @@ public struct CodecByteCounts: Sendable, Equatable {
 
 // MARK: - Reading exactly
 
-/// Wraps a ``ByteSource`` to read exact amounts and count what was read.
+/// Reads a container's or a blob's bytes in exact amounts and counts them, from a ``ByteSource`` or straight from
+/// memory. From memory nothing is copied: ``next(_:copyingInto:)`` hands out views of the caller's buffer.
 struct SourceReader {
-    private let source: ByteSource
+    private enum Input {
+        case stream(ByteSource)
+        case memory(UnsafeRawBufferPointer)
+    }
+
+    private let input: Input
     /// The bytes read so far.
     private(set) var offset = 0
 
-    init(_ source: @escaping ByteSource) { self.source = source }
+    init(_ source: @escaping ByteSource) { input = .stream(source) }
+
+    /// Reads from `bytes`, which must stay valid while the reader and the views it returned are in use.
+    init(memory bytes: UnsafeRawBufferPointer) { input = .memory(bytes) }
+
+    /// The next `count` bytes, or fewer if the input ends first: a view of the caller's memory when reading from
+    /// memory, otherwise copied into `buffer` (grown as needed). The view is valid until `buffer` is reused.
+    mutating func next(_ count: Int, copyingInto buffer: ChunkBuffer) throws -> UnsafeRawBufferPointer {
+        switch input {
+        case .memory(let bytes):
+            let available = min(count, bytes.count - offset)
+            defer { offset += available }
+            return UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + available)])
+        case .stream(let source):
+            buffer.reserve(count)
+            buffer.count = try Self.fill(UnsafeMutableRawBufferPointer(rebasing: buffer.bytes[0..<count]), from: source)
+            offset += buffer.count
+            return buffer.filled
+        }
+    }
+
+    /// True when the input has no more bytes. Consumes at most one byte of a stream, so call it only at the end.
+    mutating func isAtEnd() throws -> Bool {
+        switch input {
+        case .memory(let bytes):
+            return offset == bytes.count
+        case .stream(let source):
+            return try withUnsafeTemporaryAllocation(byteCount: 1, alignment: 1) {
+                try Self.fill($0, from: source) == 0
+            }
+        }
+    }
 
     /// Fills `buffer` unless the source ends first; returns the number of bytes read.
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    private static func fill(_ buffer: UnsafeMutableRawBufferPointer, from source: ByteSource) throws -> Int {
         var filled = 0
         while filled < buffer.count {
             let rest = UnsafeMutableRawBufferPointer(rebasing: buffer[filled...])
@@ -46,12 +83,6 @@ struct SourceReader {
             if count == 0 { break }
             filled += count
         }
-        offset += filled
         return filled
-    }
-
-    /// True when the source has no more bytes. Consumes at most one byte, so call it only at the end.
-    mutating func isAtEnd() throws -> Bool {
-        try withUnsafeTemporaryAllocation(byteCount: 1, alignment: 1) { probe in try read(into: probe) == 0 }
     }
 }

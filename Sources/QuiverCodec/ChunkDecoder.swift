@@ -20,7 +20,8 @@ final class ChunkDecoder: @unchecked Sendable {
     /// Decodes the chunk described by `table` from `payload` (exactly `table.payloadLength` bytes) into the
     /// first `table.rawLength` bytes of `output`; `chunkIndex` names the chunk in error messages.
     func decode(
-        _ payload: UnsafeRawBufferPointer, table: ChunkTable, chunkIndex: Int, into output: UnsafeMutableRawBufferPointer
+        _ payload: UnsafeRawBufferPointer, table: ChunkTable, chunkIndex: Int,
+        into output: UnsafeMutableRawBufferPointer
     ) throws {
         precondition(payload.count == table.payloadLength && output.count >= table.rawLength)
         let width = elementWidth

@@ -15,6 +15,9 @@ import Foundation
 /// Chunks are encoded and decoded on up to `threadCount` threads, a few chunks at a time, so the streaming
 /// calls run in bounded memory whatever the blob size. Decoding checks every length against the header and
 /// its limits before allocating and throws a ``CodecError`` for any malformed input.
+///
+/// All calls are synchronous: they block the calling thread while Dispatch worker threads do the work, and call
+/// the streaming closures on the calling thread only. The encoded bytes do not depend on the thread count.
 public enum TensorCodec {
     /// Raw bytes per chunk unless told otherwise: 1 MiB (from 256 KiB to 4 MiB the ratio stays within
     /// 0.1 % and the speed within noise; smaller chunks leave less idle time at the end of a parallel window).
@@ -32,20 +35,15 @@ public enum TensorCodec {
         threadCount: Int = defaultThreadCount
     ) throws -> [UInt8] {
         try bytes.withUnsafeBytes { input in
+            let header = try ContainerHeader(elementWidth: elementWidth, chunkSize: chunkSize, rawLength: input.count)
+            try validate(threadCount: threadCount)
             var output: [UInt8] = []
-            let chunkCount = input.isEmpty ? 0 : (input.count - 1) / max(chunkSize, 1) + 1
             output.reserveCapacity(
-                ContainerHeader.byteCount + input.count + chunkCount * ChunkTable.byteCount(elementWidth: 8))
-            var offset = 0
-            _ = try compress(
-                rawLength: input.count, elementWidth: elementWidth, chunkSize: chunkSize, threadCount: threadCount,
-                from: { buffer in
-                    let count = min(buffer.count, input.count - offset)
-                    buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: input[offset..<(offset + count)]))
-                    offset += count
-                    return count
-                },
-                to: { output.append(contentsOf: $0) })
+                ContainerHeader.byteCount + input.count
+                    + header.chunkCount * ChunkTable.byteCount(elementWidth: elementWidth))
+            var source = SourceReader(memory: input)
+            _ = try ContainerWriter.compress(
+                header: header, threadCount: threadCount, from: &source, to: { output.append(contentsOf: $0) })
             return output
         }
     }
@@ -57,7 +55,8 @@ public enum TensorCodec {
     {
         try validate(threadCount: threadCount)
         return try encoded.withUnsafeBytes { input in
-            let header = try ContainerHeader(decoding: input)
+            var source = SourceReader(memory: input)
+            let header = try ContainerReader.readHeader(from: &source)
             // Deflate expands at most 1032:1, so a valid container of this size cannot hold more.
             let (limit, overflow) = input.count.multipliedReportingOverflow(by: ChunkTable.maximumDeflateExpansion)
             guard overflow || header.rawLength <= limit else {
@@ -65,26 +64,20 @@ public enum TensorCodec {
                     .invalidHeader,
                     "header: raw length \(header.rawLength) is more than a \(input.count)-byte container can hold")
             }
-            var output: [UInt8] = []
-            output.reserveCapacity(header.rawLength)
-            var offset = 0
-            _ = try decompress(
-                threadCount: threadCount,
-                from: { buffer in
-                    let count = min(buffer.count, input.count - offset)
-                    buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: input[offset..<(offset + count)]))
-                    offset += count
-                    return count
-                },
-                to: { output.append(contentsOf: $0) })
-            return output
+            return try [UInt8](unsafeUninitializedCapacity: header.rawLength) { output, initializedCount in
+                _ = try ContainerReader.decompress(
+                    header, from: &source, threadCount: threadCount, into: UnsafeMutableRawBufferPointer(output),
+                    to: { _ in })
+                initializedCount = header.rawLength
+            }
         }
     }
 
     // MARK: Streaming
 
     /// Compresses exactly `rawLength` bytes pulled from `read` and pushes the container to `write`, holding only a
-    /// few chunks in memory. Both closures are called on the caller's thread, in stream order.
+    /// few chunks in memory. Both closures are called on the caller's thread, in stream order: to hash both sides
+    /// while streaming a file into a compressed one, hash what `read` just filled and what `write` receives.
     ///
     /// Throws ``CodecError/Kind/sourceLengthMismatch`` if the source ends early or has bytes beyond `rawLength`,
     /// and rethrows errors from `read` and `write`.
@@ -95,7 +88,10 @@ public enum TensorCodec {
     ) throws -> CodecByteCounts {
         let header = try ContainerHeader(elementWidth: elementWidth, chunkSize: chunkSize, rawLength: rawLength)
         try validate(threadCount: threadCount)
-        return try ContainerWriter.compress(header: header, threadCount: threadCount, from: read, to: write)
+        return try withoutActuallyEscaping(read) { read in
+            var source = SourceReader(read)
+            return try ContainerWriter.compress(header: header, threadCount: threadCount, from: &source, to: write)
+        }
     }
 
     /// Decompresses a container pulled from `read` and pushes the raw bytes to `write`, holding only a few chunks
@@ -109,7 +105,11 @@ public enum TensorCodec {
         threadCount: Int = defaultThreadCount, from read: ByteSource, to write: ByteSink
     ) throws -> CodecByteCounts {
         try validate(threadCount: threadCount)
-        return try ContainerReader.decompress(threadCount: threadCount, from: read, to: write)
+        return try withoutActuallyEscaping(read) { read in
+            var source = SourceReader(read)
+            let header = try ContainerReader.readHeader(from: &source)
+            return try ContainerReader.decompress(header, from: &source, threadCount: threadCount, to: write)
+        }
     }
 
     private static func validate(threadCount: Int) throws {

@@ -1,14 +1,22 @@
 import ArgumentParser
+import QuiverHub
 import QuiverStore
 
-struct ListCommand: ParsableCommand {
+struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List adapter and fusion versions with their parameter counts.")
+        commandName: "list", abstract: "List adapter and fusion versions with their parameter counts (or what a remote holds).")
 
     @Flag(help: "Print one JSON array.") var json = false
+    @Option(help: ArgumentHelp("List a remote's repositories and tags instead (a URL or saved name).", valueName: "REMOTE"))
+    var remote: String?
+    @OptionGroup var access: RemoteAccessOptions
     @OptionGroup var registry: RegistryOptions
 
-    func run() throws {
+    func run() async throws {
+        if let remote {
+            try await listRemote(remote)
+            return
+        }
         let entries = try registry.open().list()
         if json {
             try Console.printJSON(entries)
@@ -25,6 +33,28 @@ struct ListCommand: ParsableCommand {
                 let kind = entry.members.isEmpty ? entry.kind : "\(entry.kind)[\(entry.members.joined(separator: ","))]"
                 return [entry.task, version, kind, entry.architecture, Console.count(entry.parameters), Console.count(entry.headParameters),
                         Console.size(entry.size), Console.size(entry.storedSize), entry.base, Console.date(entry.created)]
+            }))
+    }
+
+    private func listRemote(_ remote: String) async throws {
+        let (location, entries) = try await DistributionClient.with(remote: remote, home: registry.homePath, token: access.token) { client in
+            (client.location, try await RemoteCatalog(client: client).entries())
+        }
+        if json {
+            try Console.printJSON(entries)
+            return
+        }
+        if entries.isEmpty {
+            Console.note("\(location) holds no repositories yet: publish one with `quiver push TASK --to \(remote)`")
+            return
+        }
+        print(Console.table(
+            ["REPOSITORY", "TAG", "KIND", "ARCHITECTURE", "PARAMETERS", "HEAD", "SIZE", "BASE", "DIGEST"],
+            entries.map { entry in
+                let kind = entry.members.map { "\(entry.kind ?? "?")[\($0.count)]" } ?? entry.kind ?? "-"
+                return [entry.repository, entry.tag, kind, entry.architecture ?? "-", entry.parameters.map(Console.count) ?? "-",
+                        entry.headParameters.map(Console.count) ?? "-", Console.size(entry.size), entry.base ?? "-",
+                        String(entry.digest.dropFirst("sha256:".count).prefix(12))]
             }))
     }
 }

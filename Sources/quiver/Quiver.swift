@@ -13,8 +13,19 @@ struct Quiver: AsyncParsableCommand {
             its registry/ folder, elsewhere to ~/.quiver.
             """,
         subcommands: [
-            BaseCommand.self, PushCommand.self, PullCommand.self, ListCommand.self, ShowCommand.self,
-            FuseCommand.self, InferCommand.self, RemoveCommand.self, CollectGarbageCommand.self, VerifyCommand.self, SampleCommand.self,
+            BaseCommand.self,
+            PushCommand.self,
+            PullCommand.self,
+            ListCommand.self,
+            ShowCommand.self,
+            RemoteCommand.self,
+            FuseCommand.self,
+            InferCommand.self,
+            EmbedCommand.self,
+            RemoveCommand.self,
+            CollectGarbageCommand.self,
+            VerifyCommand.self,
+            SampleCommand.self,
             ServeCommand.self,
         ])
 

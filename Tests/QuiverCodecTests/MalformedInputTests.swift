@@ -70,7 +70,8 @@ import Testing
             do {
                 _ = try TensorCodec.decompress(prefix, threadCount: 2)
             } catch let error as CodecError {
-                #expect(error.kind == .truncated || (length > 1000 && error.kind == .invalidHeader), "\(length): \(error)")
+                #expect(
+                    error.kind == .truncated || (length > 1000 && error.kind == .invalidHeader), "\(length): \(error)")
             } catch {
                 Issue.record("\(length): unexpected error \(error)")
             }
@@ -117,7 +118,8 @@ import Testing
     }
 
     @Test func planeInflatingShortOfItsDeclaredLength() throws {
-        let container = try handmadeContainer(elementWidth: 1, rawLength: 1000, deflating: [UInt8](repeating: 1, count: 999))
+        let container = try handmadeContainer(
+            elementWidth: 1, rawLength: 1000, deflating: [UInt8](repeating: 1, count: 999))
         expectError(.corruptPlane, mentioning: "inflates to 999 bytes, declared 1000", in: container)
     }
 

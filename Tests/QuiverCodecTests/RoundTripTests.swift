@@ -50,7 +50,8 @@ import Testing
         let input = TestBytes.random(count: 100_000, seed: 9)
         let encoded = try TensorCodec.compress(input, elementWidth: 4, chunkSize: 32 << 10)
         let chunks = 4
-        #expect(encoded.count == ContainerHeader.byteCount + chunks * ChunkTable.byteCount(elementWidth: 4) + input.count)
+        #expect(
+            encoded.count == ContainerHeader.byteCount + chunks * ChunkTable.byteCount(elementWidth: 4) + input.count)
         #expect(try TensorCodec.decompress(encoded) == input)
     }
 

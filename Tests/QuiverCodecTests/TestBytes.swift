@@ -30,7 +30,8 @@ enum Streaming {
         return { buffer in
             let count = min(buffer.count, readSize, input.count - cursor.offset)
             input.withUnsafeBytes { bytes in
-                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[cursor.offset..<(cursor.offset + count)]))
+                buffer.copyMemory(
+                    from: UnsafeRawBufferPointer(rebasing: bytes[cursor.offset..<(cursor.offset + count)]))
             }
             cursor.offset += count
             return count

@@ -148,28 +148,6 @@ func rawSafetensors(_ header: String, data: [UInt8] = []) -> [UInt8] {
     }
 }
 
-@Suite struct JSONParserTests {
-    @Test func parsesNestedDocuments() throws {
-        let value = try JSONParser.parse(#" {"a": [1, -2.5e3, true, null, "x\u00e9\ud83d\ude00\n"], "b": {}} "#)
-        #expect(value["a"]?.arrayValue?[0] == .integer(1))
-        #expect(value["a"]?.arrayValue?[1] == .number(-2500))
-        #expect(value["a"]?.arrayValue?[4] == .string("xé😀\n"))
-        #expect(value["b"]?.objectValue?.isEmpty == true)
-    }
-
-    @Test(arguments: [
-        #"{"a":1,"a":2}"#, "[1,]", "{", #"{"a" 1}"#, "01", "1 2", #""\ud800""#, "\"tab\there\"", "[NaN]", "1e999",
-        String(repeating: "[", count: 100) + String(repeating: "]", count: 100),
-    ])
-    func refusesInvalidDocuments(_ text: String) {
-        #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
-    }
-
-    @Test func writerEscapesLikeSerdeJSON() {
-        #expect(JSONWriter.serialize(.string("a\"b\\c\n\u{01}é/")) == #""a\"b\\c\n\u0001é/""#)
-    }
-}
-
 @Suite struct FloatConversionTests {
     @Test func halfRoundTripsEveryValue() {
         for bits in UInt16.min...UInt16.max {

@@ -12,12 +12,15 @@ import QuiverTensor
 /// let sentenceVectors = states.pooled(.mean)
 /// ```
 ///
-/// The encoder is immutable and `Sendable`; forward passes may run concurrently. Scratch buffers are kept between
-/// passes (one set per concurrent pass) so that repeated batches allocate only their output.
+/// The encoder is immutable and `Sendable`; forward passes may run concurrently. The scratch buffers of the last
+/// pass are kept for the next (a pass running meanwhile allocates its own), so that a stream of batches allocates
+/// little more than its outputs.
 public final class BertEncoder: Sendable {
     public let config: BertConfig
     public let activation: HiddenActivation
     public let weights: BertEncoderWeights
+    /// Which implementation runs GELU and the attention softmax.
+    public let elementwiseKernels: ElementwiseKernels
     private let workspaces = WorkspacePool()
 
     /// The threads a forward pass uses unless told otherwise: one per core.
@@ -26,14 +29,15 @@ public final class BertEncoder: Sendable {
     /// An encoder for `config` with `weights`.
     ///
     /// - Throws: `EncoderError.unsupportedActivation` for a `hidden_act` this encoder does not implement,
-    ///   `.shapeMismatch` when the weights do not have the config's layer count.
-    public init(config: BertConfig, weights: BertEncoderWeights) throws(EncoderError) {
-        guard weights.layers.count == config.layerCount else {
-            throw .shapeMismatch("\(weights.layers.count) layers of weights for a \(config.layerCount)-layer config")
-        }
+    ///   `.shapeMismatch` when the weights do not have the sizes the config implies.
+    public init(
+        config: BertConfig, weights: BertEncoderWeights, elementwiseKernels: ElementwiseKernels = .oneDNN
+    ) throws(EncoderError) {
+        try Self.check(weights, fit: config)
         self.activation = try HiddenActivation(configurationName: config.hiddenAct)
         self.config = config
         self.weights = weights
+        self.elementwiseKernels = elementwiseKernels
     }
 
     public var hiddenSize: Int { config.hiddenSize }
@@ -111,6 +115,30 @@ public final class BertEncoder: Sendable {
 
     // MARK: - Checks
 
+    /// Every buffer has the size `config` implies.
+    private static func check(_ weights: BertEncoderWeights, fit config: BertConfig) throws(EncoderError) {
+        let (h, i) = (config.hiddenSize, config.intermediateSize)
+        guard weights.layers.count == config.layerCount else {
+            throw .shapeMismatch("\(weights.layers.count) layers of weights for a \(config.layerCount)-layer config")
+        }
+        let embeddings = weights.embeddings
+        guard embeddings.words.count == config.vocabSize * h, embeddings.positions.count == config.maxPositions * h,
+            embeddings.tokenTypes.count == config.typeVocabSize * h, embeddings.norm.size == h
+        else { throw .shapeMismatch("embedding tables do not match the config's sizes") }
+        for (index, layer) in weights.layers.enumerated() {
+            let linears: [(LinearWeights, Int, Int)] = [
+                (layer.queryKeyValue, h, 3 * h), (layer.attentionOutput, h, h), (layer.intermediate, h, i),
+                (layer.output, i, h),
+            ]
+            guard linears.allSatisfy({ $0.0.inFeatures == $0.1 && $0.0.outFeatures == $0.2 }),
+                layer.attentionNorm.size == h, layer.outputNorm.size == h
+            else { throw .shapeMismatch("layer \(index)'s weights do not match the config's sizes") }
+        }
+        if let pooler = weights.pooler, pooler.inFeatures != h || pooler.outFeatures != h {
+            throw .shapeMismatch("the pooler's weights do not match the config's hidden size")
+        }
+    }
+
     private func validate(_ input: EncoderInput) throws(EncoderError) {
         let t = input.sequenceLength
         guard t <= config.maxPositions else {
@@ -131,7 +159,8 @@ public final class BertEncoder: Sendable {
 
     // MARK: - Running slices
 
-    /// Embeds `input` into `states` (when given), then runs `layers`, each slice of the plan on its own thread.
+    /// Embeds `input` into `states` (when given), then runs `layers`: the workers of the plan take its slices one
+    /// after the other, each through every layer.
     private func run<Hooks: EncoderHooks>(
         _ states: inout HiddenStates, embedding input: EncoderInput?, layers: Range<Int>, hooks: Hooks,
         threads: Int
@@ -140,49 +169,35 @@ public final class BertEncoder: Sendable {
         guard batch > 0, t > 0, input != nil || !layers.isEmpty else { return }
         let plan = ForwardPlan(batch: batch, sequenceLength: t, threads: threads)
 
-        // Masks of the whole batch: additive scores, and the keys up to each item's last token.
-        var additiveMask = [Float](repeating: 0, count: batch * t)
-        states.attentionMask.withUnsafeBufferPointer { mask in
-            additiveMask.withUnsafeMutableBufferPointer { additive in
-                Softmax.additiveMask(from: mask.baseAddress!, into: additive.baseAddress!, count: batch * t)
-            }
-        }
-        let keyCounts = (0..<batch).map { item in
-            let row = states.attentionMask[(item * t)..<((item + 1) * t)]
-            // An item of padding only attends to every (masked) key uniformly, as transformers does.
-            return (row.lastIndex { $0 != 0 }).map { $0 - item * t + 1 } ?? t
-        }
-
+        let masks = AttentionMasks(attentionMask: states.attentionMask, batch: batch, sequenceLength: t)
         let buffers = workspaces.borrow(plan, hidden: hiddenSize, intermediateSize: config.intermediateSize) {
             hooks.scratchFloats(rows: $0, config: config)
         }
         defer { workspaces.giveBack(buffers) }
         let ids = input?.ids ?? []
         let typeIds = input?.typeIds ?? []
+        let queue = SliceQueue(count: plan.slices.count)
+        let embeds = input != nil
         states.values.withUnsafeMutableBufferPointer { values in
-            additiveMask.withUnsafeBufferPointer { additiveMask in
-                keyCounts.withUnsafeBufferPointer { keyCounts in
-                    ids.withUnsafeBufferPointer { ids in
-                        typeIds.withUnsafeBufferPointer { typeIds in
-                            let passes = plan.slices.enumerated().map { index, items in
-                                SlicePass(
+            ids.withUnsafeBufferPointer { ids in
+                typeIds.withUnsafeBufferPointer { typeIds in
+                    nonisolated(unsafe) let (values, ids, typeIds) = (
+                        values.baseAddress!, ids.baseAddress, typeIds.baseAddress
+                    )
+                    Parallel.forEachChunk(of: plan.workers, threads: plan.workers) { workers in
+                        for worker in workers {
+                            while let index = queue.take() {
+                                let items = plan.slices[index]
+                                let pass = SlicePass(
                                     config: config, weights: weights, activation: activation, hooks: hooks,
                                     slice: BatchSlice(items: items, sequenceLength: t, batch: batch),
-                                    hidden: values.baseAddress! + items.lowerBound * t * hiddenSize,
-                                    additiveMask: additiveMask.baseAddress! + items.lowerBound * t,
-                                    keyCounts: keyCounts.baseAddress! + items.lowerBound,
-                                    buffers: buffers[index], threading: plan.threading, headThreads: plan.headThreads)
-                            }
-                            nonisolated(unsafe) let (ids, typeIds) = (ids.baseAddress, typeIds.baseAddress)
-                            let embeds = input != nil
-                            Parallel.forEachChunk(of: passes.count, threads: passes.count) { range in
-                                for pass in passes[range] {
-                                    if embeds, let ids, let typeIds {
-                                        let start = pass.slice.items.lowerBound * t
-                                        pass.embed(ids: ids + start, typeIds: typeIds + start)
-                                    }
-                                    for layer in layers { pass.runLayer(layer) }
+                                    hidden: values + items.lowerBound * t * hiddenSize, masks: masks,
+                                    buffers: buffers[worker], threading: plan.threading,
+                                    headThreads: plan.headThreads, elementwiseKernels: elementwiseKernels)
+                                if embeds, let ids, let typeIds {
+                                    pass.embed(ids: ids + items.lowerBound * t, typeIds: typeIds + items.lowerBound * t)
                                 }
+                                for layer in layers { pass.runLayer(layer) }
                             }
                         }
                     }
@@ -190,4 +205,13 @@ public final class BertEncoder: Sendable {
             }
         }
     }
+}
+
+/// The implementation of the element-wise steps that are not products: GELU and the attention softmax.
+public enum ElementwiseKernels: String, Sendable, CaseIterable {
+    /// oneDNN's primitives, generated at run time for the machine's vector unit (AVX2/AVX-512): the default.
+    /// Where oneDNN cannot create one, the Swift kernel runs instead.
+    case oneDNN
+    /// QuiverTensor's Swift kernels (`Activation.gelu`, `Softmax.forward`), compiled for the baseline target.
+    case swift
 }

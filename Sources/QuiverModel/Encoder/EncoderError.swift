@@ -16,13 +16,15 @@ public enum EncoderError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unsupportedActivation(let name):
-            "hidden_act \"\(name)\" is not supported (supported: \(HiddenActivation.supportedNames.joined(separator: ", ")))"
+            "hidden_act \"\(name)\" is not supported (supported: "
+                + HiddenActivation.supportedNames.joined(separator: ", ") + ")"
         case .sequenceTooLong(let length, let maxPositions):
             "a sequence of \(length) tokens is longer than the model's \(maxPositions) positions"
         case .tokenIDOutOfRange(let item, let position, let id, let vocabSize):
             "token id \(id) (item \(item), position \(position)) is outside the model's \(vocabSize) word embeddings"
         case .tokenTypeOutOfRange(let item, let position, let typeID, let typeVocabSize):
-            "token type id \(typeID) (item \(item), position \(position)) is outside the model's \(typeVocabSize) token types"
+            "token type id \(typeID) (item \(item), position \(position)) is outside the model's "
+                + "\(typeVocabSize) token types"
         case .shapeMismatch(let message):
             message
         case .invalidLayerRange(let range, let layerCount):

@@ -28,7 +28,8 @@ public struct EncoderInput: Sendable, Equatable {
         }
         for (name, array) in [("ids", ids), ("type ids", typeIds ?? ids), ("attention mask", attentionMask ?? ids)]
         where array.count != count {
-            throw .shapeMismatch("\(name) hold \(array.count) values, batch \(batch) × length \(sequenceLength) is \(count)")
+            throw .shapeMismatch(
+                "\(name) hold \(array.count) values, batch \(batch) × length \(sequenceLength) is \(count)")
         }
         self.batch = batch
         self.sequenceLength = sequenceLength

@@ -9,7 +9,8 @@ extension BertEncoder {
     public enum Reference {
         /// The last hidden states of `input`, (batch, sequenceLength, hidden), or the embeddings' output followed by
         /// `layers` only.
-        public static func forward(_ encoder: BertEncoder, _ input: EncoderInput, layers: Range<Int>? = nil) -> [Float] {
+        public static func forward(_ encoder: BertEncoder, _ input: EncoderInput, layers: Range<Int>? = nil) -> [Float]
+        {
             let config = encoder.config
             let weights = encoder.weights
             let (h, t) = (config.hiddenSize, input.sequenceLength)
@@ -69,7 +70,8 @@ extension BertEncoder {
                 let variance = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)
                 let scale = 1 / (variance + epsilon).squareRoot()
                 for c in 0..<n {
-                    y[r * n + c] = (x[r * n + c] - mean) * scale * Double(norm.gamma.pointer[c])
+                    y[r * n + c] =
+                        (x[r * n + c] - mean) * scale * Double(norm.gamma.pointer[c])
                         + Double(norm.beta.pointer[c])
                 }
             }
@@ -96,7 +98,9 @@ extension BertEncoder {
                         let total = scores.reduce(0, +)
                         for c in 0..<d {
                             var sum = 0.0
-                            for j in 0..<t { sum += scores[j] / total * qkv[(b * t + j) * 3 * h + 2 * h + head * d + c] }
+                            for j in 0..<t {
+                                sum += scores[j] / total * qkv[(b * t + j) * 3 * h + 2 * h + head * d + c]
+                            }
                             context[(b * t + i) * h + head * d + c] = sum
                         }
                     }

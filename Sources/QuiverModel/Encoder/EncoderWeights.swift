@@ -63,6 +63,23 @@ public struct EncoderLayerWeights: Sendable {
     public let output: LinearWeights
     /// `output.LayerNorm`.
     public let outputNorm: LayerNormWeights
+
+    public init(
+        queryKeyValue: LinearWeights, attentionOutput: LinearWeights, attentionNorm: LayerNormWeights,
+        intermediate: LinearWeights, output: LinearWeights, outputNorm: LayerNormWeights
+    ) {
+        let hidden = attentionOutput.outFeatures
+        precondition(
+            queryKeyValue.outFeatures == 3 * hidden && intermediate.outFeatures == output.inFeatures
+                && output.outFeatures == hidden && attentionNorm.size == hidden && outputNorm.size == hidden,
+            "EncoderLayerWeights: sizes do not fit together")
+        self.queryKeyValue = queryKeyValue
+        self.attentionOutput = attentionOutput
+        self.attentionNorm = attentionNorm
+        self.intermediate = intermediate
+        self.output = output
+        self.outputNorm = outputNorm
+    }
 }
 
 /// Word, position and token-type embedding tables and their LayerNorm.
@@ -74,6 +91,13 @@ public struct EmbeddingWeights: Sendable {
     /// tokenTypes is (typeVocabSize, hidden).
     public let tokenTypes: FloatBuffer
     public let norm: LayerNormWeights
+
+    public init(words: FloatBuffer, positions: FloatBuffer, tokenTypes: FloatBuffer, norm: LayerNormWeights) {
+        self.words = words
+        self.positions = positions
+        self.tokenTypes = tokenTypes
+        self.norm = norm
+    }
 }
 
 /// Every parameter of a BERT-family encoder, as F32.

@@ -13,7 +13,9 @@ public enum HiddenActivation: String, Sendable, CaseIterable {
     case silu
 
     /// The `hidden_act` names accepted, for error messages.
-    public static let supportedNames = ["gelu", "gelu_python", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish"]
+    public static let supportedNames = [
+        "gelu", "gelu_python", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish",
+    ]
 
     /// The activation config.json names.
     ///

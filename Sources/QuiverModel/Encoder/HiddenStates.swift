@@ -30,7 +30,8 @@ public struct HiddenStates: Sendable, Equatable {
                 "hidden states hold \(values.count) values, not \(batch) × \(sequenceLength) × \(hiddenSize)")
         }
         guard attentionMask.count == batch * sequenceLength else {
-            throw .shapeMismatch("attention mask holds \(attentionMask.count) values, not \(batch) × \(sequenceLength)")
+            throw .shapeMismatch(
+                "attention mask holds \(attentionMask.count) values, not \(batch) × \(sequenceLength)")
         }
         self.batch = batch
         self.sequenceLength = sequenceLength

@@ -28,7 +28,8 @@ public struct BaseModel: Sendable {
         guard tokenizer.vocabulary.count <= encoder.config.vocabSize else {
             throw QuiverError(
                 .incompatible,
-                "\(name): the tokenizer has \(tokenizer.vocabulary.count) tokens but the model only \(encoder.config.vocabSize) word embeddings")
+                "\(name): the tokenizer has \(tokenizer.vocabulary.count) tokens but the model only "
+                    + "\(encoder.config.vocabSize) word embeddings")
         }
         self.name = name
         self.config = encoder.config

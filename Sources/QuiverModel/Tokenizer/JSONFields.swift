@@ -1,4 +1,5 @@
 import Foundation
+import QuiverTensor
 
 // MARK: - Reading typed fields from a JSON file
 
@@ -16,7 +17,7 @@ struct JSONFile {
     init(bytes: [UInt8], source: String) throws(TokenizerError) {
         self.source = source
         do {
-            root = try JSONValue.parse(bytes)
+            root = try JSONParser.parse(bytes)
         } catch {
             throw .invalidJSON(source: source, field: "JSON", reason: error.description)
         }
@@ -50,7 +51,7 @@ struct JSONFile {
     /// A number that may be too large for `Int` (such as `model_max_length: 1e30`, meaning "no limit").
     func number(_ path: String) throws(TokenizerError) -> Double? {
         guard let value = value(path) else { return nil }
-        guard case .number(let number) = value else { throw wrongType(path, expected: "a number", found: value) }
+        guard let number = value.doubleValue else { throw wrongType(path, expected: "a number", found: value) }
         return number
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import QuiverTensor
 
 // MARK: - tokenizer.json
 
@@ -37,7 +38,7 @@ struct TokenizerJSON {
         guard try file.object("model") != nil else { throw file.invalid("model", "missing") }
         guard let type = try file.string("model.type") else { throw file.invalid("model.type", "missing") }
         guard type == "WordPiece" else { throw file.unsupported("model.type", type) }
-        guard let vocab = try file.object("model.vocab")?.objectMembers else {
+        guard let vocab = try file.object("model.vocab")?.objectValue else {
             throw file.invalid("model.vocab", "missing")
         }
         var entries: [(token: String, id: Int)] = []

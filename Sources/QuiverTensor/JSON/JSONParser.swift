@@ -33,6 +33,8 @@ public struct JSONParser {
     // MARK: - Grammar
 
     private mutating func parseDocument() throws(JSONParseError) -> JSONValue {
+        // A UTF-8 byte order mark is tolerated (some tools write one before a JSON config).
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { position = 3 }
         skipWhitespace()
         let value = try parseValue(depth: 0)
         skipWhitespace()

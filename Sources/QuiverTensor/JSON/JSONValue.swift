@@ -71,6 +71,18 @@ public enum JSONValue: Sendable, Equatable {
         return nil
     }
 
+    /// A short name of the value's kind, for error messages.
+    public var kindName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .integer, .number: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+
     public var isNull: Bool {
         if case .null = self { return true }
         return false

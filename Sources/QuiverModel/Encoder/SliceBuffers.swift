@@ -1,41 +1,8 @@
 import Foundation
 import QuiverTensor
 
-/// How a forward pass uses the cores: which batch items each thread runs, and how the products of one slice are
-/// threaded.
-///
-/// With two items or more, the batch is cut into one slice of whole items per thread and each slice runs through
-/// every layer on its own thread, with single-threaded products: the threads never wait for each other until the
-/// end (docs/encoder.md). A single item is one slice whose products are split in two (`.splitOutput`) and whose
-/// attention heads are shared between the threads.
-struct ForwardPlan: Equatable {
-    let batch: Int
-    let sequenceLength: Int
-    /// The batch items of each slice, in order.
-    let slices: [Range<Int>]
-    /// The threading of every product inside a slice.
-    let threading: Gemm.Threading
-    /// Threads sharing the attention heads of a slice.
-    let headThreads: Int
-
-    init(batch: Int, sequenceLength: Int, threads: Int) {
-        self.batch = batch
-        self.sequenceLength = sequenceLength
-        let threads = max(1, threads)
-        if batch >= 2 && threads >= 2 {
-            let count = min(threads, batch)
-            slices = (0..<count).map { Parallel.chunkRange($0, of: count, count: batch) }
-            threading = .single
-            headThreads = 1
-        } else {
-            slices = [0..<batch]
-            threading = threads >= 2 ? .splitOutput(threads: threads) : .single
-            headThreads = threads
-        }
-    }
-}
-
-/// The scratch buffers of one slice of a forward pass (its hidden states live in the caller's `HiddenStates`).
+/// The scratch buffers of one worker of a forward pass, for slices of up to `rows` rows (the hidden states live in
+/// the caller's `HiddenStates`).
 final class SliceBuffers: @unchecked Sendable {
     let rows: Int
     let sequenceLength: Int
@@ -54,6 +21,14 @@ final class SliceBuffers: @unchecked Sendable {
     let scores: FloatBuffer
     /// hookScratch is what `EncoderHooks.scratchFloats` asked for.
     let hookScratch: FloatBuffer
+    /// oneDNN primitives, one set per thread working on the slice (they keep their shapes between passes).
+    let kernels: [DNNLKernels]
+    /// transposedProduct is (max(3·hidden, intermediateSize), rows): the transposed output of a product over few
+    /// rows; nil for slices of more than `transposedProductRowLimit` rows.
+    let transposedProduct: FloatBuffer?
+
+    /// The most rows for which products are computed transposed.
+    static let transposedProductRowLimit = 64
 
     init(rows: Int, sequenceLength: Int, headThreads: Int, hidden: Int, intermediateSize: Int, hookScratch: Int) {
         self.rows = rows
@@ -66,12 +41,17 @@ final class SliceBuffers: @unchecked Sendable {
         intermediate = FloatBuffer(count: rows * intermediateSize)
         scores = FloatBuffer(count: headThreads * sequenceLength * sequenceLength)
         self.hookScratch = FloatBuffer(count: hookScratch)
+        kernels = (0..<headThreads).map { _ in DNNLKernels() }
+        transposedProduct =
+            rows <= Self.transposedProductRowLimit
+            ? FloatBuffer(count: max(3 * hidden, intermediateSize) * rows) : nil
     }
 
     /// Whether these buffers serve a slice of `rows` rows of length `sequenceLength`.
     func fits(rows: Int, sequenceLength: Int, headThreads: Int, hookScratch: Int) -> Bool {
-        rows <= self.rows && sequenceLength * sequenceLength * headThreads <= scores.count
-            && hookScratch <= hookScratchCount
+        rows <= self.rows && sequenceLength * sequenceLength <= self.sequenceLength * self.sequenceLength
+            && headThreads <= self.headThreads && hookScratch <= hookScratchCount
+            && (rows > Self.transposedProductRowLimit || transposedProduct != nil)
     }
 }
 
@@ -81,20 +61,20 @@ final class WorkspacePool: @unchecked Sendable {
     private let lock = NSLock()
     private var idle: [[SliceBuffers]] = []
 
-    /// Buffers for every slice of `plan`, reused when the idle ones are large enough.
+    /// Buffers for every worker of `plan`, reused when the idle ones are large enough.
     func borrow(
         _ plan: ForwardPlan, hidden: Int, intermediateSize: Int, hookScratch: (Int) -> Int
     ) -> [SliceBuffers] {
         let reusable = lock.withLock { idle.popLast() } ?? []
-        return plan.slices.enumerated().map { index, items in
-            let rows = items.count * plan.sequenceLength
-            let scratch = hookScratch(rows)
-            if index < reusable.count,
-                reusable[index].fits(
+        let rows = plan.largestSliceRows
+        let scratch = hookScratch(rows)
+        return (0..<plan.workers).map { worker in
+            if worker < reusable.count,
+                reusable[worker].fits(
                     rows: rows, sequenceLength: plan.sequenceLength, headThreads: plan.headThreads,
                     hookScratch: scratch)
             {
-                return reusable[index]
+                return reusable[worker]
             }
             return SliceBuffers(
                 rows: rows, sequenceLength: plan.sequenceLength, headThreads: plan.headThreads, hidden: hidden,

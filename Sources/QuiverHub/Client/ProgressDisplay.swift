@@ -1,0 +1,134 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Shows transfer events on standard error: a progress bar per blob redrawn in place on a
+/// terminal, one plain line per finished blob otherwise (logs, CI).
+///
+/// ```swift
+/// let display = ProgressDisplay()
+/// let report = try await RemotePull(registry: registry, client: client, observer: display.observer).pull(reference)
+/// display.finish()
+/// ```
+public final class ProgressDisplay: Sendable {
+    struct Bar {
+        var label: String
+        var total: Int
+        var done: Int
+    }
+
+    private struct State {
+        var bars: [String: Bar] = [:]
+        /// The blobs shown with a bar (large enough to take a while), in start order.
+        var order: [String] = []
+        var lastDraw: ContinuousClock.Instant?
+        /// Lines drawn by the last redraw (to move the cursor back over them).
+        var drawnLines = 0
+    }
+
+    /// Blobs smaller than this get no bar, only their line when done.
+    static let barThreshold = 256 << 10
+
+    private let interactive: Bool
+    private let write: @Sendable (String) -> Void
+    private let state = Mutex(State())
+
+    /// - Parameters:
+    ///   - interactive: redraw bars in place (default: standard error is a terminal).
+    ///   - write: where text goes (default: standard error).
+    public init(interactive: Bool? = nil, write: (@Sendable (String) -> Void)? = nil) {
+        self.interactive = interactive ?? (isatty(STDERR_FILENO) == 1)
+        self.write = write ?? { FileHandle.standardError.write(Data($0.utf8)) }
+    }
+
+    /// The observer to hand to `RemotePush` / `RemotePull`.
+    public var observer: TransferObserver {
+        { [self] event in self.handle(event) }
+    }
+
+    /// Clears the bars still shown.
+    public func finish() {
+        state.withLock { state in
+            if interactive, state.drawnLines > 0 { write(Self.erase(lines: state.drawnLines)) }
+            state.drawnLines = 0
+        }
+    }
+
+    private func handle(_ event: TransferEvent) {
+        state.withLock { state in
+            switch event {
+            case .artifact(let action, let repository, let reference):
+                let shown = reference.hasPrefix("sha256:") ? Self.shortReference(reference) : ":" + reference
+                emit("\(action == "push" ? "pushing" : "pulling") \(repository)\(shown)", state: &state)
+            case .blobStarted(let id, let label, let total, let already):
+                if state.bars[id] == nil, total >= Self.barThreshold { state.order.append(id) }
+                state.bars[id] = Bar(label: label, total: total, done: already)
+                if already > 0 { emit("  resuming \(label) at \(Self.size(already)) of \(Self.size(total))", state: &state) }
+                redraw(&state, force: true)
+            case .blobProgress(let id, let done):
+                state.bars[id]?.done = done
+                redraw(&state, force: false)
+            case .blobFinished(let id, let outcome):
+                let bar = state.bars.removeValue(forKey: id)
+                state.order.removeAll { $0 == id }
+                let label = bar?.label ?? Self.shortReference(id)
+                let size = bar.map { " (\(Self.size($0.total)))" } ?? ""
+                emit("  \(outcome) \(label)\(size)", state: &state)
+            }
+        }
+    }
+
+    /// A line that stays (above the bars on a terminal).
+    private func emit(_ line: String, state: inout State) {
+        if interactive {
+            write(Self.erase(lines: state.drawnLines) + line + "\n")
+            state.drawnLines = 0
+            redraw(&state, force: true)
+        } else {
+            write(line + "\n")
+        }
+    }
+
+    private func redraw(_ state: inout State, force: Bool) {
+        guard interactive else { return }
+        let now = ContinuousClock.now
+        if !force, let last = state.lastDraw, now - last < .milliseconds(100) { return }
+        state.lastDraw = now
+        let lines = state.order.compactMap { state.bars[$0] }.prefix(8).map(Self.render)
+        write(Self.erase(lines: state.drawnLines) + lines.map { $0 + "\n" }.joined())
+        state.drawnLines = lines.count
+    }
+
+    // MARK: - Text
+
+    static func render(_ bar: Bar) -> String {
+        let width = 30
+        let fraction = bar.total > 0 ? min(1, Double(bar.done) / Double(bar.total)) : 1
+        let filled = Int(fraction * Double(width))
+        let label = bar.label.count > 40 ? "…" + bar.label.suffix(39) : bar.label
+        return "  [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
+            + "\(String(format: "%3d", Int(fraction * 100)))% \(size(bar.done))/\(size(bar.total)) \(label)"
+    }
+
+    /// Moves up over `lines` lines and clears them.
+    static func erase(lines: Int) -> String {
+        String(repeating: "\u{1B}[1A\u{1B}[2K", count: lines) + "\r"
+    }
+
+    static func shortReference(_ reference: String) -> String {
+        reference.hasPrefix("sha256:") ? "@" + String(reference.dropFirst(7).prefix(12)) : reference
+    }
+
+    static func size(_ bytes: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: value < 10 ? "%.2f %@" : "%.1f %@", value, units[unit])
+    }
+}

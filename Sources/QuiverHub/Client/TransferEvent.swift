@@ -1,0 +1,31 @@
+/// What a push or pull reports while it runs, for progress bars and logs.
+public enum TransferEvent: Sendable, Equatable {
+    /// An artifact's turn begins (`action` is `push` or `pull`).
+    case artifact(action: String, repository: String, reference: String)
+    /// A blob transfer starts: `already` bytes are there (a resumed download).
+    case blobStarted(id: String, label: String, total: Int, already: Int)
+    /// Bytes done so far.
+    case blobProgress(id: String, done: Int)
+    /// The blob is done: `outcome` is `uploaded`, `downloaded`, `mounted` or `exists`.
+    case blobFinished(id: String, outcome: String)
+}
+
+/// Receives transfer events; may be called from several tasks at once.
+public typealias TransferObserver = @Sendable (TransferEvent) -> Void
+
+/// The events of one blob.
+struct TransferProgress: Sendable {
+    let id: String
+    let label: String
+    let observer: TransferObserver?
+
+    init(digest: String, label: String, observer: TransferObserver?) {
+        id = digest
+        self.label = label
+        self.observer = observer
+    }
+
+    func started(total: Int, already: Int) { observer?(.blobStarted(id: id, label: label, total: total, already: already)) }
+    func advanced(to done: Int) { observer?(.blobProgress(id: id, done: done)) }
+    func finished(_ outcome: String = "downloaded") { observer?(.blobFinished(id: id, outcome: outcome)) }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import QuiverTensor
+
+/// How a forward pass uses the cores: the slices of whole batch items it is cut into, the threads ("workers") that
+/// run them, and how the products inside a slice are threaded.
+///
+/// A batch of more than a few hundred tokens is cut into slices of about `targetSliceRows` rows. Each worker takes
+/// the next slice from a queue and runs it through every layer with single-threaded products, so the threads never
+/// wait for each other until the end, and a worker whose core is shared with another process simply takes fewer
+/// slices (docs/encoder.md). A single item, or a batch of few tokens, is one slice whose products are split between
+/// the threads (`.splitOutput`), and whose attention heads are shared when the sequence is long enough.
+struct ForwardPlan: Equatable {
+    let batch: Int
+    let sequenceLength: Int
+    /// The batch items of each slice, in order.
+    let slices: [Range<Int>]
+    /// The threads taking slices from the queue, each with its own buffers.
+    let workers: Int
+    /// The threading of every product inside a slice.
+    let threading: Gemm.Threading
+    /// Threads sharing the attention heads of a slice.
+    let headThreads: Int
+
+    /// The rows a slice aims at: products stay near their best rate (M = 512) and the slice's buffers in cache.
+    static let targetSliceRows = 512
+    /// Below this many tokens a batch is one slice with split products: slices of a few rows would each stream all
+    /// the weights.
+    static let smallestSlicedBatchRows = 256
+    /// The shortest sequence whose attention heads are shared between threads in a single slice.
+    static let shortestSequenceForHeadThreads = 64
+
+    init(batch: Int, sequenceLength: Int, threads: Int) {
+        self.batch = batch
+        self.sequenceLength = sequenceLength
+        let threads = max(1, threads)
+        if threads >= 2 && (batch == 1 || batch * sequenceLength < Self.smallestSlicedBatchRows) {
+            slices = [0..<batch]
+            workers = 1
+            threading = .splitOutput(threads: threads)
+            headThreads = sequenceLength >= Self.shortestSequenceForHeadThreads ? threads : 1
+        } else {
+            // About targetSliceRows rows per slice, and at least two slices per thread when the batch allows it.
+            let itemsForRows = max(1, (Self.targetSliceRows + sequenceLength - 1) / max(sequenceLength, 1))
+            let itemsForBalance = max(1, batch / (2 * threads))
+            let itemsPerSlice = min(itemsForRows, itemsForBalance)
+            slices = stride(from: 0, to: batch, by: itemsPerSlice).map { $0..<min($0 + itemsPerSlice, batch) }
+            workers = min(threads, slices.count)
+            threading = .single
+            headThreads = 1
+        }
+    }
+
+    /// Rows of the largest slice: what each worker's buffers must hold.
+    var largestSliceRows: Int { (slices.map(\.count).max() ?? 0) * sequenceLength }
+}
+
+/// The slices of a pass not yet taken by a worker.
+final class SliceQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private let count: Int
+
+    init(count: Int) { self.count = count }
+
+    /// The index of the next slice to run, or nil when every slice has been taken.
+    func take() -> Int? {
+        lock.withLock {
+            guard next < count else { return nil }
+            defer { next += 1 }
+            return next
+        }
+    }
+}

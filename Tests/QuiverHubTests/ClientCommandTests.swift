@@ -1,0 +1,112 @@
+import Foundation
+import QuiverStore
+import Testing
+
+/// Runs the built `quiver` executable as users do.
+struct QuiverProcess {
+    let home: String
+
+    static let executable: String = {
+        var directory = Bundle.main.bundleURL
+        for _ in 0..<3 {
+            let candidate = directory.appendingPathComponent("quiver").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        fatalError("quiver executable not found near \(Bundle.main.bundleURL.path)")
+    }()
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = arguments
+        var base = ProcessInfo.processInfo.environment
+        for key in ["QUIVER_REMOTE", "QUIVER_TOKEN", "QUIVER_USERNAME", "QUIVER_PASSWORD"] { base[key] = nil }
+        process.environment = base.merging(["QUIVER_HOME": home]) { _, new in new }.merging(environment) { _, new in new }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func run(_ arguments: String..., environment: [String: String] = [:]) throws -> Result { try run(arguments, environment: environment) }
+}
+
+@Suite struct ClientCommandTests {
+    @Test func remoteAddListRemove() throws {
+        let workspace = try Workspace()
+        let quiver = QuiverProcess(home: workspace.root + "/registry")
+        #expect(try quiver.run("remote", "add", "team", "https://registry.example.com/nlp").stdout == "added remote team: https://registry.example.com/nlp\n")
+        #expect(try quiver.run("remote", "add", "local", "http://127.0.0.1:8080/quiver").status == 0)
+        let listed = try quiver.run("remote", "list", environment: ["QUIVER_REMOTE": "team"])
+        #expect(listed.stdout.contains("* team") && listed.stdout.contains("  local"), "\(listed.stdout)")
+        let json = try quiver.run("remote", "list", "--json")
+        let remotes = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [[String: String]]
+        #expect(remotes == [["name": "local", "url": "http://127.0.0.1:8080/quiver"], ["name": "team", "url": "https://registry.example.com/nlp"]])
+        let secret = try quiver.run("remote", "add", "x", "https://bob:hunter2@host/ns")
+        #expect(secret.status != 0 && secret.stderr.hasPrefix("quiver: ") && !secret.stderr.contains("hunter2"))
+        #expect(try quiver.run("remote", "rm", "local").stdout == "removed remote local\n")
+        let missing = try quiver.run("remote", "rm", "local")
+        #expect(missing.status == 3 && missing.stderr.contains("no remote named 'local'"))
+    }
+
+    @Test func pushAndPullArgumentsAreChecked() throws {
+        let workspace = try Workspace()
+        let quiver = QuiverProcess(home: workspace.root + "/registry")
+        let both = try quiver.run("push", "sentiment", "some/folder", "--to", "http://h/ns")
+        #expect(both.status != 0 && both.stderr.contains("not both"), "\(both.stderr)")
+        let neither = try quiver.run("push", "sentiment")
+        #expect(neither.status != 0 && neither.stderr.contains("--to REMOTE"), "\(neither.stderr)")
+        let pullNeither = try quiver.run("pull", "sentiment")
+        #expect(pullNeither.status != 0 && pullNeither.stderr.contains("--from REMOTE"), "\(pullNeither.stderr)")
+        let unknown = try quiver.run("pull", "sentiment", "--from", "nowhere")
+        #expect(unknown.status == 3 && unknown.stderr == "quiver: no remote named 'nowhere': save one with `quiver remote add nowhere URL`, or give http(s)://HOST[:PORT]/NAMESPACE\n")
+        let noBase = try quiver.run("pull", "sentiment", "--output", workspace.root + "/out", "--no-base")
+        #expect(noBase.status != 0 && noBase.stderr.contains("--no-base applies"), "\(noBase.stderr)")
+    }
+
+    @Test(.enabled(if: DockerRegistryServer.shouldRun, "docker-registry is not installed"))
+    func pushListAndPullThroughTheCommandLine() async throws {
+        let workspace = try Workspace()
+        _ = try workspace.source("source")
+        let publisher = QuiverProcess(home: workspace.root + "/source")
+        let consumer = QuiverProcess(home: workspace.root + "/consumer")
+        try await DockerRegistryServer.with { server in
+            let remote = server.url + "/quiver"
+            #expect(try publisher.run("remote", "add", "hub", remote).status == 0)
+            let pushed = try publisher.run("push", "review", "--to", "hub")
+            #expect(pushed.status == 0, "\(pushed.stderr)")
+            #expect(pushed.stdout.contains("pushed base/tiny-bert:latest") && pushed.stdout.contains("pushed review:1,latest"), "\(pushed.stdout)")
+            #expect(pushed.stderr.contains("uploaded review/adapter_fusion_config.json"), "plain progress lines off a terminal: \(pushed.stderr)")
+            let again = try publisher.run("push", "review", environment: ["QUIVER_REMOTE": remote])
+            #expect(again.stdout.contains("up to date: review:1,latest") && again.stdout.contains("0 blobs uploaded"), "\(again.stdout)")
+
+            let listed = try consumer.run("list", "--remote", remote, "--json")
+            #expect(listed.status == 0, "\(listed.stderr)")
+            let entries = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as! [[String: Any]]
+            #expect(entries.map { "\($0["repository"]!):\($0["tag"]!)" }.contains("sentiment:latest"))
+            #expect(entries.first { $0["repository"] as? String == "sentiment" }?["parameters"] as? Int == 8736)
+            let table = try consumer.run("list", "--remote", remote)
+            #expect(table.stdout.contains("REPOSITORY") && table.stdout.contains("8,736"), "\(table.stdout)")
+
+            let pulled = try consumer.run("pull", "review", "--from", remote, "--output", workspace.root + "/out")
+            #expect(pulled.status == 0, "\(pulled.stderr)")
+            #expect(pulled.stdout.contains("pulled base model tiny-bert") && pulled.stdout.contains("wrote review:1 to"), "\(pulled.stdout)")
+            for file in ["adapter_fusion_config.json", "model_adapter_fusion.safetensors", "head_config.json", "model_head.safetensors"] {
+                #expect(try readFile(workspace.root + "/out/" + file) == readFile(Samples.folder("review-fusion") + "/" + file))
+            }
+            let damaged = try consumer.run("pull", "nothing", "--from", remote)
+            #expect(damaged.status == 3 && damaged.stderr == "quiver: \(remote) has no nothing:latest\n", "\(damaged.stderr)")
+        }
+    }
+}

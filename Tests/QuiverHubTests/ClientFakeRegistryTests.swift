@@ -1,0 +1,125 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import QuiverStore
+import Synchronization
+import Testing
+@testable import QuiverHub
+
+/// Behaviours that a well-behaved registry never shows, on a small server inside the test: a
+/// connection dropped in the middle of a blob, a redirect to another host, an oversized manifest.
+@Suite struct ClientFakeRegistryTests {
+    /// A blob of 256 KiB and what the server saw.
+    final class Server: Sendable {
+        let blob: [UInt8] = (0..<(256 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 13) }
+        var digest: Digest { Digest.of(blob) }
+        /// `path auth=<Authorization> range=<Range>` per request.
+        let seen = Mutex<[String]>([])
+        /// How many times the next full download is cut after half the blob.
+        let cuts = Mutex(1)
+
+        func application() -> some ApplicationProtocol {
+            let router = Router()
+            router.get("/v2/team/big/manifests/:reference") { _, _ -> Response in
+                let bytes = ByteBuffer(repeating: UInt8(ascii: " "), count: (4 << 20) + 1)
+                return Response(status: .ok, headers: [.contentType: MediaType.imageManifest], body: ResponseBody(byteBuffer: bytes))
+            }
+            router.get("/v2/team/x/blobs/:digest") { request, context -> Response in
+                self.record(request, "registry")
+                // Off to a "CDN" on another origin (localhost instead of 127.0.0.1).
+                let port = request.head.authority?.split(separator: ":").last ?? ""
+                return Response(status: .temporaryRedirect, headers: [.location: "http://localhost:\(port)/cdn/\(context.parameters.get("digest") ?? "")"])
+            }
+            router.get("/cdn/:digest") { request, _ -> Response in
+                self.record(request, "cdn")
+                let blob = self.blob
+                if let range = request.headers[.range], let start = Int(range.dropFirst("bytes=".count).prefix { $0 != "-" }) {
+                    return Response(
+                        status: .partialContent,
+                        headers: [.contentRange: "bytes \(start)-\(blob.count - 1)/\(blob.count)", .contentLength: String(blob.count - start)],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: blob[start...])))
+                }
+                let cut = self.cuts.withLock { count -> Bool in
+                    defer { count -= 1 }
+                    return count > 0
+                }
+                return Response(
+                    status: .ok, headers: [.contentLength: String(blob.count)],
+                    body: ResponseBody(contentLength: blob.count) { writer in
+                        try await writer.write(ByteBuffer(bytes: blob[0..<(cut ? blob.count / 2 : blob.count)]))
+                        if cut { throw CancellationError() }  // the connection drops mid-blob
+                        try await writer.finish(nil)
+                    })
+            }
+            return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        }
+
+        func record(_ request: Request, _ name: String) {
+            let line = "\(name) auth=\(request.headers[.authorization] ?? "-") range=\(request.headers[.range] ?? "-")"
+            seen.withLock { $0.append(line) }
+        }
+    }
+
+    @Test func droppedConnectionResumesWithARangeAndRedirectsDropCredentials() async throws {
+        let server = Server()
+        let workspace = try Workspace()
+        let root = workspace.root
+        try await server.application().test(.live) { testClient in
+            let location = try RemoteLocation(parsing: "http://127.0.0.1:\(testClient.port!)/team")
+            try await DistributionClient.with(location: location, credentials: RemoteCredentials(token: "secret-token")) { client in
+                let download = BlobDownload(
+                    client: client, repository: "team/x", digest: server.digest, size: server.blob.count,
+                    partPath: root + "/blob.part", destination: root + "/blob",
+                    progress: TransferProgress(digest: server.digest.description, label: "x", observer: nil))
+                let outcome = try await download.run()
+                #expect(outcome.transferred == server.blob.count)
+                #expect(outcome.resumed == 0)
+            }
+        }
+        #expect(try readFile(workspace.root + "/blob") == server.blob)
+        #expect(!FileManager.default.fileExists(atPath: workspace.root + "/blob.part"))
+        let seen = server.seen.withLock { $0 }
+        #expect(seen.count == 4, "\(seen)")
+        #expect(seen.prefix(2) == ["registry auth=Bearer secret-token range=-", "cdn auth=- range=-"])
+        // Resumed from what arrived before the drop (at most half the blob), credentials again only to the registry.
+        let resumedAt = Int(seen.last?.split(separator: "=").last?.dropLast() ?? "") ?? 0
+        #expect(resumedAt > 0 && resumedAt <= server.blob.count / 2)
+        #expect(seen.suffix(2) == ["registry auth=Bearer secret-token range=bytes=\(resumedAt)-", "cdn auth=- range=bytes=\(resumedAt)-"])
+    }
+
+    @Test func wrongBytesAreNeverKept() async throws {
+        let server = Server()
+        server.cuts.withLock { $0 = 0 }
+        let workspace = try Workspace()
+        let root = workspace.root
+        try await server.application().test(.live) { testClient in
+            let location = try RemoteLocation(parsing: "http://127.0.0.1:\(testClient.port!)/team")
+            let wrong = Digest.of([1, 2, 3])
+            let error = await #expect(throws: QuiverError.self) {
+                try await DistributionClient.with(location: location, credentials: RemoteCredentials()) { client in
+                    try await BlobDownload(
+                        client: client, repository: "team/x", digest: wrong, size: server.blob.count,
+                        partPath: root + "/blob.part", destination: root + "/blob",
+                        progress: TransferProgress(digest: wrong.description, label: "x", observer: nil)
+                    ).run()
+                }
+            }
+            #expect(error?.kind == .corrupt)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.root).isEmpty)
+    }
+
+    @Test func oversizedManifestIsRefused() async throws {
+        try await Server().application().test(.live) { testClient in
+            let location = try RemoteLocation(parsing: "http://127.0.0.1:\(testClient.port!)/team")
+            let error = await #expect(throws: QuiverError.self) {
+                try await DistributionClient.with(location: location, credentials: RemoteCredentials()) { client in
+                    try await client.manifest(of: "team/big", reference: "latest")
+                }
+            }
+            #expect(error?.message.contains("over the 4194304-byte limit") == true, "\(error?.message ?? "")")
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import QuiverStore
+import Synchronization
+import Testing
+@testable import QuiverHub
+
+/// Parsing and bookkeeping that needs no server.
+@Suite struct ClientUnitTests {
+    @Test func remoteURLs() throws {
+        let remote = try RemoteLocation(parsing: "https://registry.example.com:5000/team/nlp/")
+        #expect(remote.scheme == "https" && remote.host == "registry.example.com" && remote.port == 5000)
+        #expect(remote.namespace == "team/nlp")
+        #expect(remote.repository("sentiment") == "team/nlp/sentiment")
+        #expect(remote.relative("team/nlp/base/tiny-bert") == "base/tiny-bert")
+        #expect(remote.relative("team/other") == nil)
+        #expect(remote.description == "https://registry.example.com:5000/team/nlp")
+
+        let withUser = try RemoteLocation(parsing: "http://bob:pa55@localhost/quiver")
+        #expect(withUser.credentials == BasicCredentials(username: "bob", password: "pa55"))
+        #expect(!withUser.description.contains("pa55") && !"\(withUser.credentials!)".contains("pa55"))
+
+        for bad in ["ftp://host/ns", "http://host", "http://host/", "http://host/Team", "registry.example.com/ns", "http://host/ns?x=1", "http://host/a//b"] {
+            #expect(throws: QuiverError.self, "\(bad)") { try RemoteLocation(parsing: bad) }
+        }
+        let error = #expect(throws: QuiverError.self) { try RemoteLocation(parsing: "ftp://bob:pa55@host/ns") }
+        #expect(error?.message.contains("pa55") == false)
+    }
+
+    @Test func credentialsComeFromFlagThenEnvironment() throws {
+        let location = try RemoteLocation(parsing: "http://host/ns")
+        let environment = ["QUIVER_TOKEN": "env-token", "QUIVER_USERNAME": "alice", "QUIVER_PASSWORD": "pw"]
+        #expect(RemoteCredentials.resolve(for: location, token: "flag-token", environment: environment).token == "flag-token")
+        #expect(RemoteCredentials.resolve(for: location, token: nil, environment: environment).token == "env-token")
+        #expect(RemoteCredentials.resolve(for: location, token: nil, environment: environment).basic == BasicCredentials(username: "alice", password: "pw"))
+        let inURL = try RemoteLocation(parsing: "http://bob:x@host/ns")
+        #expect(RemoteCredentials.resolve(for: inURL, token: nil, environment: environment).basic?.username == "bob")
+        #expect(RemoteCredentials.resolve(for: location, token: nil, environment: [:]).isEmpty)
+        let shown = "\(RemoteCredentials.resolve(for: location, token: "flag-token", environment: environment))"
+        #expect(!shown.contains("flag-token") && !shown.contains("pw"))
+    }
+
+    @Test func savedRemotes() throws {
+        let workspace = try Workspace()
+        let saved = SavedRemotes(home: workspace.root)
+        #expect(try saved.all().isEmpty)
+        _ = try saved.add(name: "team", url: "https://registry.example.com/nlp")
+        _ = try saved.add(name: "local", url: "http://127.0.0.1:8080/quiver")
+        #expect(try saved.all().map(\.name) == ["local", "team"])
+        #expect(try saved.location(named: "team")?.namespace == "nlp")
+        let refused = #expect(throws: QuiverError.self) { try saved.add(name: "secret", url: "https://bob:hunter2@host/ns") }
+        #expect(refused?.message.contains("hunter2") == false)
+        #expect(throws: QuiverError.self) { try saved.add(name: "Bad Name", url: "http://host/ns") }
+        try saved.remove(name: "local")
+        #expect(try saved.all().map(\.name) == ["team"])
+        #expect(throws: QuiverError.self) { try saved.remove(name: "local") }
+        let text = try String(contentsOfFile: saved.path, encoding: .utf8)
+        #expect(text.contains("\"team\" : \"https://registry.example.com/nlp\""), "\(text)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.root) == ["remotes.json"], "no temporary file left")
+
+        // Resolution: URLs as they are, names from the file, QUIVER_REMOTE by default.
+        #expect(try RemoteResolution.location("team", home: workspace.root, environment: [:]).host == "registry.example.com")
+        #expect(try RemoteResolution.location(nil, home: workspace.root, environment: ["QUIVER_REMOTE": "team"]).namespace == "nlp")
+        #expect(try RemoteResolution.location("http://h:1/x", home: workspace.root, environment: [:]).port == 1)
+        let unknown = #expect(throws: QuiverError.self) { try RemoteResolution.location("nope", home: workspace.root, environment: [:]) }
+        #expect(unknown?.kind == .notFound)
+        #expect(throws: QuiverError.self) { try RemoteResolution.location(nil, home: workspace.root, environment: [:]) }
+    }
+
+    @Test func challenges() {
+        let parsed = AuthChallenge.parse(#"Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull,push""#)
+        #expect(parsed == [AuthChallenge(scheme: "bearer", parameters: [
+            "realm": "https://auth.example.com/token", "service": "registry.example.com", "scope": "repository:a/b:pull,push",
+        ])])
+        let two = AuthChallenge.parse(#"Basic realm="x", Bearer realm="https://t/token", error="insufficient_scope""#)
+        #expect(two.map(\.scheme) == ["basic", "bearer"])
+        #expect(two[1].parameters["error"] == "insufficient_scope")
+        #expect(AuthChallenge.parse(#"Basic realm="quote \" inside""#).first?.parameters["realm"] == #"quote " inside"#)
+        #expect(AuthChallenge.parse("").isEmpty)
+        #expect(AuthChallenge.parse("Negotiate").map(\.scheme) == ["negotiate"])
+    }
+
+    @Test func specErrorsAndLinks() {
+        let body = #"{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry","detail":"sha256:abc"},{"code":"DENIED","message":"no","detail":{"Action":"push"}}]}"#
+        #expect(DistributionErrorBody.parse(Array(body.utf8))?.summary == "BLOB_UNKNOWN: blob unknown to registry (sha256:abc); DENIED: no ({Action: push})")
+        #expect(DistributionErrorBody.parse(Array("not json".utf8)) == nil)
+        #expect(DistributionErrorBody.parse(Array(#"{"errors":[]}"#.utf8)) == nil)
+        #expect(DistributionClient.nextLink(#"</v2/_catalog?last=b&n=2>; rel="next""#) == "/v2/_catalog?last=b&n=2")
+        #expect(DistributionClient.nextLink(#"<https://x/a>; rel="prev", <https://x/b>; rel="next""#) == "https://x/b")
+        #expect(DistributionClient.nextLink(#"<https://x/a>; rel="prev""#) == nil)
+        #expect(DistributionClient.appending("digest=sha256:1", to: "http://h/u?_state=x") == "http://h/u?_state=x&digest=sha256:1")
+        #expect(DistributionClient.appending("digest=sha256:1", to: "http://h/u") == "http://h/u?digest=sha256:1")
+        #expect(DistributionClient.resolve("/v2/x/blobs/uploads/1", against: "http://h:5/v2/x/blobs/uploads/") == "http://h:5/v2/x/blobs/uploads/1")
+    }
+
+    @Test func progressLinesWithoutATerminal() {
+        let lines = Mutex<[String]>([])
+        let display = ProgressDisplay(interactive: false) { text in lines.withLock { $0.append(text) } }
+        display.observer(.artifact(action: "pull", repository: "sentiment", reference: "1"))
+        display.observer(.blobStarted(id: "sha256:1", label: "sentiment/adapter.safetensors", total: 2048, already: 0))
+        display.observer(.blobProgress(id: "sha256:1", done: 1024))
+        display.observer(.blobFinished(id: "sha256:1", outcome: "downloaded"))
+        display.finish()
+        #expect(lines.withLock { $0 } == ["pulling sentiment:1\n", "  downloaded sentiment/adapter.safetensors (2.00 KiB)\n"])
+    }
+}
