@@ -75,14 +75,13 @@ public struct RemoteLocation: Sendable, Equatable, CustomStringConvertible {
 
     // MARK: - Grammar
 
-    /// Every component follows the OCI repository path component grammar (the same as task names).
+    /// Every component follows the OCI repository path component grammar (the same as task names),
+    /// checked by `Reference`, which `quiver serve` uses for the same names.
     static func validateNamespace(_ namespace: String, url: String) throws {
-        for component in namespace.split(separator: "/", omittingEmptySubsequences: false) {
-            guard component.wholeMatch(of: /[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*/) != nil else {
-                throw QuiverError(
-                    .invalidName,
-                    "invalid remote URL '\(url)': namespace component '\(component)' must be lower-case letters and digits separated by '.', '_' or '-'")
-            }
+        if let component = Reference.invalidNamespaceComponent(namespace) {
+            throw QuiverError(
+                .invalidName,
+                "invalid remote URL '\(url)': namespace component '\(component)' must be lower-case letters and digits separated by '.', '_' or '-'")
         }
     }
 

@@ -39,7 +39,7 @@ struct RepositoryName: Sendable, Equatable, Hashable, CustomStringConvertible {
     init(components: some Collection<Substring>, namespace: String) throws(RegistryError) {
         let name = components.joined(separator: "/")
         guard !components.isEmpty, name.utf8.count <= Self.maximumLength,
-              components.allSatisfy({ Self.isComponent($0) })
+              components.allSatisfy({ Reference.isPathComponent($0) })
         else {
             throw RegistryError(.nameInvalid, "invalid repository name '\(name.prefix(300))': use lower-case path components of letters and digits separated by '.', '_', '__' or '-'")
         }
@@ -62,33 +62,8 @@ struct RepositoryName: Sendable, Equatable, Hashable, CustomStringConvertible {
 
     /// Whether a namespace is a valid OCI repository path (one or more components).
     static func validateNamespace(_ namespace: String) throws {
-        let parts = namespace.split(separator: "/", omittingEmptySubsequences: false)
-        guard !namespace.isEmpty, namespace.utf8.count <= 128, parts.allSatisfy({ isComponent($0) }) else {
+        guard Reference.invalidNamespaceComponent(namespace) == nil else {
             throw QuiverError(.invalidName, "invalid namespace '\(namespace)': use lower-case path components of letters and digits separated by '.', '_', '__' or '-'")
         }
-    }
-
-    /// One path component of the OCI grammar, `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*` — also Quiver's
-    /// task grammar. Scanned by hand: every request path goes through it.
-    static func isComponent(_ text: Substring) -> Bool {
-        let bytes = Array(text.utf8)
-        func isAlphanumeric(_ byte: UInt8) -> Bool { (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) }
-        guard let first = bytes.first, let last = bytes.last, isAlphanumeric(first), isAlphanumeric(last) else { return false }
-        var index = 0
-        while index < bytes.count {
-            if isAlphanumeric(bytes[index]) {
-                index += 1
-                continue
-            }
-            var end = index
-            while end < bytes.count, !isAlphanumeric(bytes[end]) { end += 1 }
-            let separator = bytes[index..<end]
-            let dot = UInt8(ascii: "."), underscore = UInt8(ascii: "_"), dash = UInt8(ascii: "-")
-            guard separator.elementsEqual([dot]) || separator.elementsEqual([underscore]) || separator.elementsEqual([underscore, underscore])
-                || separator.allSatisfy({ $0 == dash })
-            else { return false }
-            index = end
-        }
-        return true
     }
 }

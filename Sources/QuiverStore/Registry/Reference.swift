@@ -35,7 +35,7 @@ public struct Reference: Sendable, Equatable, CustomStringConvertible {
         guard task.utf8.count <= maximumTaskLength else {
             throw QuiverError(.invalidName, "invalid task name '\(task.prefix(40))…': longer than \(maximumTaskLength) characters")
         }
-        guard task.wholeMatch(of: /[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*/) != nil else {
+        guard isPathComponent(task[...]) else {
             let hint: String
             if task.contains("/") { hint = "'/' is not allowed" }
             else if task.contains("..") { hint = "'..' is not allowed" }
@@ -44,6 +44,39 @@ public struct Reference: Sendable, Equatable, CustomStringConvertible {
             else { hint = "use lower-case letters and digits separated by '.', '_' or '-'" }
             throw QuiverError(.invalidName, "invalid task name '\(task)': \(hint)")
         }
+    }
+
+    /// One path component of an OCI repository name, `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`: the task
+    /// grammar, and the grammar of every component of a remote's namespace. Scanned by hand rather
+    /// than with a regex: `quiver serve` checks every request path with it.
+    public static func isPathComponent(_ text: Substring) -> Bool {
+        let bytes = Array(text.utf8)
+        func isAlphanumeric(_ byte: UInt8) -> Bool { (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) }
+        guard let first = bytes.first, let last = bytes.last, isAlphanumeric(first), isAlphanumeric(last) else { return false }
+        var index = 0
+        while index < bytes.count {
+            if isAlphanumeric(bytes[index]) {
+                index += 1
+                continue
+            }
+            var end = index
+            while end < bytes.count, !isAlphanumeric(bytes[end]) { end += 1 }
+            let separator = bytes[index..<end]
+            let dot = UInt8(ascii: "."), underscore = UInt8(ascii: "_"), dash = UInt8(ascii: "-")
+            guard separator.elementsEqual([dot]) || separator.elementsEqual([underscore]) || separator.elementsEqual([underscore, underscore])
+                || separator.allSatisfy({ $0 == dash })
+            else { return false }
+            index = end
+        }
+        return true
+    }
+
+    /// The first component of `namespace` (`team/nlp`: one or more path components separated by
+    /// `/`, at most 128 bytes) that breaks the grammar, or nil when it is valid. An empty namespace,
+    /// or an empty component (`a//b`, `a/`), is returned as such.
+    public static func invalidNamespaceComponent(_ namespace: String) -> Substring? {
+        if namespace.isEmpty || namespace.utf8.count > 128 { return namespace[...] }
+        return namespace.split(separator: "/", omittingEmptySubsequences: false).first { !isPathComponent($0) }
     }
 
     /// A version is an OCI tag: `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`; `latest` is reserved for the tag.
