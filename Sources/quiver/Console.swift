@@ -1,4 +1,5 @@
 import Foundation
+import QuiverStore
 
 /// Output helpers: tables, sizes and counts for people; JSON for programs.
 enum Console {
@@ -31,36 +32,11 @@ enum Console {
     }
 
     /// 1234567 → "1,234,567".
-    static func count(_ value: Int) -> String {
-        let digits = String(value)
-        var result = ""
-        for (index, character) in digits.reversed().enumerated() {
-            if index > 0, index % 3 == 0 { result.append(",") }
-            result.append(character)
-        }
-        return String(result.reversed())
-    }
+    static func count(_ value: Int) -> String { DisplayFormat.count(value) }
 
     /// Bytes in binary units: "512 B", "12.3 KiB", "1.20 MiB".
-    static func size(_ bytes: Int) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024, unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        if unit == 0 { return "\(bytes) B" }
-        return String(format: value < 10 ? "%.2f %@" : "%.1f %@", value, units[unit])
-    }
-
-    nonisolated(unsafe) private static let dateFormatter: DateFormatter = {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter
-    }()
+    static func size(_ bytes: Int) -> String { DisplayFormat.size(bytes) }
 
     /// UTC, to the minute.
-    static func date(_ date: Date) -> String { dateFormatter.string(from: date) }
+    static func date(_ date: Date) -> String { DisplayFormat.date(date) }
 }

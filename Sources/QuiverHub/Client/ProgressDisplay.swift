@@ -1,4 +1,5 @@
 import Foundation
+import QuiverStore
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -65,7 +66,7 @@ public final class ProgressDisplay: Sendable {
             case .blobStarted(let id, let label, let total, let already):
                 if state.bars[id] == nil, total >= Self.barThreshold { state.order.append(id) }
                 state.bars[id] = Bar(label: label, total: total, done: already)
-                if already > 0 { emit("  resuming \(label) at \(Self.size(already)) of \(Self.size(total))", state: &state) }
+                if already > 0 { emit("  resuming \(label) at \(DisplayFormat.size(already)) of \(DisplayFormat.size(total))", state: &state) }
                 redraw(&state, force: true)
             case .blobProgress(let id, let done):
                 state.bars[id]?.done = done
@@ -74,7 +75,7 @@ public final class ProgressDisplay: Sendable {
                 let bar = state.bars.removeValue(forKey: id)
                 state.order.removeAll { $0 == id }
                 let label = bar?.label ?? Self.shortReference(id)
-                let size = bar.map { " (\(Self.size($0.total)))" } ?? ""
+                let size = bar.map { " (\(DisplayFormat.size($0.total)))" } ?? ""
                 emit("  \(outcome) \(label)\(size)", state: &state)
             }
         }
@@ -109,7 +110,7 @@ public final class ProgressDisplay: Sendable {
         let filled = Int(fraction * Double(width))
         let label = bar.label.count > 40 ? "…" + bar.label.suffix(39) : bar.label
         return "  [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
-            + "\(String(format: "%3d", Int(fraction * 100)))% \(size(bar.done))/\(size(bar.total)) \(label)"
+            + "\(String(format: "%3d", Int(fraction * 100)))% \(DisplayFormat.size(bar.done))/\(DisplayFormat.size(bar.total)) \(label)"
     }
 
     /// Moves up over `lines` lines and clears them.
@@ -119,16 +120,5 @@ public final class ProgressDisplay: Sendable {
 
     static func shortReference(_ reference: String) -> String {
         reference.hasPrefix("sha256:") ? "@" + String(reference.dropFirst(7).prefix(12)) : reference
-    }
-
-    static func size(_ bytes: Int) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024, unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) B" : String(format: value < 10 ? "%.2f %@" : "%.1f %@", value, units[unit])
     }
 }

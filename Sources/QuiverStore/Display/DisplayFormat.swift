@@ -1,9 +1,10 @@
 import Foundation
 
-/// Numbers, sizes and dates as people read them (the CLI's table formats).
-enum DisplayFormat {
+/// Numbers, sizes and dates as people read them: one format for the CLI's tables, transfer
+/// progress and the web page of `quiver serve`.
+public enum DisplayFormat {
     /// 1234567 → "1,234,567".
-    static func count(_ value: Int) -> String {
+    public static func count(_ value: Int) -> String {
         let digits = String(value.magnitude)
         var result = ""
         for (index, character) in digits.reversed().enumerated() {
@@ -14,7 +15,7 @@ enum DisplayFormat {
     }
 
     /// Bytes in binary units: "512 B", "12.3 KiB", "1.20 MiB".
-    static func size(_ bytes: Int) -> String {
+    public static func size(_ bytes: Int) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes)
         var unit = 0
@@ -27,7 +28,7 @@ enum DisplayFormat {
     }
 
     /// "2025-11-29 23:25" (UTC, to the minute).
-    static func date(_ date: Date) -> String {
+    public static func date(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
@@ -35,5 +36,5 @@ enum DisplayFormat {
     }
 
     /// ISO 8601, for `<time datetime>` and sorting.
-    static func isoDate(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+    public static func isoDate(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
 }
