@@ -44,7 +44,7 @@ extension DistributionClient {
         if let expected = try? Digest(parsing: reference), expected != digest {
             throw QuiverError(.corrupt, "manifest \(what) from \(location) is damaged: its bytes hash to \(digest)")
         }
-        if let announced = response.headers.first(name: "Docker-Content-Digest"), let expected = try? Digest(parsing: announced), expected != digest {
+        if let announced = response.headers.first(name: DistributionHeader.contentDigest), let expected = try? Digest(parsing: announced), expected != digest {
             throw QuiverError(.corrupt, "manifest \(what) from \(location) is damaged: its bytes hash to \(digest), the remote says \(expected)")
         }
         let mediaType = response.headers.first(name: "Content-Type")
@@ -64,7 +64,7 @@ extension DistributionClient {
         }
         await Self.drain(response)
         if response.status == .notFound { return nil }
-        guard let announced = response.headers.first(name: "Docker-Content-Digest") else { return nil }
+        guard let announced = response.headers.first(name: DistributionHeader.contentDigest) else { return nil }
         return try? Digest(parsing: announced)
     }
 
@@ -96,7 +96,7 @@ extension DistributionClient {
                 throw await failure(response, "store manifest \(repository):\(reference)")
             }
             await Self.drain(response)
-            if let announced = response.headers.first(name: "Docker-Content-Digest"), let stored = try? Digest(parsing: announced), stored != digest {
+            if let announced = response.headers.first(name: DistributionHeader.contentDigest), let stored = try? Digest(parsing: announced), stored != digest {
                 throw QuiverError(.corrupt, "\(location) stored manifest \(repository):\(reference) as \(stored), not \(digest)")
             }
             return

@@ -31,7 +31,7 @@ extension DistributionClient {
             throw await failure(response, "start an upload into \(repository)")
         }
         await Self.drain(response)
-        let minimum = response.headers.first(name: "OCI-Chunk-Min-Length").flatMap(Int.init)
+        let minimum = response.headers.first(name: DistributionHeader.chunkMinLength).flatMap(Int.init)
         return .session(location: Self.resolve(location, against: url(path)), minimumChunk: minimum)
     }
 

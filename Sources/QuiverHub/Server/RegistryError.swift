@@ -89,9 +89,9 @@ struct RegistryError: Error, HTTPResponseError, CustomStringConvertible {
 }
 
 extension HTTPField.Name {
-    static let distributionAPIVersion = HTTPField.Name("Docker-Distribution-API-Version")!
-    static let dockerContentDigest = HTTPField.Name("Docker-Content-Digest")!
-    static let dockerUploadUUID = HTTPField.Name("Docker-Upload-UUID")!
-    static let ociChunkMinLength = HTTPField.Name("OCI-Chunk-Min-Length")!
+    static let distributionAPIVersion = HTTPField.Name(DistributionHeader.apiVersion)!
+    static let dockerContentDigest = HTTPField.Name(DistributionHeader.contentDigest)!
+    static let dockerUploadUUID = HTTPField.Name(DistributionHeader.uploadUUID)!
+    static let ociChunkMinLength = HTTPField.Name(DistributionHeader.chunkMinLength)!
     static let link = HTTPField.Name("Link")!
 }
