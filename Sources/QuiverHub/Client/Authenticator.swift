@@ -42,6 +42,9 @@ actor Authenticator {
     func answer(challengeHeaders: [String], scope: AccessScope, sent: String?) async throws -> Bool {
         let challenges = challengeHeaders.flatMap(AuthChallenge.parse)
         if let bearer = challenges.first(where: { $0.scheme == "bearer" }), let realm = bearer.parameters["realm"] {
+            // The user's own token was refused: without basic credentials a token service has
+            // nothing to go on, so the 401 itself is the answer (`quiver serve` with a wrong token).
+            if let token = credentials.token, sent == "Bearer " + token, credentials.basic == nil { return false }
             if let token = tokens[scope], sent == "Bearer " + token {
                 tokens[scope] = nil  // expired: buy a new one once
             } else if tokens[scope] != nil {
@@ -94,7 +97,9 @@ actor Authenticator {
         let body = try await response.body.collect(upTo: 1 << 20)
         guard response.status == .ok else {
             let reason = response.status == .unauthorized || response.status == .forbidden
-                ? (credentials.basic == nil ? "it needs credentials (QUIVER_USERNAME/QUIVER_PASSWORD)" : "it refused the credentials")
+                ? "it answered \(response.status.code) and "
+                    + (credentials.basic == nil
+                        ? "needs credentials (QUIVER_TOKEN or --token, or QUIVER_USERNAME and QUIVER_PASSWORD)" : "refused the credentials")
                 : "it answered \(response.status.code)"
             throw QuiverError(.io, "the token service \(shownRealm) gave no token for \(scope): \(reason)")
         }
