@@ -40,6 +40,14 @@ struct QuiverProcess {
     }
 
     func run(_ arguments: String..., environment: [String: String] = [:]) throws -> Result { try run(arguments, environment: environment) }
+
+    /// `run` on a Dispatch thread: a test whose server runs in this process must not block the
+    /// cooperative threads that server answers on.
+    func runDetached(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Swift.Result { try run(arguments, environment: environment) }) }
+        }
+    }
 }
 
 @Suite struct ClientCommandTests {
@@ -78,35 +86,8 @@ struct QuiverProcess {
     @Test(.enabled(if: DockerRegistryServer.shouldRun, "docker-registry is not installed"))
     func pushListAndPullThroughTheCommandLine() async throws {
         let workspace = try Workspace()
-        _ = try workspace.source("source")
-        let publisher = QuiverProcess(home: workspace.root + "/source")
-        let consumer = QuiverProcess(home: workspace.root + "/consumer")
         try await DockerRegistryServer.with { server in
-            let remote = server.url + "/quiver"
-            #expect(try publisher.run("remote", "add", "hub", remote).status == 0)
-            let pushed = try publisher.run("push", "review", "--to", "hub")
-            #expect(pushed.status == 0, "\(pushed.stderr)")
-            #expect(pushed.stdout.contains("pushed base/tiny-bert:latest") && pushed.stdout.contains("pushed review:1,latest"), "\(pushed.stdout)")
-            #expect(pushed.stderr.contains("uploaded review/adapter_fusion_config.json"), "plain progress lines off a terminal: \(pushed.stderr)")
-            let again = try publisher.run("push", "review", environment: ["QUIVER_REMOTE": remote])
-            #expect(again.stdout.contains("up to date: review:1,latest") && again.stdout.contains("0 blobs uploaded"), "\(again.stdout)")
-
-            let listed = try consumer.run("list", "--remote", remote, "--json")
-            #expect(listed.status == 0, "\(listed.stderr)")
-            let entries = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as! [[String: Any]]
-            #expect(entries.map { "\($0["repository"]!):\($0["tag"]!)" }.contains("sentiment:latest"))
-            #expect(entries.first { $0["repository"] as? String == "sentiment" }?["parameters"] as? Int == 8736)
-            let table = try consumer.run("list", "--remote", remote)
-            #expect(table.stdout.contains("REPOSITORY") && table.stdout.contains("8,736"), "\(table.stdout)")
-
-            let pulled = try consumer.run("pull", "review", "--from", remote, "--output", workspace.root + "/out")
-            #expect(pulled.status == 0, "\(pulled.stderr)")
-            #expect(pulled.stdout.contains("pulled base model tiny-bert") && pulled.stdout.contains("wrote review:1 to"), "\(pulled.stdout)")
-            for file in ["adapter_fusion_config.json", "model_adapter_fusion.safetensors", "head_config.json", "model_head.safetensors"] {
-                #expect(try readFile(workspace.root + "/out/" + file) == readFile(Samples.folder("review-fusion") + "/" + file))
-            }
-            let damaged = try consumer.run("pull", "nothing", "--from", remote)
-            #expect(damaged.status == 3 && damaged.stderr == "quiver: \(remote) has no nothing:latest\n", "\(damaged.stderr)")
+            try await RemoteScenarios.commandLineRoundTrip(server, workspace: workspace)
         }
     }
 }

@@ -26,7 +26,7 @@ enum Samples {
 }
 
 /// A temporary folder for one test, removed at the end.
-final class Workspace {
+final class Workspace: Sendable {
     let root: String
 
     init() throws {
@@ -63,20 +63,6 @@ struct Snapshot: Equatable {
         artifacts = try registry.list().map { "\($0.task):\($0.version):\($0.digest):\($0.tags)" }
         bases = try registry.baseModels().map { "\($0.name):\($0.manifestDigest)" }
         temporaryFiles = (try FileManager.default.subpathsOfDirectory(atPath: registry.blobs.temporaryDirectory)).sorted()
-    }
-}
-
-extension DockerRegistryServer {
-    func location(namespace: String = "quiver") throws -> RemoteLocation {
-        try RemoteLocation(parsing: url + "/" + namespace)
-    }
-
-    /// Runs `body` with a client of this registry's `namespace`.
-    func withClient<T: Sendable>(
-        namespace: String = "quiver", credentials: RemoteCredentials = RemoteCredentials(), options: TransferOptions = TransferOptions(),
-        _ body: (DistributionClient) async throws -> T
-    ) async throws -> T {
-        try await DistributionClient.with(location: try location(namespace: namespace), credentials: credentials, options: options, body)
     }
 }
 

@@ -14,23 +14,8 @@ struct DockerRegistryPullTests {
 
     @Test func damagedBlobOnTheRemoteIsRefusedAndNothingIsStored() async throws {
         let workspace = try Workspace()
-        let source = try workspace.source()
-        let destination = try workspace.withBase("destination")
         try await DockerRegistryServer.with { server in
-            try await server.withClient { client in
-                _ = try await RemotePush(registry: source, client: client).push(Reference(parsing: "sentiment"))
-            }
-            try server.damageBlob(try largestLayer(of: "sentiment", in: source).digest.hex)
-            let before = try Snapshot(destination)
-            let error = await #expect(throws: QuiverError.self) {
-                try await server.withClient { client in
-                    try await RemotePull(registry: destination, client: client).pull(Reference(parsing: "sentiment"))
-                }
-            }
-            #expect(error?.kind == .corrupt)
-            #expect(error?.message.contains("is damaged") == true, "\(error?.message ?? "")")
-            let after = try Snapshot(destination)
-            #expect(after == before, "\(after)")
+            try await RemoteScenarios.damagedBlobIsRefusedAndNothingIsStored(server, workspace: workspace)
         }
     }
 

@@ -8,20 +8,10 @@ import Testing
 /// `quiver serve` as users run it: the built executable on a free port, its token from
 /// `QUIVER_TOKEN`.
 @Suite struct ServerCommandTests {
-    static let executable: String = {
-        var directory = Bundle.main.bundleURL
-        for _ in 0..<3 {
-            let candidate = directory.appendingPathComponent("quiver").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory.deleteLastPathComponent()
-        }
-        fatalError("quiver executable not found near \(Bundle.main.bundleURL.path)")
-    }()
-
     @Test func serveAnswersOnTheAddressItPrintsAndTakesTheTokenFromTheEnvironment() async throws {
         let workspace = try ServerWorkspace.filled()
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.executableURL = URL(fileURLWithPath: QuiverProcess.executable)
         process.arguments = ["serve", "--port", "0", "--namespace", "team", "--home", workspace.registry.home]
         process.environment = ProcessInfo.processInfo.environment.merging(["QUIVER_TOKEN": "env-token"]) { _, new in new }
         let errors = Pipe()

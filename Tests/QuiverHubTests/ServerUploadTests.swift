@@ -9,37 +9,6 @@ import Testing
 /// Pushing through the OCI distribution endpoint: uploads (monolithic, chunked, mount), manifests,
 /// and the refusals that leave the registry unchanged.
 @Suite struct ServerUploadTests {
-    @Test(arguments: [nil, 100_000] as [Int?])
-    func pushThenPullRoundTripIsBitIdentical(chunkSize: Int?) async throws {
-        let source = try ServerWorkspace.filled()
-        let server = try ServerWorkspace.empty()
-        let destination = try ServerWorkspace.empty()
-        let review = try source.registry.outgoing(Reference(parsing: "review"))
-        try await server.app().test(.router) { client in
-            let transfer = ServerTransferClient(client: client, chunkSize: chunkSize)
-            let uploaded = try await transfer.push(review, from: source.registry)
-            #expect(!uploaded.isEmpty)
-            #expect(try server.registry.list().map { "\($0.task):\($0.version):\($0.digest)" }
-                == source.registry.list().filter { $0.task != "entailment" }.map { "\($0.task):\($0.version):\($0.digest)" })
-            #expect(try server.registry.baseModels().map(\.digest) == source.registry.baseModels().map(\.digest))
-            // Taken blobs leave the staging folder.
-            #expect(try server.snapshot().stagedBlobs.isEmpty)
-            // A second push of unchanged content uploads no blob.
-            #expect(try await transfer.push(review, from: source.registry).isEmpty)
-
-            let scratch = destination.root + "/scratch"
-            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-            try await transfer.pull("review", "latest", into: destination.registry, scratch: scratch)
-            #expect(try destination.registry.list().map(\.digest) == server.registry.list().map(\.digest))
-            try destination.registry.export(Reference(parsing: "review"), to: destination.root + "/out")
-            for file in ["adapter_fusion_config.json", "model_adapter_fusion.safetensors", "head_config.json", "model_head.safetensors"] {
-                #expect(FileManager.default.contents(atPath: destination.root + "/out/" + file) == FileManager.default.contents(atPath: source.samples + "/review-fusion/" + file))
-            }
-            // A second pull downloads nothing.
-            #expect(try await transfer.pull("review", "latest", into: destination.registry, scratch: scratch).isEmpty)
-        }
-    }
-
     @Test func mountAnswersCreatedForHeldBlobsAndStartsAnUploadOtherwise() async throws {
         let workspace = try ServerWorkspace.filled()
         let layer = try workspace.registry.outgoing(Reference(parsing: "sentiment")).blobs[1].digest
@@ -208,41 +177,5 @@ import Testing
         #expect(store.sessionCount == 0)
         #expect(store.stagedSize(Digest.of(bytes)) == nil)
         #expect(!FileManager.default.fileExists(atPath: session.path))
-    }
-}
-
-/// Many clients at once against one server.
-@Suite struct ServerConcurrencyTests {
-    @Test func sixteenClientsPushAndPullTheSameArtifactsWithoutError() async throws {
-        let source = try ServerWorkspace.filled()
-        let server = try ServerWorkspace.empty()
-        let review = try source.registry.outgoing(Reference(parsing: "review"))
-        let destinations = try (0..<16).map { _ in try ServerWorkspace.withBase() }
-        try await server.app().test(.router) { client in
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for index in 0..<16 {
-                    group.addTask {
-                        let transfer = ServerTransferClient(client: client, chunkSize: index.isMultiple(of: 2) ? nil : 50_000)
-                        try await transfer.push(review, from: source.registry)
-                    }
-                }
-                try await group.waitForAll()
-            }
-            #expect(try server.registry.list().map(\.digest) == source.registry.list().filter { $0.task != "entailment" }.map(\.digest))
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for destination in destinations {
-                    group.addTask {
-                        let scratch = destination.root + "/scratch"
-                        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-                        try await ServerTransferClient(client: client).pull("sentiment", "1", into: destination.registry, scratch: scratch)
-                    }
-                }
-                try await group.waitForAll()
-            }
-        }
-        let sentiment = try server.registry.list().filter { $0.task == "sentiment" }.map(\.digest)
-        for destination in destinations {
-            #expect(try destination.registry.list().map(\.digest) == sentiment)
-        }
     }
 }
