@@ -32,9 +32,8 @@ struct ServeCommand: AsyncParsableCommand {
             home: registry.home ?? Registry.defaultHome(), host: host, port: port, namespace: namespace,
             token: token ?? environmentToken, anonymousRead: anonymousRead)
         let auth = settings.token == nil ? "no token: anyone may push" : (settings.anonymousRead ? "token needed to write" : "token needed to read and write")
-        let app = try buildApplication(settings: settings) { [host, namespace, home = settings.home] port in
+        try await runServer(settings: settings) { [host, namespace, home = settings.home] port in
             Console.note("serving \(home) at http://\(host):\(port)/\(namespace) (\(auth))")
         }
-        try await app.runService()
     }
 }

@@ -46,4 +46,26 @@ import Testing
         let (_, accepted) = try await URLSession.shared.data(for: upload)
         #expect((accepted as? HTTPURLResponse)?.statusCode == 202)
     }
+
+    @Test func badSettingsAreOneLineErrors() async throws {
+        let workspace = try ServerWorkspace.empty()
+        let quiver = QuiverProcess(home: workspace.registry.home)
+        let cases: [([String], String)] = [
+            (["--namespace", "Team"], "quiver: invalid namespace 'Team': use lower-case path components of letters and digits separated by '.', '_', '__' or '-'\n"),
+            (["--namespace", "a//b"], "quiver: invalid namespace 'a//b': use lower-case path components of letters and digits separated by '.', '_', '__' or '-'\n"),
+            (["--no-anonymous-read"], "quiver: closing anonymous reads needs a token (--token or QUIVER_TOKEN)\n"),
+            (["--token", "two words"], "quiver: the server token must be non-empty and without white space\n"),
+            (["--host", "nowhere.invalid", "--port", "0"], "quiver: cannot listen on nowhere.invalid:0: the host does not resolve to an address\n"),
+        ]
+        for (arguments, message) in cases {
+            let result = try await quiver.runDetached(["serve"] + arguments)
+            #expect(result.status == 1 && result.stderr == message, "\(arguments): \(result.stderr)")
+        }
+        // A port another server holds.
+        try await workspace.app().test(.live) { client in
+            let port = try #require(client.port)
+            let result = try await quiver.runDetached(["serve", "--port", String(port)])
+            #expect(result.status == 1 && result.stderr == "quiver: cannot listen on 127.0.0.1:\(port): Address already in use\n", "\(result.stderr)")
+        }
+    }
 }

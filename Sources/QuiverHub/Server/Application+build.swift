@@ -54,3 +54,18 @@ public func buildApplication(
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },
         logger: logger)
 }
+
+/// Runs `quiver serve` until the process is told to stop (SIGINT or SIGTERM).
+///
+/// - Throws: `QuiverError(.io)` naming the address when the socket cannot be opened (a port in
+///   use, an address of no interface, a host that does not resolve).
+public func runServer(settings: ServerSettings, onRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }) async throws {
+    let app = try buildApplication(settings: settings, onRunning: onRunning)
+    do {
+        try await app.runService()
+    } catch let error as IOError {
+        throw QuiverError(.io, "cannot listen on \(settings.host):\(settings.port): \(String(cString: strerror(error.errnoCode)))")
+    } catch is SocketAddressError.UnknownHost {
+        throw QuiverError(.io, "cannot listen on \(settings.host):\(settings.port): the host does not resolve to an address")
+    }
+}
