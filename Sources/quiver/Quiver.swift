@@ -46,8 +46,8 @@ struct Quiver: AsyncParsableCommand {
         } catch let error as QuiverError {
             Console.error(error.message)
             Foundation.exit(error.exitCode)
-        } catch let error where error is ValidationError || error is CleanExit || error is ExitCode {
-            exit(withError: error)
+        } catch let error where error is ExitCode || exitCode(for: error) != .failure {
+            exit(withError: error)  // validation errors, clean exits, and `quiver help CMD` (which throws a help request)
         } catch {
             Console.error("\(error)")
             Foundation.exit(1)

@@ -51,12 +51,29 @@ struct CLI {
     }
 
     @discardableResult
-    func run(_ arguments: String...) throws -> Result { finish(try start(arguments)) }
+    func run(_ arguments: String...) throws -> Result { try run(arguments) }
+
+    @discardableResult
+    func run(_ arguments: [String]) throws -> Result { finish(try start(arguments)) }
 
     func cleanUp() { try? FileManager.default.removeItem(atPath: folder) }
 }
 
 @Suite struct CLITests {
+    @Test func helpIsPrintedNotReportedAsAnError() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        for arguments in [["--help"], ["help"], ["push", "--help"], ["help", "push"], ["remote", "add", "--help"]] {
+            let result = try cli.run(arguments)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            #expect(result.stdout.contains("USAGE: quiver"), "\(arguments): \(result.stdout)")
+            #expect(!result.stderr.contains("CommandError"), "\(arguments)")
+        }
+        let unknown = try cli.run(["list", "--no-such-option"])
+        #expect(unknown.status == 64)
+        #expect(unknown.stderr.contains("Unknown option '--no-such-option'"))
+    }
+
     @Test func tourOfTheRegistryCommands() throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
