@@ -136,11 +136,29 @@ import QuiverTensor
         let orphan = try workspace.registry.blobs.write(Array("orphan".utf8))
         try orphan.commit()
         try write([1, 2, 3], to: workspace.registry.blobs.temporaryDirectory + "/123-456.part")
+        try FileManager.default.createDirectory(atPath: workspace.registry.blobs.temporaryDirectory + "/import-123-789/x", withIntermediateDirectories: true)
         let report = try workspace.registry.collectGarbage()
         #expect(report.blobsRemoved == 1)
-        #expect(report.temporaryFilesRemoved == 1)
+        #expect(report.temporaryFilesRemoved == 2)
+        #expect(FileManager.default.fileExists(atPath: workspace.registry.blobs.temporaryDirectory + "/import-123-789") == false)
         #expect(try workspace.snapshot() == before)
         #expect(try workspace.registry.verify().isIntact)
+    }
+
+    /// A killed command leaves its temporary files behind; the next command to open the registry
+    /// removes those of processes that no longer run, and only those.
+    @Test func leftoversOfKilledProcessesGoWhenTheRegistryIsNextOpened() throws {
+        let workspace = try Workspace.withBase()
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let dead = finished.processIdentifier, tmp = workspace.registry.blobs.temporaryDirectory
+        let abandoned = ["\(dead)-17.part", "import-\(dead)-18", "pull-\(dead)-19"]
+        let kept = ["1-20.part", "import-1-21", "download-\(String(repeating: "ab", count: 32)).part", "notes.txt"]
+        for name in abandoned + kept { try write([1], to: tmp + "/" + name) }
+        _ = try Registry(home: workspace.registry.home)
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: tmp)) == Set(kept))  // pid 1 runs
     }
 
     @Test func versionsAreNumberedAndExplicitVersionsKept() throws {

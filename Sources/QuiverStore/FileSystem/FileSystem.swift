@@ -50,6 +50,26 @@ enum FileSystem {
         unlink(path)
     }
 
+    /// Removes a file or a whole folder; a missing path is not an error.
+    static func removeTree(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// The process that owns a temporary entry, read from its name: writers name what they leave
+    /// in a registry's `tmp/` `PID-RANDOM.part` (files) or `KIND-PID-RANDOM` (folders).
+    static func owner(ofTemporaryEntry name: String) -> pid_t? {
+        var parts = name.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
+        if let first = parts.first, !first.isEmpty, first.allSatisfy(\.isLetter) { parts.removeFirst() }
+        guard parts.count >= 2, let pid = pid_t(parts[0]), pid > 0,
+              parts[1].prefix(while: \.isNumber).count > 0 else { return nil }
+        return pid
+    }
+
+    /// Whether a process with this id runs (on this machine's process namespace).
+    static func processIsRunning(_ pid: pid_t) -> Bool {
+        kill(pid, 0) == 0 || errno != ESRCH
+    }
+
     /// Flushes a folder's entries (a rename inside it) to disk.
     static func syncDirectory(_ path: String) {
         let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

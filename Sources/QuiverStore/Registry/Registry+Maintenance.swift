@@ -45,10 +45,25 @@ extension Registry {
             report.blobsRemoved += 1
         }
         for name in FileSystem.contentsOfDirectory(blobs.temporaryDirectory) {
-            FileSystem.remove(blobs.temporaryDirectory + "/" + name)
+            FileSystem.removeTree(blobs.temporaryDirectory + "/" + name)
             report.temporaryFilesRemoved += 1
         }
         return report
+    }
+
+    /// Removes what killed processes left in `tmp/`: entries named after a process that no longer
+    /// runs. Needs no lock (no live writer owns them); run whenever a registry is opened, so the next
+    /// command after a crash cleans up. Entries without an owner (a resumable download) wait for `gc`.
+    @discardableResult
+    func removeAbandonedTemporaryFiles() -> Int {
+        var removed = 0
+        for name in FileSystem.contentsOfDirectory(blobs.temporaryDirectory) {
+            guard let owner = FileSystem.owner(ofTemporaryEntry: name), owner != getpid(),
+                  !FileSystem.processIsRunning(owner) else { continue }
+            FileSystem.removeTree(blobs.temporaryDirectory + "/" + name)
+            removed += 1
+        }
+        return removed
     }
 
     public struct VerificationReport: Sendable {

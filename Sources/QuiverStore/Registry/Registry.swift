@@ -27,6 +27,7 @@ public final class Registry: Sendable {
         catalog = try Catalog(path: home + "/catalog.sqlite")
         blobs = BlobStore(home: home)
         lockPath = home + "/lock"
+        removeAbandonedTemporaryFiles()
     }
 
     /// The registry folder to use: `QUIVER_HOME`, else the `registry/` folder of the Quiver checkout

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Crash trials: runs `quiver push`, `pull`, `rm`, `gc` and `fuse` on a scratch registry and kills each
+# with SIGKILL at a random moment, then checks that nothing was lost or half-written:
+#   - `quiver verify` passes (every catalogued blob exists and matches its digest);
+#   - every entry `quiver list --json` shows pulls out completely (digests verified) and runs (`infer`);
+#   - the registry's tmp/ is empty after the next commands (they clean what killed processes left);
+#   - the killed command, run again, succeeds (or, for `rm`, finds its target already gone).
+#
+#   scripts/crash-trials.sh [TRIALS] [SEED]        (default 200 trials, seed 1; QUIVER=path/to/quiver)
+#
+# Same seed, same sequence of commands and kill delays. Prints one line per failure and a summary; the
+# exit status is the number of failed trials (capped at 100). Figures: docs/reliability.md.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+trials=${1:-200}
+seed=${2:-1}
+quiver=$(realpath "${QUIVER:-.build/debug/quiver}")
+[ -x "$quiver" ] || { echo "crash-trials: no quiver binary at $quiver (swift build, or set QUIVER)" >&2; exit 2; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/quiver-crash-trials.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+export QUIVER_HOME=$work/registry
+samples=$work/samples
+q() { "$quiver" "$@"; }
+
+q sample "$samples" --seed 7 >/dev/null
+q base add "$samples/tiny-bert" >/dev/null
+q push sentiment "$samples/sentiment" >/dev/null
+q push topic "$samples/topic" >/dev/null
+folders=(sentiment topic language-id entailment paraphrase-peft)
+
+RANDOM=$seed
+killed=0 finished=0 failures=0 checks=0
+fail() { echo "trial $trial ($*): FAILED — ${command[*]}"; failed=1; }
+
+# The entries of `list --json` as TASK:VERSION, one per line.
+entries() { q list --json | awk -F'"' '$2 == "task" { task = $4 } $2 == "version" { print task ":" $4 }'; }
+
+for ((trial = 1; trial <= trials; trial++)); do
+    failed=0
+    case $((RANDOM % 6)) in
+    0 | 1) command=(push "t$((RANDOM % 4))" "$samples/${folders[RANDOM % ${#folders[@]}]}") ;;
+    2) command=(pull sentiment --output "$work/pulled") ;;
+    3) command=(rm "t$((RANDOM % 4))") ;;
+    4) command=(gc) ;;
+    5) command=(fuse sentiment,topic --as "f$((RANDOM % 2))" --from "$samples/review-fusion") ;;
+    esac
+    delay=$((RANDOM % 400))  # ms: the commands take 50–400 ms in a debug build
+
+    "$quiver" "${command[@]}" >/dev/null 2>&1 &
+    pid=$!
+    sleep "$(printf '0.%03d' "$delay")"
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    if [ $? -eq 137 ]; then killed=$((killed + 1)); else finished=$((finished + 1)); fi
+
+    # The checks, in the order a user would notice a problem.
+    output=$(q verify 2>&1) || fail "verify: $(tail -n 1 <<<"$output")"
+    for entry in $(entries); do
+        checks=$((checks + 1))
+        rm -rf "$work/check"
+        output=$(q pull "$entry" --output "$work/check" 2>&1) || fail "pull $entry: $output"
+        output=$(q infer "$entry" "crash trial" 2>&1) || fail "infer $entry: $output"
+    done
+    leftovers=$(ls -A "$QUIVER_HOME/tmp")
+    [ -z "$leftovers" ] || fail "tmp/ not cleaned: $leftovers"
+    output=$("$quiver" "${command[@]}" 2>&1)
+    status=$?
+    if [ $status -ne 0 ] && ! { [ "${command[0]}" = rm ] && [ $status -eq 3 ]; }; then
+        fail "retry exit $status: $output"
+    fi
+    failures=$((failures + failed))
+done
+
+echo "crash trials: $trials trials (seed $seed): $killed killed mid-command, $finished finished before the kill; $checks entry checks; $failures failed"
+exit $((failures > 100 ? 100 : failures))
