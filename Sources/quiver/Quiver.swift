@@ -14,7 +14,7 @@ struct Quiver: AsyncParsableCommand {
             """,
         subcommands: [
             BaseCommand.self, PushCommand.self, PullCommand.self, ListCommand.self, ShowCommand.self,
-            FuseCommand.self, InferCommand.self, RemoveCommand.self, CollectGarbageCommand.self, VerifyCommand.self, SampleCommand.self,
+            FuseCommand.self, InferCommand.self, EvalCommand.self, RemoveCommand.self, CollectGarbageCommand.self, VerifyCommand.self, SampleCommand.self,
         ])
 
     /// Runs a command and turns every error into one line on stderr and a non-zero exit status.
