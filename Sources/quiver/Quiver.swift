@@ -20,6 +20,7 @@ struct Quiver: AsyncParsableCommand {
             ShowCommand.self,
             FuseCommand.self,
             InferCommand.self,
+            EvalCommand.self,
             EmbedCommand.self,
             RemoveCommand.self,
             CollectGarbageCommand.self,
