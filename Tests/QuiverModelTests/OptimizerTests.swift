@@ -6,7 +6,7 @@ import Testing
 /// AdamW, the learning-rate schedule and gradient clipping against hand-computed values and against PyTorch.
 struct OptimizerTests {
     static func parameter(_ name: String, _ values: [Float], decays: Bool = true) -> Parameter {
-        Parameter(name: name, value: FloatBuffer(values), decays: decays)
+        Parameter(name: name, shape: [values.count], value: FloatBuffer(values), decays: decays)
     }
 
     static func setGradient(_ parameter: Parameter, _ values: [Float]) {

@@ -4,19 +4,26 @@
 import QuiverStore
 
 /// One trainable tensor: its values and the gradient that `trainStep` adds to.
-public final class Parameter {
+public final class Parameter: @unchecked Sendable {
     public let name: String
+    public let aliases: [String]
+    public let shape: [Int]
     public let value: FloatBuffer
     public let gradient: FloatBuffer
     /// Whether weight decay applies (not to biases and LayerNorm weights).
     public let decays: Bool
 
-    public init(name: String, value: FloatBuffer, decays: Bool) {
+    public init(name: String, aliases: [String] = [], shape: [Int], value: FloatBuffer, decays: Bool) {
         self.name = name
+        self.aliases = aliases
+        self.shape = shape
         self.value = value
         self.gradient = FloatBuffer(count: value.count)
         self.decays = decays
     }
+
+    public var count: Int { value.count }
+    public func zeroGradient() { gradient.pointer.update(repeating: 0, count: gradient.count) }
 }
 
 /// A padded batch and one label index per item.
