@@ -19,6 +19,7 @@ struct Quiver: AsyncParsableCommand {
             ListCommand.self,
             ShowCommand.self,
             FuseCommand.self,
+            TrainCommand.self,
             InferCommand.self,
             EvalCommand.self,
             EmbedCommand.self,
