@@ -48,6 +48,14 @@ public struct TaskModel: Sendable {
         return TaskModel(name: name, composition: composition, head: try head(files, source: source, base: base))
     }
 
+    /// A head on the base model alone, from a folder holding only `head_config.json` and `model_head.safetensors`.
+    public static func headOnly(name: String, files: [String: [UInt8]], source: String, base: BertConfig) throws -> TaskModel {
+        guard let head = try head(files, source: source, base: base) else {
+            throw QuiverError(.invalidInput, "\(source): missing head_config.json")
+        }
+        return TaskModel(name: name, composition: .base, head: head)
+    }
+
     /// A fusion from its folder's files, over member adapters already loaded (in the fusion's order).
     public static func fusion(
         name: String, files: [String: [UInt8]], members: [BottleneckAdapter], source: String, base: BertConfig

@@ -1,3 +1,4 @@
+import Foundation
 import QuiverTensor
 
 /// The feed-forward non-linearity of an encoder layer, chosen by config.json's `hidden_act` with the names
@@ -60,5 +61,33 @@ public enum HiddenActivation: String, Sendable, CaseIterable {
                 start += n
             }
         }
+    }
+}
+
+extension HiddenActivation {
+    /// `inputGradient += f'(input) · outputGradient` (training). The exact forms are the kernels' `Nonlinearity`
+    /// derivatives; the tanh approximation is differentiated here, in Double.
+    public func backward(
+        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>,
+        count: Int
+    ) {
+        let exact: Nonlinearity
+        switch self {
+        case .gelu: exact = .gelu
+        case .relu: exact = .relu
+        case .silu: exact = .silu
+        case .geluTanh:
+            // d/dx 0.5·x·(1 + tanh(u)), u = c·(x + 0.044715·x³)
+            let c = (2 / Double.pi).squareRoot()
+            for i in 0..<count {
+                let x = Double(input[i])
+                let t = Foundation.tanh(c * (x + 0.044715 * x * x * x))
+                let derivative = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
+                inputGradient[i] += Float(derivative) * outputGradient[i]
+            }
+            return
+        }
+        // gelu, relu and silu read only the forward input
+        exact.backward(input: input, output: input, outputGradient: outputGradient, inputGradient: inputGradient, count: count)
     }
 }

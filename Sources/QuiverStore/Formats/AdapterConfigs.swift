@@ -37,6 +37,11 @@ public struct BottleneckConfig: Sendable, Equatable {
     public var adapterResidualBeforeLayerNorm: Bool
     public var scaling: Scaling
     public var leaveOut: Set<Int>
+    /// `dropout`: the probability of dropping `up·scaling` in training (default 0).
+    public var dropout: Float
+    /// `reduction_factor` as the config holds it: a number, or an object of layer keys (and `"default"`) to
+    /// numbers; nil when absent. The weights' shapes, not this, decide the bottleneck sizes when loading.
+    public var reductionFactor: JSONValue?
 
     public init(json config: JSONValue, source: String) throws {
         func flag(_ key: String, default value: Bool) throws -> Bool {
@@ -90,7 +95,11 @@ public struct BottleneckConfig: Sendable, Equatable {
         leaveOut = try parseLeaveOut(config, source: source)
         if let factor = config["reduction_factor"], !factor.isNull {
             try validateReductionFactor(factor, source: source)
+            reductionFactor = factor
+        } else {
+            reductionFactor = nil
         }
+        dropout = try parseProbability(config, "dropout", source: source) ?? 0
     }
 
     /// The preset name that describes where the adapters sit.
@@ -111,6 +120,10 @@ public struct LoRAConfig: Sendable, Equatable {
     /// Which projections carry LoRA; the tensors present decide the rest.
     public var targets: Set<AdapterTensor.LoRATarget>
     public var leaveOut: Set<Int>
+    /// `alpha` (`adapters`) or `lora_alpha` (PEFT).
+    public var alpha: Double
+    /// The dropout on the LoRA input in training: `dropout` (`adapters`) or `lora_dropout` (PEFT); default 0.
+    public var dropout: Float
 
     /// Parses the inner `config` of an `adapters` LoRA adapter_config.json.
     public init(adaptersJSON config: JSONValue, source: String) throws {
@@ -125,7 +138,9 @@ public struct LoRAConfig: Sendable, Equatable {
         }
         let alpha = config["alpha"]?.doubleValue ?? Double(rank)
         self.rank = rank
+        self.alpha = alpha
         scaling = Float(alpha / Double(rank))
+        dropout = try parseProbability(config, "dropout", source: source) ?? 0
         var targets = Set<AdapterTensor.LoRATarget>()
         if config["selfattn_lora"]?.boolValue ?? true {
             for matrix in config["attn_matrices"]?.arrayValue ?? [.string("q"), .string("v")] {
@@ -163,6 +178,8 @@ public struct LoRAConfig: Sendable, Equatable {
         }
         let alpha = config["lora_alpha"]?.doubleValue ?? 8
         self.rank = rank
+        self.alpha = alpha
+        dropout = try parseProbability(config, "lora_dropout", source: source) ?? 0
         scaling = config["use_rslora"]?.boolValue == true ? Float(alpha / Double(rank).squareRoot()) : Float(alpha / Double(rank))
         targets = Set(AdapterTensor.LoRATarget.allCases)  // PEFT's target_modules are resolved by the tensors present
         leaveOut = []
@@ -181,6 +198,11 @@ public struct FusionConfig: Sendable, Equatable {
     /// (the library lowers it on every call and never saves it), else 1.
     public var temperature: Float
     public var regularization: Bool
+    /// `value_initialized`: a new value matrix starts at the identity (1e-6 off the diagonal). Initialisation only.
+    public var valueInitialized: Bool
+    /// `dropout_prob`: dropout on the raw attention scores in training; nil (null) means the base model's
+    /// `attention_probs_dropout_prob`.
+    public var dropoutProbability: Float?
 
     public init(json config: JSONValue, source: String) throws {
         func flag(_ key: String, default value: Bool) throws -> Bool {
@@ -196,6 +218,8 @@ public struct FusionConfig: Sendable, Equatable {
         queryBeforeLayerNorm = try flag("query_before_ln", default: false)
         temperature = try flag("temperature", default: false) ? 50 : 1
         regularization = try flag("regularization", default: false)
+        valueInitialized = try flag("value_initialized", default: false)
+        dropoutProbability = try parseProbability(config, "dropout_prob", source: source)
     }
 
     public static func preset(_ name: String) -> FusionConfig? {
@@ -204,11 +228,11 @@ public struct FusionConfig: Sendable, Equatable {
         case "dynamic":
             json = .object([("query", .bool(true)), ("key", .bool(true)), ("value", .bool(true)), ("value_before_softmax", .bool(true)),
                             ("residual_before", .bool(false)), ("query_before_ln", .bool(false)), ("temperature", .bool(false)),
-                            ("regularization", .bool(true))])
+                            ("regularization", .bool(true)), ("value_initialized", .bool(true))])
         case "static":
             json = .object([("query", .bool(true)), ("key", .bool(true)), ("value", .bool(false)), ("value_before_softmax", .bool(true)),
                             ("residual_before", .bool(false)), ("query_before_ln", .bool(false)), ("temperature", .bool(false)),
-                            ("regularization", .bool(false))])
+                            ("regularization", .bool(false)), ("value_initialized", .bool(false))])
         default: return nil
         }
         return try? FusionConfig(json: json, source: name)
@@ -223,6 +247,9 @@ public struct HeadConfig: Sendable, Equatable {
     public var labels: [String]
     public var usePooler: Bool
     public var bias: Bool
+    /// `dropout_prob`: dropout before each Linear of the head in training; nil (null) means the base model's
+    /// `classifier_dropout`, else its `hidden_dropout_prob`.
+    public var dropoutProbability: Float?
 
     public init(json headConfig: JSONValue, source: String) throws {
         guard let config = headConfig["config"], config.objectValue != nil else {
@@ -245,6 +272,7 @@ public struct HeadConfig: Sendable, Equatable {
         usePooler = config["use_pooler"]?.boolValue ?? false
         if usePooler { throw QuiverError(.unsupported, "\(source): heads on the pooler output (use_pooler) are not supported") }
         bias = config["bias"]?.boolValue ?? true
+        dropoutProbability = try parseProbability(config, "dropout_prob", source: source)
         if let mapping = config["label2id"]?.objectValue {
             var labels = [String?](repeating: nil, count: mapping.count)
             for (label, id) in mapping {
@@ -278,6 +306,14 @@ private func parseLeaveOut(_ config: JSONValue, source: String) throws -> Set<In
         layers.insert(layer)
     }
     return layers
+}
+
+private func parseProbability(_ config: JSONValue, _ key: String, source: String) throws -> Float? {
+    guard let field = config[key], !field.isNull else { return nil }
+    guard let value = field.doubleValue, value >= 0, value < 1 else {
+        throw QuiverError(.invalidInput, "\(source): \"\(key)\" must be a number in [0, 1)")
+    }
+    return Float(value)
 }
 
 private func validateReductionFactor(_ factor: JSONValue, source: String) throws {

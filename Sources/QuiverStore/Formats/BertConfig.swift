@@ -13,6 +13,14 @@ public struct BertConfig: Sendable, Equatable, Codable {
     public var layerNormEps: Double
     public var hiddenAct: String
     public var padTokenId: Int
+    /// `hidden_dropout_prob`: dropout on the embeddings' output and after each sublayer's dense projection, in
+    /// training (default 0.1, as `transformers`' `BertConfig`).
+    public var hiddenDropoutProb: Double
+    /// `attention_probs_dropout_prob`: dropout on the attention probabilities, in training (default 0.1).
+    public var attentionProbsDropoutProb: Double
+    /// `classifier_dropout`: the dropout of a classification head that does not set its own; nil when absent or
+    /// null (then heads use `hidden_dropout_prob`).
+    public var classifierDropout: Double?
 
     /// The model types whose checkpoints use BERT's tensor layout.
     public static let supportedModelTypes: Set<String> = ["bert"]
@@ -56,6 +64,16 @@ public struct BertConfig: Sendable, Equatable, Codable {
             layerNormEps = 1e-12
         }
         hiddenAct = json["hidden_act"]?.stringValue ?? "gelu"
+        func probability(_ key: String) throws -> Double? {
+            guard let field = json[key], !field.isNull else { return nil }
+            guard let value = field.doubleValue, value >= 0, value < 1 else {
+                throw QuiverError(.invalidInput, "\(source): \"\(key)\" must be a number in [0, 1)")
+            }
+            return value
+        }
+        hiddenDropoutProb = try probability("hidden_dropout_prob") ?? 0.1
+        attentionProbsDropoutProb = try probability("attention_probs_dropout_prob") ?? 0.1
+        classifierDropout = try probability("classifier_dropout")
         if let embedding = json["position_embedding_type"]?.stringValue, embedding != "absolute" {
             throw QuiverError(.unsupported, "\(source): position_embedding_type \"\(embedding)\" is not supported (only \"absolute\")")
         }

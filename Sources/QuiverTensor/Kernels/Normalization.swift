@@ -67,14 +67,15 @@ public enum Normalization {
 
     /// Gradients of `layerNorm`, accumulated: `inputGradient += ∂L/∂x`, `gammaGradient += Σ_rows dy·x̂`,
     /// `betaGradient += Σ_rows dy`, with x̂ = (x − mean)·rstd and
-    /// `∂L/∂x = rstd · (dy·gamma − mean(dy·gamma) − x̂ · mean(dy·gamma·x̂))`.
+    /// `∂L/∂x = rstd · (dy·gamma − mean(dy·gamma) − x̂ · mean(dy·gamma·x̂))`. Pass nil for the gradients of a
+    /// frozen LayerNorm's gamma and beta.
     public static func layerNormBackward(
         input: UnsafePointer<Float>,  // input is (rows, cols), the forward input
         outputGradient: UnsafePointer<Float>,  // outputGradient is (rows, cols)
         gamma: UnsafePointer<Float>,  // gamma is (cols)
         mean: UnsafePointer<Float>, reciprocalStdDev: UnsafePointer<Float>,  // (rows), from the forward pass
         inputGradient: UnsafeMutablePointer<Float>,  // inputGradient is (rows, cols)
-        gammaGradient: UnsafeMutablePointer<Float>, betaGradient: UnsafeMutablePointer<Float>,  // (cols)
+        gammaGradient: UnsafeMutablePointer<Float>?, betaGradient: UnsafeMutablePointer<Float>?,  // (cols)
         rows: Int, cols: Int
     ) {
         for row in 0..<rows {
@@ -96,9 +97,13 @@ public enum Normalization {
             for col in 0..<cols {
                 let normalized = (x[col] - rowMean) * rstd
                 let scaledGradient = dy[col] * gamma[col]
-                betaGradient[col] += dy[col]
-                gammaGradient[col] += normalized * dy[col]
                 dx[col] += rstd * (scaledGradient - meanGradient - normalized * meanGradientNormalized)
+            }
+            if let gammaGradient, let betaGradient {
+                for col in 0..<cols {
+                    betaGradient[col] += dy[col]
+                    gammaGradient[col] += (x[col] - rowMean) * rstd * dy[col]
+                }
             }
         }
     }
