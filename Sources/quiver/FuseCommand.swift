@@ -14,7 +14,7 @@ struct FuseCommand: ParsableCommand {
 
             --train DATA learns the fusion here: the fusion layers and a new head are trained on DATA
             (JSON Lines or CSV, labels from the data) with the members frozen (--unfreeze-adapters trains
-            them too), evaluated on --eval after each epoch keeping the best, and stored with the training
+            them too and stores each as a new adapter FUSION-MEMBER), evaluated on --eval after each epoch keeping the best, and stored with the training
             record. The training options are those of `quiver train`.
             """)
 

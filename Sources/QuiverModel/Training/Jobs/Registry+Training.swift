@@ -84,14 +84,31 @@ extension Registry {
         let model = try TrainableModels.fusion(
             recipe, members: members, base: base, task: reference.task, labels: train.labels, seed: options.seed)
         let report = try Trainer(model: model, options: options).train(sets.train, dev: sets.dev, progress: progress)
-        let metadata = TrainingMetadata(
+        var metadata = TrainingMetadata(
             kind: "fusion", architecture: recipe.kind.rawValue, reductionFactor: nil, rank: nil, alpha: nil,
             members: pinned.map { "\($0.task):\($0.version!)" }, unfreezeAdapters: recipe.unfreezeMembers,
             hyperparameters: .init(options), base: .init(name: baseRow.name, digest: baseRow.digest), train: .init(train),
             dev: dev.map { .init($0) }, labels: train.labels, epochs: report.epochs, bestEpoch: report.bestEpoch,
             steps: report.steps)
-        let push = try withExportedFolder(try model.exportFiles()) { folder in
-            try importFusion(members: pinned, as: reference, folder: folder, description: description, force: force, metadata: try metadata.json())
+        let files = try model.exportFiles()
+        var fused = pinned
+        if recipe.unfreezeMembers {
+            // The members trained too: each is stored as a new adapter FUSION-MEMBER, and the fusion is over
+            // those, so the adapters it started from stay as they were.
+            fused = try pinned.map { member in
+                let prefix = "members/\(member.task)/"
+                let memberFiles = Dictionary(uniqueKeysWithValues: files.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
+                let name = try Reference(parsing: "\(reference.task)-\(member.task)")
+                let pushed = try withExportedFolder(memberFiles) { folder in
+                    try self.push(name, folder: folder, baseName: baseRow.name, description: "\(member) as trained in fusion \(reference.task)")
+                }
+                return try Reference(task: pushed.artifact.task, version: pushed.artifact.version)
+            }
+            metadata.members = fused.map { "\($0.task):\($0.version!)" }
+        }
+        let fusionFiles = files.filter { !$0.key.hasPrefix("members/") }
+        let push = try withExportedFolder(fusionFiles) { folder in
+            try importFusion(members: fused, as: reference, folder: folder, description: description, force: force, metadata: try metadata.json())
         }
         return TrainingOutcome(push: push, report: report, metadata: metadata)
     }
