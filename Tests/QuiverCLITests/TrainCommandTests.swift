@@ -1,9 +1,10 @@
 import Foundation
 import Testing
 
-/// `quiver train` and `quiver fuse --train`: refusals of bad input before any training, each one line on stderr
-/// with the registry left unchanged.
-@Suite struct TrainCommandTests {
+/// `quiver train` and `quiver fuse --train` end to end on the sample base (the result runs in `infer` and `eval`,
+/// `show` prints its record, a seed repeats a run bit for bit), and refusals of bad input before any training, each
+/// one line on stderr with the registry left unchanged. Serialized: the refusals compare the registry's listing.
+@Suite(.serialized) struct TrainCommandTests {
     /// The sample base with the sentiment and topic adapters (bottleneck, fusable) and the entailment LoRA.
     static let shared: CLI = try! prepared()
 
@@ -63,6 +64,106 @@ import Testing
         #expect(result.stderr.filter { $0 == "\n" }.count == 1, "\(result.stderr)")
         #expect(result.stdout.isEmpty)
         #expect(try cli.run("list", "--json").stdout == before, "the registry is unchanged")
+    }
+
+    static let fast = ["--epochs", "2", "--batch-size", "8", "--max-length", "16", "--lr", "1e-3"]
+
+    func json(_ result: CLI.Result) throws -> [String: Any] {
+        #expect(result.status == 0, "\(result.stderr)")
+        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+    }
+
+    func fileDigests(_ reference: String) throws -> [String: String] {
+        let show = try json(try Self.shared.run("show", reference, "--json"))
+        let files = show["files"] as! [[String: Any]]
+        return Dictionary(uniqueKeysWithValues: files.map { ($0["name"] as! String, $0["digest"] as! String) })
+    }
+
+    @Test func trainedAdapterRunsInInferAndEvalAndShowsItsRecord() throws {
+        let cli = Self.shared
+        let train = cli.folder + "/train.jsonl", dev = cli.folder + "/dev.jsonl"
+        let result = try cli.run(["train", "mood:1", "--data", train, "--eval", dev] + Self.fast)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("stored mood:1 (seq_bn adapter, "), "\(result.stdout)")
+        #expect(result.stdout.contains("kept epoch "))
+        // Not a terminal: plain lines, one per epoch at least.
+        #expect(result.stderr.contains("epoch 1: loss ") && result.stderr.contains("epoch 2: loss "), "\(result.stderr)")
+        #expect(!result.stderr.contains("\u{1B}["))
+
+        let inferred = try json(try cli.run("infer", "mood", "great movie", "boring story", "--json"))
+        let labels = (inferred["results"] as! [[String: Any]]).map { $0["label"] as? String }
+        #expect(labels.allSatisfy { $0 == "negative" || $0 == "positive" })
+
+        let report = try json(try cli.run("eval", "mood", "--data", dev, "--json"))
+        #expect(report["examples"] as? Int == 8)
+        let show = try json(try cli.run("show", "mood", "--json"))
+        let metadata = try JSONSerialization.jsonObject(with: Data((show["metadata"] as! String).utf8)) as! [String: Any]
+        let training = metadata["training"] as! [String: Any]
+        #expect(training["architecture"] as? String == "seq_bn")
+        #expect(training["labels"] as? [String] == ["negative", "positive"])
+        let trainFile = training["train"] as! [String: Any]
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: train))
+        #expect(trainFile["digest"] as? String == "sha256:" + Self.sha256(bytes))
+        #expect(trainFile["examples"] as? Int == 16)
+        let epochs = training["epochs"] as! [[String: Any]]
+        #expect(epochs.count == 2)
+        let kept = epochs[(training["best_epoch"] as! Int) - 1]
+        // The loop's evaluation (training network) and eval's (inference runner) agree on the kept weights.
+        #expect(kept["dev_accuracy"] as? Double == report["accuracy"] as? Double)
+        #expect((training["hyperparameters"] as! [String: Any])["batch_size"] as? Int == 8)
+
+        let text = try cli.run("show", "mood").stdout
+        #expect(text.contains("  training:      seq_bn, reduction factor 16"), "\(text)")
+        #expect(text.contains("    train data:  train.jsonl (16 examples, sha256:"))
+        #expect(text.contains("(kept)"))
+    }
+
+    @Test func theSameSeedGivesTheSameWeights() throws {
+        let cli = Self.shared
+        let train = cli.folder + "/train.jsonl"
+        for (version, seed) in [("1", "5"), ("2", "5"), ("3", "6")] {
+            let result = try cli.run(["train", "twin:\(version)", "--data", train, "--arch", "lora", "--seed", seed] + Self.fast)
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        let first = try fileDigests("twin:1"), second = try fileDigests("twin:2"), other = try fileDigests("twin:3")
+        #expect(first["adapter.safetensors"] != nil)
+        #expect(first == second)
+        #expect(first["adapter.safetensors"] != other["adapter.safetensors"])
+    }
+
+    @Test func fusionTrainsOverFrozenMembers() throws {
+        let cli = Self.shared
+        let train = cli.folder + "/train.jsonl", dev = cli.folder + "/dev.jsonl"
+        let before = try fileDigests("sentiment")
+        let result = try cli.run(["fuse", "sentiment,topic", "--as", "blend", "--train", train, "--eval", dev] + Self.fast)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("stored blend:1 (dynamic fusion of 2 adapters"), "\(result.stdout)")
+        let show = try cli.run("show", "blend").stdout
+        #expect(show.contains("  members:       sentiment:1, topic:1"), "\(show)")
+        #expect(show.contains("  training:      dynamic over sentiment:1, topic:1 (members frozen)"), "\(show)")
+        let report = try json(try cli.run("eval", "blend", "--data", dev, "--json"))
+        #expect(report["examples"] as? Int == 8)
+        #expect(try fileDigests("sentiment") == before, "frozen members are not changed")
+
+        let unfrozen = try cli.run(["fuse", "sentiment,topic", "--as", "blend2", "--train", train, "--fusion", "static", "--unfreeze-adapters"] + Self.fast)
+        #expect(unfrozen.status == 0, "\(unfrozen.stderr)")
+        #expect(try fileDigests("sentiment") == before)
+        #expect(try cli.run("show", "blend2-sentiment").status == 0, "the trained member is stored as its own adapter")
+        #expect(try json(try cli.run("eval", "blend2", "--data", dev, "--json"))["examples"] as? Int == 8)
+    }
+
+    static func sha256(_ data: Data) -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try! process.run()
+        input.fileHandleForWriting.write(data)
+        try! input.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return String(text.prefix(64))
     }
 }
 
