@@ -8,9 +8,9 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Score an adapter or fusion on labelled data: accuracy, macro-F1, per-label counts.",
         discussion: """
-            DATA is JSON Lines ({"text": ..., "text_pair": ..., "label": ...} per line) or CSV/TSV with a
-            header naming the text, label and optional text_pair columns (see docs/data.md). Every
-            label must be one of the head's; labels written as integers are read as indices into the
+            DATA is JSON Lines ({"text": ..., "text_pair": ..., "label": ...} per line) or CSV/TSV with a \
+            header naming the text, label and optional text_pair columns (see docs/data.md). Every \
+            label must be one of the head's; labels written as integers are read as indices into the \
             head's labels when they are not its names.
             """)
 

@@ -7,14 +7,14 @@ struct FuseCommand: ParsableCommand {
         commandName: "fuse",
         abstract: "Store an AdapterFusion over adapters in the registry as a new task.",
         discussion: """
-            --from DIR imports a fusion trained elsewhere by the `adapters` library
-            (adapter_fusion_config.json + model_adapter_fusion.safetensors, optionally head_config.json +
-            model_head.safetensors). Members are given in the order the fusion was trained with and are
+            --from DIR imports a fusion trained elsewhere by the `adapters` library \
+            (adapter_fusion_config.json + model_adapter_fusion.safetensors, optionally head_config.json + \
+            model_head.safetensors). Members are given in the order the fusion was trained with and are \
             recorded by digest.
 
-            --train DATA learns the fusion here: the fusion layers and a new head are trained on DATA
-            (JSON Lines or CSV, labels from the data) with the members frozen (--unfreeze-adapters trains
-            them too and stores each as a new adapter FUSION-MEMBER), evaluated on --eval after each epoch keeping the best, and stored with the training
+            --train DATA learns the fusion here: the fusion layers and a new head are trained on DATA \
+            (JSON Lines or CSV, labels from the data) with the members frozen (--unfreeze-adapters trains \
+            them too and stores each as a new adapter FUSION-MEMBER), evaluated on --eval after each epoch keeping the best, and stored with the training \
             record. The training options are those of `quiver train`.
             """)
 

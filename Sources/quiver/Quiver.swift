@@ -46,7 +46,9 @@ struct Quiver: AsyncParsableCommand {
         } catch let error as QuiverError {
             Console.error(error.message)
             Foundation.exit(error.exitCode)
-        } catch let error where error is ValidationError || error is CleanExit || error is ExitCode {
+        } catch let error where error is ValidationError || error is CleanExit || error is ExitCode || exitCode(for: error) == .success {
+            // `quiver SUBCOMMAND --help` parses to a help command whose run() throws ArgumentParser's
+            // help request: ArgumentParser prints the help and exits 0.
             exit(withError: error)
         } catch {
             Console.error("\(error)")

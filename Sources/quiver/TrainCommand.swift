@@ -7,10 +7,10 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train an adapter and a new head on labelled data, and store it.",
         discussion: """
-            DATA is JSON Lines or CSV with `text`, optional `text_pair` and `label`. The labels are the
-            training data's, sorted. With --eval the dev data is scored after every epoch and the epoch with
-            the best macro-F1 (then accuracy) is kept; without it, the last. The metrics per epoch, the
-            hyper-parameters and the data files' sha256 digests are stored with the version (`quiver show`).
+            DATA is JSON Lines or CSV with `text`, optional `text_pair` and `label`. The labels are the \
+            training data's, sorted. With --eval the dev data is scored after every epoch and the epoch with \
+            the best macro-F1 (then accuracy) is kept; without it, the last. The metrics per epoch, the \
+            hyper-parameters and the data files' sha256 digests are stored with the version (`quiver show`). \
             The base model is frozen; AdamW with a linear warm-up and decay; gradients clipped to norm 1.
             """)
 

@@ -152,6 +152,16 @@ import Testing
         #expect(try json(try cli.run("eval", "blend2", "--data", dev, "--json"))["examples"] as? Int == 8)
     }
 
+    @Test func helpOfTheTrainingCommands() throws {
+        for command in [["train"], ["fuse"], ["eval"]] {
+            let result = try Self.shared.run(command + ["--help"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("USAGE: quiver \(command[0])"), "\(result.stdout)")
+            #expect(result.stderr.isEmpty)
+        }
+        #expect(try Self.shared.run("train", "--help").stdout.contains("--reduction-factor"))
+    }
+
     static func sha256(_ data: Data) -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
