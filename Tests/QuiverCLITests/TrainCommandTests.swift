@@ -129,6 +129,9 @@ import Testing
         #expect(first["adapter.safetensors"] != nil)
         #expect(first == second)
         #expect(first["adapter.safetensors"] != other["adapter.safetensors"])
+        // The record holds no timings: the same run again, without a version, is the same content.
+        let again = try cli.run(["train", "twin", "--data", train, "--arch", "lora", "--seed", "6"] + Self.fast)
+        #expect(again.stdout.hasPrefix("unchanged (already stored) twin:3"), "\(again.stdout)")
     }
 
     @Test func fusionTrainsOverFrozenMembers() throws {

@@ -4,10 +4,10 @@ public struct EpochRecord: Sendable, Equatable, Codable {
     public var epoch: Int
     /// Mean cross-entropy over the epoch's examples (each batch's mean loss weighted by its size).
     public var trainLoss: Double
-    /// Training examples per second of training steps (evaluation not counted).
-    public var examplesPerSecond: Double
-    /// Seconds of training steps.
-    public var seconds: Double
+    /// Training examples per second of training steps (evaluation not counted). Not stored: see `CodingKeys`.
+    public var examplesPerSecond: Double = 0
+    /// Seconds of training steps. Not stored.
+    public var seconds: Double = 0
     public var devAccuracy: Double?
     public var devMacroF1: Double?
 
@@ -23,11 +23,11 @@ public struct EpochRecord: Sendable, Equatable, Codable {
         self.devMacroF1 = devMacroF1
     }
 
+    /// What a training record stores: no timings, so that a seeded run stored again is the same content (and
+    /// `push` finds it unchanged) rather than a new version that differs only in how long it took.
     enum CodingKeys: String, CodingKey {
         case epoch
         case trainLoss = "train_loss"
-        case examplesPerSecond = "examples_per_second"
-        case seconds
         case devAccuracy = "dev_accuracy"
         case devMacroF1 = "dev_macro_f1"
     }
