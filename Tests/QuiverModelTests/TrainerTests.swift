@@ -152,3 +152,25 @@ struct TrainerTests {
         }
     }
 }
+
+/// The loop on the real backward passes (`TrainableTask`), not only on the hand-written model.
+struct TrainerOnTrainableTaskTests {
+    /// Six positives to two negatives: whatever the frozen random base makes of the texts, the adapter and head
+    /// learn at least the label prior, so the training loss falls from about ln 2 (0.693) towards the prior's
+    /// entropy (0.562) — the gradients reach the parameters the forward pass reads, through AdamW.
+    @Test func drivesTheLossOfARealModelDown() throws {
+        let base = AdapterFixtures.shared.base
+        let rows = (0..<8).map { index in
+            "{\"text\": \"\(["the film", "a story", "this movie", "the show"][index % 4]) \(index)\", \"label\": \"\(index % 4 == 3 ? "negative" : "positive")\"}"
+        }
+        let dataset = try Dataset(bytes: Array(rows.joined(separator: "\n").utf8), source: "skew.jsonl")
+        let set = try TrainingSet(dataset: dataset, labels: dataset.labels, tokenizer: base.tokenizer, maxLength: 16, task: "t")
+        let model = try TrainableTask.bottleneck(
+            name: "t", config: try #require(BottleneckConfig.preset("seq_bn")), labels: dataset.labels, base: base.encoder,
+            baseName: base.name, seed: 3)
+        let options = TrainingOptions(epochs: 20, learningRate: 1e-2, batchSize: 8, maxLength: 16, warmupRatio: 0, dropout: false)
+        let report = try Trainer(model: model, options: options).train(set)
+        #expect(report.epochs.first!.trainLoss > 0.64, "\(report.epochs.map(\.trainLoss))")
+        #expect(report.epochs.last!.trainLoss < 0.6, "\(report.epochs.map(\.trainLoss))")
+    }
+}
