@@ -89,5 +89,11 @@ struct KernelNormalizationTests {
         expectClose(inputGradient, numericInput, absolute: 2e-3, relative: 2e-3, "dx")
         expectClose(gammaGradient, numericGamma, absolute: 2e-3, relative: 2e-3, "dgamma")
         expectClose(betaGradient, numericBeta, absolute: 2e-3, relative: 2e-3, "dbeta")
+        // A frozen LayerNorm: no gamma and beta gradients, the same input gradient.
+        var frozenInputGradient = [Float](repeating: 0, count: x.count)
+        Normalization.layerNormBackward(
+            input: x, outputGradient: weights, gamma: gamma, mean: mean, reciprocalStdDev: rstd,
+            inputGradient: &frozenInputGradient, gammaGradient: nil, betaGradient: nil, rows: rows, cols: cols)
+        #expect(frozenInputGradient == inputGradient)
     }
 }
