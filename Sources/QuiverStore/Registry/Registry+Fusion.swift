@@ -4,11 +4,12 @@ import QuiverTensor
 extension Registry {
     /// Imports an AdapterFusion trained elsewhere as `reference`, over member adapters already in
     /// the registry. Members are recorded by manifest digest, so the fusion keeps working when a
-    /// member's `latest` tag moves.
+    /// member's `latest` tag moves. `metadata` is a JSON object text stored with the version (training
+    /// figures, hyper-parameters…).
     @discardableResult
     public func importFusion(
         members memberReferences: [Reference], as reference: Reference, folder path: String,
-        description: String? = nil, force: Bool = false
+        description: String? = nil, force: Bool = false, metadata: String? = nil
     ) throws -> PushResult {
         let folder = try FusionFolder(path: path)
         return try locked(.shared) {
@@ -39,7 +40,7 @@ extension Registry {
             let content = ArtifactContent(
                 kind: "fusion", architecture: folder.architecture, format: "adapters", base: base,
                 parameters: folder.parameters, headParameters: folder.headParameters, labels: folder.head?.labels ?? [],
-                description: description ?? "", metadata: nil, files: files, blobs: staged.map(\.descriptor), members: members)
+                description: description ?? "", metadata: metadata, files: files, blobs: staged.map(\.descriptor), members: members)
             return try commit(content, staged: staged, as: reference, force: force)
         }
     }
