@@ -6,7 +6,7 @@ DEBIAN_PACKAGES := libsqlite3-dev zlib1g-dev libdnnl-dev docker-registry chromiu
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export QUIVER_HOME ?= $(CURDIR)/registry
 
-.PHONY: demo test deps build bench clean
+.PHONY: demo test sanitize trials deps build bench clean
 
 ## demo: build the CLI and run the demo on the embedded registry (registry/)
 demo: deps build
@@ -16,6 +16,21 @@ demo: deps build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## sanitize: the test suite under AddressSanitizer, then ThreadSanitizer (own build folders; SANITIZERS=thread for one)
+SANITIZERS ?= address thread
+sanitize: deps
+	@for s in $(SANITIZERS); do \
+		echo "== $$s sanitizer"; \
+		$(SWIFT) build --build-tests --sanitize=$$s --scratch-path .build/sanitize-$$s && \
+		$(SWIFT) test --skip-build --sanitize=$$s --scratch-path .build/sanitize-$$s || exit 1; \
+	done
+
+## trials: crash trials (SIGKILL at random moments) and disk faults (full, read-only) — docs/reliability.md
+trials: deps
+	$(SWIFT) build --product quiver
+	./scripts/crash-trials.sh $(or $(TRIALS),300) $(or $(SEED),1)
+	./scripts/disk-faults.sh
 
 ## deps: install the Debian packages Quiver builds against, when missing
 deps:
