@@ -34,7 +34,8 @@ enum ByteRanges {
         if text.hasPrefix("bytes ") { text = String(text.dropFirst(6)) }
         if let slash = text.firstIndex(of: "/") { text = String(text[..<slash]) }
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, let start = Int(parts[0]), let end = Int(parts[1]), start >= 0, end >= start else {
+        // `end < Int.max`: the announced length `end - start + 1` must be an Int (callers compare it with the body's).
+        guard parts.count == 2, let start = Int(parts[0]), let end = Int(parts[1]), start >= 0, end >= start, end < Int.max else {
             throw RegistryError(.blobUploadInvalid, "invalid Content-Range '\(text.prefix(80))': expected START-END", status: .rangeNotSatisfiable)
         }
         return start...end
