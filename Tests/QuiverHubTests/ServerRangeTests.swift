@@ -24,7 +24,7 @@ import Testing
         #expect(error?.headers[.contentRange] == "bytes */1000")
     }
 
-    @Test func anEmptyBlobHasNoSatisfiableRange() {
+    @Test func anEmptyBlobHasNoSatisfiableRange() throws {
         #expect(throws: RegistryError.self) { try ByteRanges.blobRange("bytes=-1", size: 0) }
         #expect(throws: RegistryError.self) { try ByteRanges.blobRange("bytes=0-", size: 0) }
         #expect(try ByteRanges.blobRange(nil, size: 0) == nil)
