@@ -9,8 +9,8 @@ import Testing
 @Suite struct ResourceLimitTests {
     // MARK: - Decompression bombs
 
-    /// 16 MiB of zeros in QuiverCodec's container: about 16 KiB stored.
-    static let bomb: [UInt8] = try! TensorCodec.compress([UInt8](repeating: 0, count: 16 << 20), elementWidth: 4)
+    /// 4 MiB of zeros in QuiverCodec's container: a few KiB stored.
+    static let bomb: [UInt8] = try! TensorCodec.compress([UInt8](repeating: 0, count: 4 << 20), elementWidth: 4)
 
     @Test func containerDeclaringMoreThanItsRecordedSizeIsRefusedBeforeDecoding() throws {
         #expect(Self.bomb.count < 64 << 10)
@@ -21,7 +21,7 @@ import Testing
             }
         }
         #expect(error.kind == .corrupt)
-        #expect(error.message.contains("declares 16777216 bytes") && error.message.contains("refused before decoding"), "\(error)")
+        #expect(error.message.contains("declares 4194304 bytes") && error.message.contains("refused before decoding"), "\(error)")
         #expect(delivered == 0)
     }
 
@@ -42,26 +42,26 @@ import Testing
     }
 
     @Test func planeInflatingBeyondItsChunkStopsAtTheRecordedSize() throws {
-        // The header tells the truth (1000 bytes) but the plane's deflate stream holds 16 MiB: the codec stops the
+        // The header tells the truth (64 KiB) but the plane's deflate stream holds 4 MiB: the codec stops the
         // plane at its declared length, so at most the recorded size is ever produced.
         var deflated = [UInt8](repeating: 0, count: 64 << 10)
-        let zeros = [UInt8](repeating: 0, count: 16 << 20)
+        let zeros = [UInt8](repeating: 0, count: 4 << 20)
         let length = try zeros.withUnsafeBytes { plane in
             try deflated.withUnsafeMutableBytes { try PlaneDeflater().deflate(plane, strategy: .runLength, into: $0) }
         }
         deflated = Array(deflated.prefix(try #require(length)))
         var table = [UInt8](repeating: 0, count: ChunkTable.byteCount(elementWidth: 1))
         table.withUnsafeMutableBytes {
-            ChunkTable(rawLength: 1000, planes: [PlaneEntry(mode: .deflated, encodedLength: deflated.count)]).encode(into: $0)
+            ChunkTable(rawLength: 64 << 10, planes: [PlaneEntry(mode: .deflated, encodedLength: deflated.count)]).encode(into: $0)
         }
-        let container = try ContainerHeader(elementWidth: 1, chunkSize: 1000, rawLength: 1000).encoded() + table + deflated
+        let container = try ContainerHeader(elementWidth: 1, chunkSize: 64 << 10, rawLength: 64 << 10).encoded() + table + deflated
         var delivered = 0
         let error = try #require(throws: QuiverError.self) {
             try container.withUnsafeBytes { stored in
-                try PlaneCoding.decode(stored, contentLimit: 1000) { delivered += $0.count }
+                try PlaneCoding.decode(stored, contentLimit: 64 << 10) { delivered += $0.count }
             }
         }
-        #expect(error.message.contains("beyond its declared 1000 bytes"), "\(error)")
+        #expect(error.message.contains("beyond its declared 65536 bytes"), "\(error)")
         #expect(delivered == 0)
     }
 
