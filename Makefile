@@ -6,7 +6,7 @@ DEBIAN_PACKAGES := libsqlite3-dev zlib1g-dev libdnnl-dev docker-registry chromiu
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export QUIVER_HOME ?= $(CURDIR)/registry
 
-.PHONY: demo test sanitize trials deps build bench clean
+.PHONY: demo test sanitize trials fuzz deps build bench clean
 
 ## demo: build the CLI and run the demo on the embedded registry (registry/)
 demo: deps build
@@ -51,6 +51,12 @@ bench: deps
 	.build/release/quiver-bench gemm
 	@if [ -n "$$QUIVER_MINILM_DIR" ]; then .build/release/quiver-bench encoder && .build/release/quiver-bench adapters; \
 	else echo "encoder and adapters suites skipped: set QUIVER_MINILM_DIR to all-MiniLM-L6-v2 (docs/benchmarks.md)"; fi
+
+## fuzz: every libFuzzer target for FUZZ_SECONDS each (default 60), seeded with Fuzz/corpus (docs/fuzzing.md);
+## not part of test: it needs its time budget
+FUZZ_SECONDS ?= 60
+fuzz:
+	./scripts/fuzz.sh all $(FUZZ_SECONDS)
 
 clean:
 	rm -rf .build demo-output

@@ -17,7 +17,8 @@ struct InferCommand: ParsableCommand {
     var arguments: [String] = []
     @Option(help: ArgumentHelp("Several tasks to run at once, comma-separated.", valueName: "A,B,C")) var tasks: String?
     @Option(help: "Longest input in tokens (default: the model's).") var maxLength: Int?
-    @Option(help: "Texts per batch.") var batchSize: Int = 32
+    @Option(help: "Texts per batch (1...\(MultiTaskRunner.maximumSequencesPerPass); with --tasks a pass holds at most that many texts × tasks).")
+    var batchSize: Int = 32
     @Flag(help: "Merge a LoRA adapter into the base weights first (same results, faster for large inputs).") var mergeLora = false
     @Flag(help: "Print one JSON document.") var json = false
     @OptionGroup var registry: RegistryOptions
@@ -25,7 +26,9 @@ struct InferCommand: ParsableCommand {
     func validate() throws {
         if tasks == nil, arguments.isEmpty { throw ValidationError("give a TASK, or --tasks A,B,C") }
         if let maxLength, maxLength < 2 { throw ValidationError("--max-length must be at least 2") }
-        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        guard (1...MultiTaskRunner.maximumSequencesPerPass).contains(batchSize) else {
+            throw ValidationError("--batch-size must be between 1 and \(MultiTaskRunner.maximumSequencesPerPass)")
+        }
     }
 
     func run() throws {

@@ -67,6 +67,15 @@ import Testing
         #expect(results[1]["text"] as? String == "second line")
     }
 
+    /// A batch is allocated whole (activations, and attention scores quadratic in the length): a batch size that
+    /// cannot fit in memory is refused up front instead of crashing later.
+    @Test func hugeBatchSizeIsRefused() throws {
+        let result = try Self.shared.run("infer", "sentiment", "text", "--batch-size", "100000")
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--batch-size must be between 1 and 256"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+
     @Test(arguments: [
         (["fuse", "sentiment,missing", "--as", "x", "--from", "SAMPLES/review-fusion"], "no adapter or fusion named 'missing'"),
         (["fuse", "sentiment", "--as", "x", "--from", "SAMPLES/review-fusion"], "trained over 2 adapters"),

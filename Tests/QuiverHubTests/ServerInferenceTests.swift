@@ -85,6 +85,7 @@ import Testing
         var limits = ServerLimits()
         limits.inferenceTexts = 4
         limits.inferenceBodyBytes = 2000
+        limits.inferenceTasks = 2
         try await workspace.app(limits: limits).test(.router) { client in
             let cases: [(body: Any, status: HTTPResponse.Status, code: String, mentions: String)] = [
                 (["task": "nothing", "texts": ["x"]], .notFound, "not_found", "nothing"),
@@ -99,6 +100,7 @@ import Testing
                 (["task": "sentiment", "texts": ["a", "b", "c", "d", "e"]], .badRequest, "invalid_request", "at most 4"),
                 (["task": "sentiment", "texts": ["a"], "max_length": 1], .badRequest, "invalid_request", "max_length"),
                 (["tasks": [], "texts": ["a"]], .badRequest, "invalid_request", "empty"),
+                (["tasks": ["sentiment", "topic", "sentiment"], "texts": ["a"]], .badRequest, "invalid_request", "3 tasks: at most 2"),
                 (["task": "sentiment", "texts": [String(repeating: "x", count: 3000)]], .contentTooLarge, "too_large", "2000"),
             ]
             for (body, status, code, mentions) in cases {

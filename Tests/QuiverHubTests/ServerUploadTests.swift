@@ -120,6 +120,12 @@ import Testing
             let noConfig = try await put("sentiment", "1", sentiment.manifest)
             #expect(noConfig.ociErrorCode == "MANIFEST_BLOB_UNKNOWN")
             #expect(noConfig.status == .badRequest)
+            // A config blob announced over the 4 MiB limit is refused before it is looked for.
+            var huge = try Manifest.decode(sentiment.manifest, source: "test")
+            huge.config.size = (4 << 20) + 1
+            let hugeConfig = try await put("sentiment", "1", huge.encoded())
+            #expect(hugeConfig.ociErrorCode == "MANIFEST_INVALID")
+            #expect(hugeConfig.text.contains("more than 4194304"), "\(hugeConfig.text)")
             // Blobs uploaded, but the base model is not on the server.
             let transfer = ServerTransferClient(client: client)
             for blob in sentiment.blobs {

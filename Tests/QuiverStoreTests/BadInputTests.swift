@@ -65,6 +65,16 @@ import QuiverTensor
         }
     }
 
+    /// Config files are read whole, so each kind has a size limit (1 MiB for adapter, head and fusion configs).
+    @Test func oversizedConfigFile() throws {
+        try expectRefusal(.invalidInput, mentioning: "over the 1048576-byte limit") { workspace in
+            let folder = try workspace.copy("topic", to: "bad")
+            let config = try Data(contentsOf: URL(fileURLWithPath: folder + "/adapter_config.json"))
+            try (config + Data(repeating: 0x20, count: 1 << 20)).write(to: URL(fileURLWithPath: folder + "/adapter_config.json"))
+            try push(workspace, "topic", folder)
+        }
+    }
+
     @Test func missingFolder() throws {
         try expectRefusal(.invalidInput, mentioning: "not a folder") { workspace in
             try push(workspace, "topic", workspace.root + "/nowhere")

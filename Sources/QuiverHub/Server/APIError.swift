@@ -1,9 +1,9 @@
 import Foundation
-import Hummingbird
+import HTTPTypes
 import QuiverStore
 
 /// An error of the JSON API and the inference endpoint: `{"error": {"code": "not_found", "message": "…"}}`.
-struct APIError: Error, HTTPResponseError, CustomStringConvertible {
+struct APIError: Error, CustomStringConvertible {
     var status: HTTPResponse.Status
     /// A stable word for programs: `invalid_request`, `not_found`, `too_large`, `unauthorized`, `overloaded`…
     var code: String
@@ -15,18 +15,6 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     static func invalidRequest(_ message: String) -> APIError { APIError(status: .badRequest, code: "invalid_request", message: message) }
 
     static func tooLarge(_ message: String) -> APIError { APIError(status: .contentTooLarge, code: "too_large", message: message) }
-
-    private struct Body: Encodable {
-        struct Detail: Encodable {
-            var code: String
-            var message: String
-        }
-        var error: Detail
-    }
-
-    func response(from request: Request, context: some RequestContext) throws -> Response {
-        try JSONResponse.make(Body(error: .init(code: code, message: message)), status: status, headers: headers)
-    }
 
     /// The API error for a registry or model error.
     init(_ error: QuiverError) {

@@ -28,35 +28,9 @@ struct BlobFileBody {
         size = Int(info.st_size)
     }
 
-    /// A single byte range of `Range: bytes=…`, or nil for the whole blob.
-    ///
-    /// - Throws: `RANGE_INVALID` (416, with `Content-Range: bytes */SIZE`) for a range that is
-    ///   malformed, multiple or outside the blob.
+    /// A single byte range of `Range: bytes=…`, or nil for the whole blob (see `ByteRanges.blobRange`).
     func range(from header: String?) throws(RegistryError) -> ClosedRange<Int>? {
-        guard let header else { return nil }
-        let unsatisfiable = RegistryError(
-            .rangeInvalid, "range '\(header.prefix(100))' is not one satisfiable byte range of this \(size)-byte blob",
-            status: .rangeNotSatisfiable, headers: [.contentRange: "bytes */\(size)"])
-        let text = header.trimmingCharacters(in: .whitespaces)
-        guard text.hasPrefix("bytes="), !text.contains(",") else { throw unsatisfiable }
-        let spec = text.dropFirst("bytes=".count)
-        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2 else { throw unsatisfiable }
-        let first = parts[0].trimmingCharacters(in: .whitespaces), last = parts[1].trimmingCharacters(in: .whitespaces)
-        let range: ClosedRange<Int>
-        if first.isEmpty {
-            guard let suffix = Int(last), suffix > 0, size > 0 else { throw unsatisfiable }
-            range = max(0, size - suffix)...(size - 1)
-        } else {
-            guard let start = Int(first), start >= 0, start < size else { throw unsatisfiable }
-            if last.isEmpty {
-                range = start...(size - 1)
-            } else {
-                guard let end = Int(last), end >= start else { throw unsatisfiable }
-                range = start...min(end, size - 1)
-            }
-        }
-        return range
+        try ByteRanges.blobRange(header, size: size)
     }
 
     /// The response: `200` with the whole blob, or `206` with `Content-Range` for a range.

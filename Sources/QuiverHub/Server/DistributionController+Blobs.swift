@@ -104,14 +104,7 @@ extension DistributionController {
 
     /// `Content-Range: START-END` (also `bytes START-END/TOTAL`), inclusive.
     static func contentRange(_ request: Request) throws(RegistryError) -> ClosedRange<Int>? {
-        guard var text = request.headers[.contentRange]?.trimmingCharacters(in: .whitespaces) else { return nil }
-        if text.hasPrefix("bytes ") { text = String(text.dropFirst(6)) }
-        if let slash = text.firstIndex(of: "/") { text = String(text[..<slash]) }
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, let start = Int(parts[0]), let end = Int(parts[1]), start >= 0, end >= start else {
-            throw RegistryError(.blobUploadInvalid, "invalid Content-Range '\(text.prefix(80))': expected START-END", status: .rangeNotSatisfiable)
-        }
-        return start...end
+        try ByteRanges.contentRange(request.headers[.contentRange])
     }
 
     private func blobCreated(_ name: RepositoryName, _ digest: Digest) -> Response {

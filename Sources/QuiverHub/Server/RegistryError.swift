@@ -1,11 +1,11 @@
 import Foundation
 import HTTPTypes
-import Hummingbird
 import QuiverStore
 
 /// An error of the OCI distribution endpoint, answered in the spec's format:
-/// `{"errors": [{"code": "MANIFEST_UNKNOWN", "message": "…", "detail": {…}}]}`.
-struct RegistryError: Error, HTTPResponseError, CustomStringConvertible {
+/// `{"errors": [{"code": "MANIFEST_UNKNOWN", "message": "…", "detail": {…}}]}`
+/// (the response itself is in `RegistryError+Response.swift`, so the parsers that throw it need no server).
+struct RegistryError: Error, CustomStringConvertible {
     /// The spec's error codes, with the status each is answered with.
     enum Code: String, Sendable {
         case blobUnknown = "BLOB_UNKNOWN"
@@ -54,27 +54,6 @@ struct RegistryError: Error, HTTPResponseError, CustomStringConvertible {
     }
 
     var description: String { "\(code.rawValue): \(message)" }
-
-    private struct Body: Encodable {
-        struct Entry: Encodable {
-            var code: String
-            var message: String
-            var detail: [String: String]?
-        }
-        var errors: [Entry]
-    }
-
-    func response(from request: Request, context: some RequestContext) throws -> Response {
-        var fields = headers
-        fields[.contentType] = "application/json; charset=utf-8"
-        fields[.distributionAPIVersion] = "registry/2.0"
-        let bytes = try JSONResponse.encoder.encode(Body(errors: [.init(code: code.rawValue, message: message, detail: detail)]))
-        if request.method == .head {
-            fields[.contentLength] = String(bytes.count)
-            return Response(status: status, headers: fields, body: .init())
-        }
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-    }
 
     /// The OCI error for a registry error raised while serving `repository`.
     static func from(_ error: QuiverError, manifest: Bool = false) -> RegistryError {

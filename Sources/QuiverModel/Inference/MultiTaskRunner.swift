@@ -12,6 +12,17 @@ public struct MultiTaskRunner: Sendable {
     public var batchSize: Int
     public var maxLength: Int
 
+    /// The most sequences one encoder pass runs (texts × tasks). A pass's memory grows with this number times the
+    /// sequence length (attention scores with its square), so larger inputs, batch sizes or task lists are run in
+    /// several passes rather than allocated at once.
+    public static let maximumSequencesPerPass = 256
+
+    /// Texts per encoder pass for `batchSize` texts and `taskCount` tasks: never more than
+    /// `maximumSequencesPerPass` sequences in one pass, and at least one text.
+    public static func textsPerPass(batchSize: Int, taskCount: Int) -> Int {
+        max(1, min(batchSize, maximumSequencesPerPass / max(1, taskCount)))
+    }
+
     public init(base: BaseModel, batchSize: Int = 32, maxLength: Int? = nil) {
         self.base = base
         self.batchSize = max(1, batchSize)
@@ -25,8 +36,9 @@ public struct MultiTaskRunner: Sendable {
         var predictions = tasks.map { _ in [TaskPrediction?](repeating: nil, count: texts.count) }
         // Similar lengths together waste less on padding; results go back to input order.
         let order = texts.indices.sorted { texts[$0].utf8.count < texts[$1].utf8.count }
-        for start in stride(from: 0, to: order.count, by: batchSize) {
-            let items = Array(order[start..<min(start + batchSize, order.count)])
+        let perPass = Self.textsPerPass(batchSize: batchSize, taskCount: tasks.count)
+        for start in stride(from: 0, to: order.count, by: perPass) {
+            let items = Array(order[start..<min(start + perPass, order.count)])
             let chunkTexts = items.map { texts[$0] }
             let chunkPairs = pairs.map { all in items.map { all[$0] } }
             let states = try run(tasks, texts: chunkTexts, pairs: chunkPairs)

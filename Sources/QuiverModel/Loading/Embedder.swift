@@ -16,7 +16,7 @@ public struct Embedder: Sendable {
     public var normalize: Bool
     /// The longest encoding in tokens, special tokens included.
     public let maxLength: Int
-    /// Texts per forward pass.
+    /// Texts per forward pass (at most `MultiTaskRunner.maximumSequencesPerPass`).
     public var batchSize: Int
     /// Threads per forward pass.
     public var threads: Int
@@ -38,7 +38,7 @@ public struct Embedder: Sendable {
         self.pooling = pooling
         self.normalize = normalize
         self.maxLength = maxLength
-        self.batchSize = max(1, batchSize)
+        self.batchSize = MultiTaskRunner.textsPerPass(batchSize: batchSize, taskCount: 1)
         self.threads = max(1, threads)
     }
 

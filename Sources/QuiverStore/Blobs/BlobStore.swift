@@ -1,14 +1,6 @@
 import Foundation
 import QuiverTensor
 
-/// How a blob's stored bytes encode its content.
-public enum BlobEncoding: String, Codable, Sendable {
-    /// Stored bytes are the content.
-    case raw
-    /// Stored bytes are a QuiverCodec byte-plane container of the content.
-    case planes
-}
-
 /// What the store knows of one blob: the digest and size of the stored bytes (its address, the OCI
 /// rule) and of the uncompressed content (its identity, so identical content is stored once).
 public struct BlobDescriptor: Sendable, Equatable, Codable {

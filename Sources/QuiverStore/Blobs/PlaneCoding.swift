@@ -15,7 +15,20 @@ enum PlaneCoding {
     }
 
     /// Decodes a stored container, refusing content longer than `contentLimit` as soon as it appears.
+    ///
+    /// No decompression bomb: a container whose header declares more than `contentLimit` bytes is refused before
+    /// any plane is inflated, and the codec itself stops every plane at its declared size (`planeOverflow`), so a
+    /// container cannot expand beyond what its header says either.
     static func decode(_ stored: UnsafeRawBufferPointer, contentLimit: Int, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let declared: Int
+        do {
+            declared = try ContainerHeader(decoding: stored).rawLength
+        } catch let error as CodecError {
+            throw QuiverError(.corrupt, "cannot decode: \(error)")
+        }
+        guard declared <= contentLimit else {
+            throw QuiverError(.corrupt, "container declares \(declared) bytes of content, over its recorded size of \(contentLimit) bytes: refused before decoding")
+        }
         var offset = 0
         var produced = 0
         do {

@@ -251,6 +251,10 @@ public struct HeadConfig: Sendable, Equatable {
     /// `classifier_dropout`, else its `hidden_dropout_prob`.
     public var dropoutProbability: Float?
 
+    /// The most labels a head may declare (`num_labels`): a config is read before its weights, so a huge count
+    /// must be refused here rather than allocated.
+    public static let maximumLabels = 100_000
+
     public init(json headConfig: JSONValue, source: String) throws {
         guard let config = headConfig["config"], config.objectValue != nil else {
             throw QuiverError(.invalidInput, "\(source): missing \"config\" object")
@@ -273,6 +277,9 @@ public struct HeadConfig: Sendable, Equatable {
         if usePooler { throw QuiverError(.unsupported, "\(source): heads on the pooler output (use_pooler) are not supported") }
         bias = config["bias"]?.boolValue ?? true
         dropoutProbability = try parseProbability(config, "dropout_prob", source: source)
+        if let count = config["num_labels"]?.intValue, !(0...Self.maximumLabels).contains(count) {
+            throw QuiverError(.invalidInput, "\(source): num_labels \(count) is not in 0...\(Self.maximumLabels)")
+        }
         if let mapping = config["label2id"]?.objectValue {
             var labels = [String?](repeating: nil, count: mapping.count)
             for (label, id) in mapping {
@@ -316,17 +323,23 @@ private func parseProbability(_ config: JSONValue, _ key: String, source: String
     return Float(value)
 }
 
+/// The smallest reduction factor accepted: a bottleneck at most 64 times the hidden size. Smaller (or
+/// denormal) factors would size a bottleneck beyond any memory, or beyond `Int`, when `train` builds it.
+let minimumReductionFactor = 1.0 / 64
+
 private func validateReductionFactor(_ factor: JSONValue, source: String) throws {
     if let number = factor.doubleValue {
-        guard number > 0 else { throw QuiverError(.invalidInput, "\(source): \"reduction_factor\" must be positive") }
+        guard number >= minimumReductionFactor else {
+            throw QuiverError(.invalidInput, "\(source): \"reduction_factor\" must be at least 1/64 (got \(number))")
+        }
         return
     }
     guard let mapping = factor.objectValue else {
         throw QuiverError(.invalidInput, "\(source): \"reduction_factor\" must be a number or a mapping of layers to numbers")
     }
     for (key, value) in mapping {
-        guard key == "default" || Int(key) != nil, let number = value.doubleValue, number > 0 else {
-            throw QuiverError(.invalidInput, "\(source): \"reduction_factor\" entry \"\(key)\" must map a layer index or \"default\" to a positive number")
+        guard key == "default" || Int(key) != nil, let number = value.doubleValue, number >= minimumReductionFactor else {
+            throw QuiverError(.invalidInput, "\(source): \"reduction_factor\" entry \"\(key)\" must map a layer index or \"default\" to a number of at least 1/64")
         }
     }
 }
