@@ -49,8 +49,9 @@ bench: deps
 	.build/release/quiver-bench codec
 	.build/release/quiver-bench store
 	.build/release/quiver-bench gemm
-	@if [ -n "$$QUIVER_MINILM_DIR" ]; then .build/release/quiver-bench encoder && .build/release/quiver-bench adapters; \
-	else echo "encoder and adapters suites skipped: set QUIVER_MINILM_DIR to all-MiniLM-L6-v2 (docs/benchmarks.md)"; fi
+	@if [ -n "$$QUIVER_MINILM_DIR" ]; then .build/release/quiver-bench encoder && .build/release/quiver-bench adapters \
+		&& .build/release/quiver-bench training && .build/release/quiver-bench training --accuracy; \
+	else echo "encoder, adapters and training suites skipped: set QUIVER_MINILM_DIR to all-MiniLM-L6-v2 (docs/benchmarks.md)"; fi
 
 ## fuzz: every libFuzzer target for FUZZ_SECONDS each (default 60), seeded with Fuzz/corpus (docs/fuzzing.md);
 ## not part of test: it needs its time budget

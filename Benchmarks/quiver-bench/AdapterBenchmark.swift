@@ -168,13 +168,7 @@ private struct AdapterBenchmarkOptions {
     func scriptPath() throws -> String {
         if let script { return script }
         let relative = "scripts/bench/adapters_torch.py"
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        let candidates = [
-            FileManager.default.currentDirectoryPath + "/" + relative,
-            // .build/<configuration>/quiver-bench → the package root is three levels up.
-            executable.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/" + relative,
-        ]
-        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+        guard let found = benchScriptPath(relative) else {
             throw AdapterBenchmarkError("cannot find \(relative) (run from the package root or pass --script PATH)")
         }
         return found

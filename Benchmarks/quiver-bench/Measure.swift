@@ -46,3 +46,14 @@ enum Measure {
 
     static func format(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
 }
+
+/// A checked-in peer script (`scripts/bench/…`) of this checkout: from the working directory, or beside the build
+/// folder (.build/<configuration>/quiver-bench → the package root is three levels up).
+func benchScriptPath(_ relative: String) -> String? {
+    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    let candidates = [
+        FileManager.default.currentDirectoryPath + "/" + relative,
+        executable.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/" + relative,
+    ]
+    return candidates.first { FileManager.default.fileExists(atPath: $0) }
+}

@@ -1,5 +1,5 @@
 // quiver-bench: side-by-side performance measurements (never run by the tests).
-// Usage: quiver-bench <adapters|codec|gemm|store|encoder> [options]
+// Usage: quiver-bench <adapters|codec|gemm|store|encoder|training> [options]
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -9,6 +9,7 @@ let suites: [String: ([String]) throws -> Void] = [
     "encoder": runEncoderBenchmark,
     "gemm": runGemmBenchmark,
     "store": runStoreBenchmark,
+    "training": runTrainingBenchmark,
 ]
 guard let name = arguments.first, let suite = suites[name] else {
     let names = suites.keys.sorted().joined(separator: "|")

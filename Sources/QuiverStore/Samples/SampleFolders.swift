@@ -93,6 +93,11 @@ public enum SampleFolders {
         }
         matrix("pooler.dense.weight", c.hiddenSize, c.hiddenSize)
         vector("pooler.dense.bias", c.hiddenSize)
+        return baseFolderFiles(tensors: tensors, vocabulary: vocabulary, config: c)
+    }
+
+    /// A Hugging Face BERT folder's files: `config.json`, `model.safetensors`, `vocab.txt`, `tokenizer_config.json`.
+    static func baseFolderFiles(tensors: [String: TensorData], vocabulary: [String], config c: SampleConfig) -> [String: [UInt8]] {
         let configJSON: [String: Any] = [
             "architectures": ["BertModel"], "model_type": "bert", "vocab_size": vocabulary.count,
             "hidden_size": c.hiddenSize, "num_hidden_layers": c.layerCount, "num_attention_heads": c.headCount,
