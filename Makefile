@@ -34,6 +34,8 @@ bench: deps
 	.build/release/quiver-bench codec
 	.build/release/quiver-bench store
 	.build/release/quiver-bench gemm
+	.build/release/quiver-bench hub
+	.build/release/quiver-bench hub --load 64 --seconds 60
 	@if [ -n "$$QUIVER_MINILM_DIR" ]; then .build/release/quiver-bench encoder && .build/release/quiver-bench adapters; \
 	else echo "encoder and adapters suites skipped: set QUIVER_MINILM_DIR to all-MiniLM-L6-v2 (docs/benchmarks.md)"; fi
 

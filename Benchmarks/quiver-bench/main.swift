@@ -1,5 +1,5 @@
 // quiver-bench: side-by-side performance measurements (never run by the tests).
-// Usage: quiver-bench <adapters|codec|gemm|store|encoder> [options]
+// Usage: quiver-bench <adapters|codec|gemm|hub|store|encoder> [options]
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -8,6 +8,7 @@ let suites: [String: ([String]) throws -> Void] = [
     "codec": runCodecBenchmark,
     "encoder": runEncoderBenchmark,
     "gemm": runGemmBenchmark,
+    "hub": runHubBenchmark,
     "store": runStoreBenchmark,
 ]
 guard let name = arguments.first, let suite = suites[name] else {
