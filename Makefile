@@ -49,6 +49,8 @@ bench: deps
 	.build/release/quiver-bench codec
 	.build/release/quiver-bench store
 	.build/release/quiver-bench gemm
+	.build/release/quiver-bench hub
+	.build/release/quiver-bench hub --load 64 --seconds 60
 	@if [ -n "$$QUIVER_MINILM_DIR" ]; then .build/release/quiver-bench encoder && .build/release/quiver-bench adapters \
 		&& .build/release/quiver-bench training && .build/release/quiver-bench training --accuracy; \
 	else echo "encoder, adapters and training suites skipped: set QUIVER_MINILM_DIR to all-MiniLM-L6-v2 (docs/benchmarks.md)"; fi

@@ -47,8 +47,13 @@ let package = Package(
                 "QuiverStore", "QuiverModel", "QuiverHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .executableTarget(name: "quiver-bench", dependencies: ["QuiverTensor", "QuiverCodec", "QuiverStore", "QuiverModel"],
-                          path: "Benchmarks/quiver-bench"),
+        .executableTarget(
+            name: "quiver-bench",
+            dependencies: [
+                "QuiverTensor", "QuiverCodec", "QuiverStore", "QuiverModel", "QuiverHub",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Benchmarks/quiver-bench"),
 
         // MARK: - Tests
         .testTarget(name: "QuiverTensorTests", dependencies: ["QuiverTensor"]),

@@ -1,5 +1,5 @@
 // quiver-bench: side-by-side performance measurements (never run by the tests).
-// Usage: quiver-bench <adapters|codec|gemm|store|encoder|training> [options]
+// Usage: quiver-bench <adapters|codec|encoder|gemm|hub|store|training> [options]
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -8,6 +8,7 @@ let suites: [String: ([String]) throws -> Void] = [
     "codec": runCodecBenchmark,
     "encoder": runEncoderBenchmark,
     "gemm": runGemmBenchmark,
+    "hub": runHubBenchmark,
     "store": runStoreBenchmark,
     "training": runTrainingBenchmark,
 ]

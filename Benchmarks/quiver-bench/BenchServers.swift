@@ -1,0 +1,165 @@
+import AsyncHTTPClient
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// MARK: - Registries started by the hub suite
+
+/// A registry process the hub suite starts on 127.0.0.1 and stops afterwards: `quiver serve` (the
+/// release binary next to `quiver-bench`) or Debian's `docker-registry` with its own config and data
+/// folder (as `Tests/QuiverHubTests/DockerRegistryServer.swift` does).
+final class BenchServer: @unchecked Sendable {
+    let name: String
+    let port: Int
+    let root: String
+    private let process: Process
+
+    var url: String { "http://127.0.0.1:\(port)" }
+    var pid: Int32 { process.processIdentifier }
+
+    static let dockerRegistryBinary: String? = ["/usr/bin/docker-registry", "/usr/local/bin/docker-registry", "/usr/bin/registry"]
+        .first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// The `quiver` executable built next to this one.
+    static let quiverBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("quiver").path
+
+    private init(name: String, port: Int, root: String, process: Process) {
+        self.name = name
+        self.port = port
+        self.root = root
+        self.process = process
+    }
+
+    /// `quiver serve` over the registry folder `home` (no token: writes are open on loopback).
+    static func quiverServe(home: String) async throws -> BenchServer {
+        guard FileManager.default.isExecutableFile(atPath: quiverBinary) else {
+            throw BenchError("\(quiverBinary) is missing: swift build -c release --product quiver")
+        }
+        let port = try freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: quiverBinary)
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port)]
+        var environment = ProcessInfo.processInfo.environment
+        environment["QUIVER_HOME"] = home
+        environment.removeValue(forKey: "QUIVER_TOKEN")
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try logHandle(home + ".serve.log")
+        try process.run()
+        let server = BenchServer(name: "quiver serve", port: port, root: home, process: process)
+        try await server.waitUntilReady()
+        return server
+    }
+
+    /// Debian's `docker-registry` (CNCF distribution) with a fresh data folder under `root`.
+    static func dockerRegistry(root: String) async throws -> BenchServer {
+        guard let binary = dockerRegistryBinary else { throw BenchError("docker-registry is not installed (make deps)") }
+        try FileManager.default.createDirectory(atPath: root + "/data", withIntermediateDirectories: true)
+        let port = try freePort()
+        let config = """
+            version: 0.1
+            log:
+              level: warn
+              accesslog:
+                disabled: true
+            storage:
+              filesystem:
+                rootdirectory: \(root)/data
+              delete:
+                enabled: true
+            http:
+              addr: 127.0.0.1:\(port)
+
+            """
+        try config.write(toFile: root + "/config.yml", atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve", root + "/config.yml"]
+        let log = try logHandle(root + "/registry.log")
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        let server = BenchServer(name: "docker-registry", port: port, root: root, process: process)
+        try await server.waitUntilReady()
+        return server
+    }
+
+    private static func logHandle(_ path: String) throws -> FileHandle {
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        return try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    }
+
+    private func waitUntilReady() async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            guard process.isRunning else { throw BenchError("\(name) exited at start (log under \(root))") }
+            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/v2/"), timeout: .seconds(1)) {
+                _ = try? await response.body.collect(upTo: 1 << 16)
+                if response.status.code == 200 { return }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw BenchError("\(name) did not answer on \(url) within 30 s")
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    // MARK: Memory
+
+    /// `VmRSS` and `VmHWM` (peak) of the server process, in bytes, from `/proc/PID/status`.
+    func memory() -> (rss: Int, peak: Int)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        func field(_ name: String) -> Int? {
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return nil }
+            return line.split(separator: " ").compactMap { Int($0) }.first.map { $0 * 1024 }
+        }
+        guard let rss = field("VmRSS"), let peak = field("VmHWM") else { return nil }
+        return (rss, peak)
+    }
+
+    /// A TCP port nothing listens on right now.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw BenchError("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw BenchError("cannot find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs an async suite from the synchronous `main.swift` dispatch.
+func runBlocking(_ body: @escaping @Sendable () async throws -> Void) throws {
+    final class Outcome: @unchecked Sendable { var error: (any Error)? }
+    let outcome = Outcome()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { try await body() } catch { outcome.error = error }
+        done.signal()
+    }
+    done.wait()
+    if let error = outcome.error { throw error }
+}
+
+/// The machine's load averages (1, 5, 15 minutes), as `/proc/loadavg` prints them.
+func loadAverage() -> String {
+    ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?").split(separator: " ").prefix(3).joined(separator: " ")
+}
