@@ -158,8 +158,3 @@ func runBlocking(_ body: @escaping @Sendable () async throws -> Void) throws {
     done.wait()
     if let error = outcome.error { throw error }
 }
-
-/// The machine's load averages (1, 5, 15 minutes), as `/proc/loadavg` prints them.
-func loadAverage() -> String {
-    ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?").split(separator: " ").prefix(3).joined(separator: " ")
-}
