@@ -45,7 +45,8 @@ build:
 
 ## bench: side-by-side measurements (see docs/benchmarks.md)
 bench: deps
-	$(SWIFT) build -c release --product quiver-bench --product quiver
+	$(SWIFT) build -c release --product quiver
+	$(SWIFT) build -c release --product quiver-bench
 	.build/release/quiver-bench codec
 	.build/release/quiver-bench store
 	.build/release/quiver-bench gemm
