@@ -158,4 +158,3 @@ func runBlocking(_ body: @escaping @Sendable () async throws -> Void) throws {
     done.wait()
     if let error = outcome.error { throw error }
 }
-
