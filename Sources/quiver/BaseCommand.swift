@@ -30,7 +30,7 @@ struct BaseCommand: ParsableCommand {
         func run() throws {
             let bases = try registry.open().baseModels()
             if json {
-                try Console.printJSON(bases.map(BaseSummary.init))
+                try Console.printJSON(bases.map(BaseModelSummary.init))
                 return
             }
             print(Console.table(
@@ -48,28 +48,5 @@ struct BaseCommand: ParsableCommand {
             try registry.open().removeBase(named: name)
             print("removed base model \(name)")
         }
-    }
-}
-
-struct BaseSummary: Encodable {
-    var name, modelType, digest: String
-    var layers, hiddenSize, parameters, size, storedSize: Int
-
-    init(_ row: BaseModelRow) {
-        name = row.name
-        modelType = row.modelType
-        digest = row.digest
-        layers = row.layerCount
-        hiddenSize = row.hiddenSize
-        parameters = row.parameters
-        size = row.size
-        storedSize = row.storedSize
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case name, digest, layers, parameters, size
-        case modelType = "model_type"
-        case hiddenSize = "hidden_size"
-        case storedSize = "stored_size"
     }
 }

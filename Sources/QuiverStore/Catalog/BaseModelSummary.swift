@@ -1,11 +1,9 @@
-import QuiverStore
+/// One base model as `quiver base list --json` and `GET /api/bases` print it.
+public struct BaseModelSummary: Encodable, Sendable {
+    public var name, modelType, digest: String
+    public var layers, hiddenSize, parameters, size, storedSize: Int
 
-/// One base model as `GET /api/bases` answers it — the objects of `quiver base list --json`.
-struct BaseModelSummary: Encodable, Sendable {
-    var name, modelType, digest: String
-    var layers, hiddenSize, parameters, size, storedSize: Int
-
-    init(_ row: BaseModelRow) {
+    public init(_ row: BaseModelRow) {
         name = row.name
         modelType = row.modelType
         digest = row.digest
