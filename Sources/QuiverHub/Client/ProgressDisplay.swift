@@ -1,6 +1,5 @@
 import Foundation
 import QuiverStore
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,7 +33,7 @@ public final class ProgressDisplay: Sendable {
 
     private let interactive: Bool
     private let write: @Sendable (String) -> Void
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// - Parameters:
     ///   - interactive: redraw bars in place (default: standard error is a terminal).

@@ -1,7 +1,6 @@
 import Foundation
 import QuiverModel
 import QuiverStore
-import Synchronization
 
 /// Runs tasks for `POST /v1/infer` with what is already loaded: one base model in memory (another
 /// base replaces it when a task of that base is asked for) and the most recently used adapters
@@ -19,12 +18,12 @@ final class InferenceEngine: Sendable {
         var tasks: LRUCache<String, TaskModel>
     }
 
-    private let loaded: Mutex<Loaded>
+    private let loaded: Locked<Loaded>
 
     init(registry: Registry, limits: ServerLimits) {
         self.registry = registry
         gate = AdmissionGate(slots: limits.inferenceSlots, queueLimit: limits.inferenceQueue)
-        loaded = Mutex(Loaded(base: nil, tasks: LRUCache(capacity: limits.cachedAdapters)))
+        loaded = Locked(Loaded(base: nil, tasks: LRUCache(capacity: limits.cachedAdapters)))
     }
 
     /// Predictions per task, in the order of `references`, as `quiver infer --json` gives them.

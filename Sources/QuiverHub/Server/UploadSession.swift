@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import QuiverStore
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -25,7 +24,7 @@ final class UploadSession: Sendable {
         var lastUsed = Date()
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     init(id: UUID, repository: RepositoryName, folder: String) throws(RegistryError) {
         self.id = id
@@ -35,7 +34,7 @@ final class UploadSession: Sendable {
         guard descriptor >= 0 else {
             throw RegistryError(.blobUploadInvalid, "cannot create an upload file: \(String(cString: strerror(errno)))", status: .internalServerError)
         }
-        state = Mutex(State(descriptor: descriptor))
+        state = Locked(State(descriptor: descriptor))
     }
 
     /// Bytes received so far.

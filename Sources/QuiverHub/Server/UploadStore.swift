@@ -1,6 +1,5 @@
 import Foundation
 import QuiverStore
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -21,7 +20,7 @@ final class UploadStore: Sendable {
     let blobsFolder: String
     let importsFolder: String
     let limits: ServerLimits
-    private let sessions = Mutex<[UUID: UploadSession]>([:])
+    private let sessions = Locked<[UUID: UploadSession]>([:])
 
     init(home: String, limits: ServerLimits) throws {
         root = home + "/uploads"
