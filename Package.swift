@@ -54,6 +54,11 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Benchmarks/quiver-bench"),
+        // Replays (and, built by scripts/fuzz.sh, fuzzes) request sessions against `quiver serve`'s router.
+        .executableTarget(
+            name: "quiver-fuzz-http",
+            dependencies: ["QuiverStore", "QuiverHub", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            path: "Fuzz/HTTP"),
 
         // MARK: - Tests
         .testTarget(name: "QuiverTensorTests", dependencies: ["QuiverTensor"]),
