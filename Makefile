@@ -18,11 +18,13 @@ test: deps
 	$(SWIFT) test --skip-build
 
 ## sanitize: the test suite under AddressSanitizer, then ThreadSanitizer (own build folders; SANITIZERS=thread for one)
+## (LeakSanitizer, part of ASan, skips the libraries' own leaks listed in scripts/lsan-suppressions.txt)
 SANITIZERS ?= address thread
 sanitize: deps
 	@for s in $(SANITIZERS); do \
 		echo "== $$s sanitizer"; \
 		$(SWIFT) build --build-tests --sanitize=$$s --scratch-path .build/sanitize-$$s && \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt \
 		$(SWIFT) test --skip-build --sanitize=$$s --scratch-path .build/sanitize-$$s || exit 1; \
 	done
 
