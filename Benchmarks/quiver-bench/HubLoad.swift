@@ -177,9 +177,10 @@ struct LoadStats: Sendable {
             try await body(&self)
             count(kind: kind, failure: nil)
         } catch {
+            // Refusals are counted by status (their messages name the repository); errors by message.
             let text = String(describing: error)
-            let refused = ["429", "TOOMANYREQUESTS", "503", "overloaded"].contains { text.contains($0) }
-            count(kind: kind, failure: (refused ? "refused " : "") + String(text.prefix(100)))
+            let refusal = ["429 TOOMANYREQUESTS", "503 overloaded"].first { text.contains($0) }
+            count(kind: kind, failure: refusal.map { "refused \($0)" } ?? String(text.prefix(100)))
         }
     }
 
