@@ -13,7 +13,7 @@
 # request parsers (+ swift-http-types from .build/checkouts). The harness file is compiled into the module it
 # tests, so it reaches internal parsers. Binaries, new corpus entries and crash artifacts go to .build/fuzz/;
 # the seed corpora are Fuzz/corpus/TARGET (kept small: `merge` after a run). The `http` target is the exception:
-# the whole server, built by SwiftPM (Fuzz/HTTP/main.swift). See docs/fuzzing.md.
+# the whole server, built by SwiftPM (Fuzz/HTTP/FuzzHTTP.swift). See docs/fuzzing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
