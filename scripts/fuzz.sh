@@ -40,7 +40,8 @@ hub_sources() {
     echo Sources/QuiverHub/DistributionHeader.swift Sources/QuiverHub/Server/RegistryError.swift \
         Sources/QuiverHub/Server/APIError.swift Sources/QuiverHub/Server/ByteRanges.swift \
         Sources/QuiverHub/Server/DistributionRoute.swift Sources/QuiverHub/Server/RepositoryName.swift \
-        Sources/QuiverHub/Server/InferenceRequest.swift Sources/QuiverHub/Server/ServerSettings.swift
+        Sources/QuiverHub/Server/InferenceRequest.swift Sources/QuiverHub/Server/ServerSettings.swift \
+        Sources/QuiverHub/Client/AuthChallenge.swift
 }
 
 # module NAME DIR SOURCES... — a coverage-instrumented library module (object + .swiftmodule) in DIR.

@@ -1,6 +1,7 @@
 // Fuzz target: what `quiver serve` parses from a request before anything else looks at it — the path below
 // /v2/ (repository names, tags, digests, upload ids), `Range` and `Content-Range` headers, the JSON body of
-// POST /v1/infer — and the TASK[:VERSION] references of the command line and the JSON API.
+// POST /v1/infer — the TASK[:VERSION] references of the command line and the JSON API, and the
+// `WWW-Authenticate` challenges the client reads from a remote registry.
 // Built into module QuiverHub (a subset of its files) by scripts/fuzz.sh; see docs/fuzzing.md.
 
 import Foundation
@@ -39,6 +40,14 @@ public func fuzzHub(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // The upload controller compares the announced length with the bytes it received (kept observable in
     // `fuzzSink`, or the optimiser drops the computation and its overflow check with it).
     if let range = try? ByteRanges.contentRange(text) { fuzzSink &+= range.count }
+
+    // A remote registry's `WWW-Authenticate` header, as the client reads it.
+    for challenge in AuthChallenge.parse(text) {
+        guard !challenge.scheme.isEmpty, challenge.scheme == challenge.scheme.lowercased() else {
+            fatalError("challenge with scheme '\(challenge.scheme)'")
+        }
+        fuzzSink &+= challenge.parameters.count
+    }
 
     // The inference body.
     if let request = try? InferenceRequest(json: bytes, limits: ServerLimits()) { _ = try? request.references() }
