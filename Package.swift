@@ -50,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "quiver-bench",
             dependencies: [
-                "QuiverTensor", "QuiverCodec", "QuiverStore", "QuiverModel", "QuiverHub",
+                "QuiverTensor", "QuiverCodec", "QuiverStore", "QuiverModel", "QuiverHub", "QuiverTestServers",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Benchmarks/quiver-bench"),
@@ -61,6 +61,12 @@ let package = Package(
             path: "Fuzz/HTTP"),
 
         // MARK: - Tests
+
+        // Free ports, docker-registry and readiness, for the hub tests and `quiver-bench hub`.
+        .target(
+            name: "QuiverTestServers",
+            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
+            path: "Tests/Support/QuiverTestServers"),
         .testTarget(name: "QuiverTensorTests", dependencies: ["QuiverTensor"]),
         .testTarget(name: "QuiverCodecTests", dependencies: ["QuiverCodec"]),
         .testTarget(name: "QuiverStoreTests", dependencies: ["QuiverStore"]),
@@ -68,6 +74,6 @@ let package = Package(
         .testTarget(name: "QuiverCLITests", dependencies: ["quiver", "QuiverStore"]),
         .testTarget(
             name: "QuiverHubTests",
-            dependencies: ["QuiverHub", "quiver", .product(name: "HummingbirdTesting", package: "hummingbird")]),
+            dependencies: ["QuiverHub", "quiver", "QuiverTestServers", .product(name: "HummingbirdTesting", package: "hummingbird")]),
     ]
 )

@@ -1,14 +1,11 @@
-import AsyncHTTPClient
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import QuiverTestServers
 
 // MARK: - Registries started by the hub suite
 
 /// A registry process the hub suite starts on 127.0.0.1 and stops afterwards: `quiver serve` (the
 /// release binary next to `quiver-bench`) or Debian's `docker-registry` with its own config and data
-/// folder (as `Tests/QuiverHubTests/DockerRegistryServer.swift` does).
+/// folder (`QuiverTestServers`, shared with the hub tests).
 final class BenchServer: @unchecked Sendable {
     let name: String
     let port: Int
@@ -17,9 +14,6 @@ final class BenchServer: @unchecked Sendable {
 
     var url: String { "http://127.0.0.1:\(port)" }
     var pid: Int32 { process.processIdentifier }
-
-    static let dockerRegistryBinary: String? = ["/usr/bin/docker-registry", "/usr/local/bin/docker-registry", "/usr/bin/registry"]
-        .first { FileManager.default.isExecutableFile(atPath: $0) }
 
     /// The `quiver` executable built next to this one.
     static let quiverBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("quiver").path
@@ -36,7 +30,7 @@ final class BenchServer: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: quiverBinary) else {
             throw BenchError("\(quiverBinary) is missing: swift build -c release --product quiver")
         }
-        let port = try freePort()
+        let port = try LocalServers.freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: quiverBinary)
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port)]
@@ -54,24 +48,10 @@ final class BenchServer: @unchecked Sendable {
 
     /// Debian's `docker-registry` (CNCF distribution) with a fresh data folder under `root`.
     static func dockerRegistry(root: String) async throws -> BenchServer {
-        guard let binary = dockerRegistryBinary else { throw BenchError("docker-registry is not installed (make deps)") }
+        guard let binary = LocalServers.dockerRegistryBinary else { throw BenchError("docker-registry is not installed (make deps)") }
         try FileManager.default.createDirectory(atPath: root + "/data", withIntermediateDirectories: true)
-        let port = try freePort()
-        let config = """
-            version: 0.1
-            log:
-              level: warn
-              accesslog:
-                disabled: true
-            storage:
-              filesystem:
-                rootdirectory: \(root)/data
-              delete:
-                enabled: true
-            http:
-              addr: 127.0.0.1:\(port)
-
-            """
+        let port = try LocalServers.freePort()
+        let config = LocalServers.dockerRegistryConfig(root: root, port: port, accessLog: false)
         try config.write(toFile: root + "/config.yml", atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -91,16 +71,7 @@ final class BenchServer: @unchecked Sendable {
     }
 
     private func waitUntilReady() async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            guard process.isRunning else { throw BenchError("\(name) exited at start (log under \(root))") }
-            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/v2/"), timeout: .seconds(1)) {
-                _ = try? await response.body.collect(upTo: 1 << 16)
-                if response.status.code == 200 { return }
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw BenchError("\(name) did not answer on \(url) within 30 s")
+        try await LocalServers.waitUntilReady(process, url: url, name: name, seconds: 30) { "at start (log under \(root))" }
     }
 
     func stop() {
@@ -121,23 +92,6 @@ final class BenchServer: @unchecked Sendable {
         }
         guard let rss = field("VmRSS"), let peak = field("VmHWM") else { return nil }
         return (rss, peak)
-    }
-
-    /// A TCP port nothing listens on right now.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw BenchError("socket() failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw BenchError("cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

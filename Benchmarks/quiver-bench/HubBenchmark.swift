@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import QuiverHub
 import QuiverStore
+import QuiverTestServers
 
 /// `quiver-bench hub`: push and pull of a ~100 MB base model and 50 adapters over loopback, to and
 /// from `quiver serve` and Debian's `docker-registry` side by side, against `curl` fetching the same
@@ -106,7 +107,7 @@ func runHubTransfers(fixture: HubFixture, rounds: Int, inferenceSeconds: Double)
     print("base: \(baseBlobs.count) blobs, \(baseBytes / 1_000_000) MB stored; \(fixture.tasks.count) adapters: \(adapterBlobs.count) blobs, \(adapterBytes / 1_000_000) MB")
 
     var servers: [BenchServer] = [try await BenchServer.quiverServe(home: fixture.root + "/serve")]
-    if BenchServer.dockerRegistryBinary != nil {
+    if LocalServers.dockerRegistryBinary != nil {
         servers.append(try await BenchServer.dockerRegistry(root: fixture.root + "/docker-registry"))
     } else {
         print("docker-registry is not installed (make deps): quiver serve alone")

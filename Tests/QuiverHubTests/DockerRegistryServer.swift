@@ -1,9 +1,6 @@
-import AsyncHTTPClient
 import Foundation
+import QuiverTestServers
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A real CNCF distribution registry (Debian's `docker-registry`) started for one test on
 /// 127.0.0.1 with a free port, its own config file and data folder, and stopped afterwards.
@@ -20,8 +17,7 @@ final class DockerRegistryServer: @unchecked Sendable {
     var blobsFolder: String { root + "/data/docker/registry/v2/blobs/sha256" }
     var repositoriesFolder: String { root + "/data/docker/registry/v2/repositories" }
 
-    static let binary: String? = ["/usr/bin/docker-registry", "/usr/local/bin/docker-registry", "/usr/bin/registry"]
-        .first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let binary = LocalServers.dockerRegistryBinary
 
     /// Under CI the registry tests must run: a missing binary fails them instead of skipping.
     static let required = ProcessInfo.processInfo.environment["CI"] == "true"
@@ -51,7 +47,7 @@ final class DockerRegistryServer: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: root + "/data", withIntermediateDirectories: true)
         var lastError: (any Error)?
         for _ in 0..<3 {
-            let port = try freePort()
+            let port = try LocalServers.freePort()
             var auth = ""
             if let htpasswd {
                 try (htpasswd + "\n").write(toFile: root + "/htpasswd", atomically: true, encoding: .utf8)
@@ -63,21 +59,7 @@ final class DockerRegistryServer: @unchecked Sendable {
 
                     """
             }
-            let config = """
-                version: 0.1
-                log:
-                  level: warn
-                  accesslog:
-                    disabled: false
-                storage:
-                  filesystem:
-                    rootdirectory: \(root)/data
-                  delete:
-                    enabled: true
-                http:
-                  addr: 127.0.0.1:\(port)
-                \(auth)
-                """
+            let config = LocalServers.dockerRegistryConfig(root: root, port: port, accessLog: true, extra: auth)
             try config.write(toFile: root + "/config.yml", atomically: true, encoding: .utf8)
             let logPath = root + "/registry-\(port).log"
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
@@ -103,20 +85,9 @@ final class DockerRegistryServer: @unchecked Sendable {
 
     /// Polls `/v2/` until it answers (200, or 401 with auth on).
     private func waitUntilReady() async throws {
-        let deadline = ContinuousClock.now + .seconds(15)
-        while ContinuousClock.now < deadline {
-            guard process.isRunning else {
-                throw TestFailure("docker-registry exited: \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
-            }
-            var request = HTTPClientRequest(url: url + "/v2/")
-            request.method = .GET
-            if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(1)) {
-                _ = try? await response.body.collect(upTo: 1 << 16)
-                if response.status.code == 200 || response.status.code == 401 { return }
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        try await LocalServers.waitUntilReady(process, url: url, name: "docker-registry", seconds: 15, unauthorizedIsReady: true) {
+            (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         }
-        throw TestFailure("docker-registry did not answer on \(url) within 15 s")
     }
 
     func stop(removing: Bool = true) {
@@ -157,23 +128,6 @@ final class DockerRegistryServer: @unchecked Sendable {
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         bytes[bytes.count / 2] ^= 0x40
         try Data(bytes).write(to: URL(fileURLWithPath: path))
-    }
-
-    /// A TCP port nothing listens on right now.
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket() failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw TestFailure("cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
