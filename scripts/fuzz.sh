@@ -92,7 +92,7 @@ build() {
             # The whole server (Hummingbird, NIO, GRDB, swift-crypto): SwiftPM builds the package with
             # coverage and ASan once in its own scratch folder; later builds are incremental.
             swift build --product quiver-fuzz-http --sanitize=fuzzer --sanitize=address -Xswiftc -DQUIVER_LIBFUZZER \
-                --scratch-path "$OUT/spm" 2>&1 | grep -E "error|warning: unre|Build complete" || true
+                --scratch-path "$OUT/spm" 2>&1 | grep -E "error|complete!" || true
             cp "$OUT/spm/debug/quiver-fuzz-http" "$OUT/http" ;;
         *) echo "fuzz.sh: unknown target '$target' (${TARGETS[*]})" >&2; exit 2 ;;
     esac

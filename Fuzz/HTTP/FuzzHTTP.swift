@@ -44,17 +44,16 @@ struct Session {
     var requests: [Request] = []
 
     init(_ bytes: [UInt8]) {
-        for chunk in Self.split(bytes, separator: Array("\n%%\n".utf8)).prefix(Self.maximumRequests) {
+        for chunk in bytes.split(separator: Array("\n%%\n".utf8), omittingEmptySubsequences: false).prefix(Self.maximumRequests) {
             if let request = Self.request(chunk) { requests.append(request) }
         }
     }
 
-    private static func request(_ slice: ArraySlice<UInt8>) -> Request? {
+    private static func request(_ chunk: ArraySlice<UInt8>) -> Request? {
         // The head ends at the first empty line; without one there is no body.
-        let chunk = Array(slice)
-        let blankLine = Self.split(chunk, separator: Array("\n\n".utf8))
-        let body = blankLine.count > 1 ? Array(chunk[(blankLine[0].endIndex + 2)...]) : nil
-        var lines = Self.split(blankLine[0], separator: [UInt8(ascii: "\n")])
+        let blankLine = chunk.firstRange(of: Array("\n\n".utf8))
+        let body = blankLine.map { Array(chunk[$0.upperBound...]) }
+        var lines = chunk[..<(blankLine?.lowerBound ?? chunk.endIndex)].split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         if lines.last?.isEmpty == true { lines.removeLast() }
         guard let first = lines.first else { return nil }
         let words = first.split(separator: UInt8(ascii: " "), maxSplits: 1)
@@ -70,23 +69,6 @@ struct Session {
             }
         }
         return request
-    }
-
-    private static func split(_ bytes: some Collection<UInt8>, separator: [UInt8]) -> [ArraySlice<UInt8>] {
-        let bytes = Array(bytes)
-        var pieces: [ArraySlice<UInt8>] = []
-        var start = 0, index = 0
-        while index + separator.count <= bytes.count {
-            if bytes[index..<index + separator.count].elementsEqual(separator) {
-                pieces.append(bytes[start..<index])
-                index += separator.count
-                start = index
-            } else {
-                index += 1
-            }
-        }
-        pieces.append(bytes[start...])
-        return pieces
     }
 }
 
