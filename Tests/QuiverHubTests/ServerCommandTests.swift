@@ -56,6 +56,8 @@ import Testing
             (["--no-anonymous-read"], "quiver: closing anonymous reads needs a token (--token or QUIVER_TOKEN)\n"),
             (["--token", "two words"], "quiver: the server token must be non-empty and without white space\n"),
             (["--host", "nowhere.invalid", "--port", "0"], "quiver: cannot listen on nowhere.invalid:0: the host does not resolve to an address\n"),
+            (["--host", "0.0.0.0", "--port", "0"], "quiver: without a token, 0.0.0.0 would take anonymous writes from other machines: set QUIVER_TOKEN (or --token), or pass --read-only or --allow-anonymous-writes\n"),
+            (["--public-url", "hub.example.com"], "quiver: invalid public URL 'hub.example.com': expected http(s)://HOST[:PORT]\n"),
         ]
         for (arguments, message) in cases {
             let result = try await quiver.runDetached(["serve"] + arguments)

@@ -115,39 +115,100 @@ import Testing
         }
     }
 
-    @Test func engineKeepsOneBaseAndSwitchesForAnotherBase() async throws {
-        let workspace = try ServerWorkspace.filled()
-        let registry = workspace.registry
-        let other = workspace.root + "/other"
+    /// Another base model with one adapter (`other-task`), named `name`.
+    func addOtherBase(_ name: String, task: String, to workspace: ServerWorkspace, seed: UInt64) throws {
         var shape = SampleFolders.config
         shape.layerCount = 2
-        try SampleFolders.writeBaseModel(to: other + "/other-bert", config: shape, seed: 5)
-        try SampleFolders.writeAdapter(to: other + "/other-task", name: "other-task", config: shape, seed: 6)
-        try registry.addBase(folder: other + "/other-bert", name: "other-bert")
-        try registry.push(Reference(parsing: "other-task"), folder: other + "/other-task", baseName: "other-bert")
+        let folder = workspace.root + "/" + name
+        try SampleFolders.writeBaseModel(to: folder + "/base", config: shape, seed: seed)
+        try SampleFolders.writeAdapter(to: folder + "/task", name: task, config: shape, seed: seed + 1)
+        try workspace.registry.addBase(folder: folder + "/base", name: name)
+        try workspace.registry.push(Reference(parsing: task), folder: folder + "/task", baseName: name)
+    }
+
+    @Test func engineKeepsTwoBasesAndAlternatingBetweenThemReloadsNothing() async throws {
+        let workspace = try ServerWorkspace.filled()
+        let registry = workspace.registry
+        try addOtherBase("other-bert", task: "other-task", to: workspace, seed: 5)
 
         let engine = InferenceEngine(registry: registry, limits: ServerLimits())
         let texts = Self.texts
         let first = try await engine.predict([Reference(parsing: "review")], texts: texts, pairs: nil, maxLength: nil)
         expectSame(first, try direct(["review"], registry))
-        #expect(engine.loadedModels.base == "tiny-bert")
+        #expect(engine.loadedModels.bases == ["tiny-bert"])
         #expect(engine.loadedModels.tasks.count == 1)
         let switched = try await engine.predict([Reference(parsing: "other-task")], texts: texts, pairs: nil, maxLength: nil)
         expectSame(switched, try direct(["other-task"], registry))
-        #expect(engine.loadedModels.base == "other-bert")
+        #expect(engine.loadedModels.bases == ["tiny-bert", "other-bert"])
         #expect(engine.loadedModels.tasks.count == 2)
         await #expect(throws: QuiverError.self) {
             try await engine.predict([Reference(parsing: "sentiment"), Reference(parsing: "other-task")], texts: texts, pairs: nil, maxLength: nil)
         }
         let back = try await engine.predict([Reference(parsing: "review")], texts: texts, pairs: nil, maxLength: nil)
         expectSame(back, first)
-        #expect(engine.loadedModels.base == "tiny-bert")
+        #expect(engine.loadedModels.bases == ["tiny-bert", "other-bert"])
 
         try await workspace.app().test(.router) { client in
             let mixed = try await client.post(json: ["tasks": ["sentiment", "other-task"], "texts": ["x"]], to: "/v1/infer")
             #expect(mixed.status == .unprocessableContent)
             #expect(mixed.apiErrorCode == "incompatible")
         }
+    }
+
+    /// A client asking for more bases than the cache holds, in turn, is refused (503, `Retry-After`)
+    /// instead of forcing a reload per request; once a base has been idle for the residency period,
+    /// another takes its place.
+    @Test func aThirdBaseWaitsForTheResidencyPeriodInsteadOfForcingReloads() async throws {
+        let workspace = try ServerWorkspace.filled()
+        let registry = workspace.registry
+        try addOtherBase("other-bert", task: "other-task", to: workspace, seed: 5)
+        try addOtherBase("third-bert", task: "third-task", to: workspace, seed: 9)
+        var limits = ServerLimits()
+        limits.baseResidency = 3600
+        let engine = InferenceEngine(registry: registry, limits: limits)
+        let texts = ["x"]
+        for _ in 0..<3 {
+            _ = try await engine.predict([Reference(parsing: "sentiment")], texts: texts, pairs: nil, maxLength: nil)
+            _ = try await engine.predict([Reference(parsing: "other-task")], texts: texts, pairs: nil, maxLength: nil)
+            do {
+                _ = try await engine.predict([Reference(parsing: "third-task")], texts: texts, pairs: nil, maxLength: nil)
+                Issue.record("a third base should not evict one used within its residency period")
+            } catch let error as APIError {
+                #expect(error.status == .serviceUnavailable && error.code == "overloaded")
+                #expect(Int(error.headers[.retryAfter] ?? "") ?? 0 > 3000)
+            }
+        }
+        #expect(engine.loadedModels.bases == ["tiny-bert", "other-bert"])
+
+        limits.baseResidency = 0
+        let eager = InferenceEngine(registry: registry, limits: limits)
+        _ = try await eager.predict([Reference(parsing: "sentiment")], texts: texts, pairs: nil, maxLength: nil)
+        _ = try await eager.predict([Reference(parsing: "other-task")], texts: texts, pairs: nil, maxLength: nil)
+        let third = try await eager.predict([Reference(parsing: "third-task")], texts: Self.texts, pairs: nil, maxLength: nil)
+        expectSame(third, try direct(["third-task"], registry))
+        #expect(eager.loadedModels.bases == ["other-bert", "third-bert"])
+    }
+
+    /// A request waiting for its turn is dropped from the queue when it is cancelled (its client left).
+    @Test func aCancelledWaitingRequestLeavesTheQueue() async throws {
+        let gate = AdmissionGate(slots: 1, queueLimit: 1)
+        let (stream, release) = AsyncStream<Void>.makeStream()
+        let running = Task { try await gate.withSlot { for await _ in stream { break }; return 1 } }
+        while await gate.running < 1 { await Task.yield() }
+        let ran = Locked(false)
+        let waiting = Task { try await gate.withSlot { ran.withLock { $0 = true }; return 2 } }
+        while await gate.waitingCount < 1 { await Task.yield() }
+        waiting.cancel()
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+        #expect(await gate.waitingCount == 0)
+        // Its place in the queue is free again.
+        let next = Task { try await gate.withSlot { 3 } }
+        while await gate.waitingCount < 1 { await Task.yield() }
+        release.yield(())
+        #expect(try await running.value == 1)
+        #expect(try await next.value == 3)
+        #expect(!ran.withLock { $0 })
+        #expect(await gate.running == 0)
     }
 
     @Test func gateRunsWhatFitsQueuesWhatMayWaitAndRefusesTheRest() async throws {
@@ -169,6 +230,36 @@ import Testing
         #expect(try await first.value == 1)
         #expect(try await second.value == 2)
         #expect(await gate.running == 0)
+    }
+
+    /// The connection watch of `quiver serve` (`httpServer`) cancels the work of a request whose
+    /// client hangs up while it waits.
+    @Test func workForAClientThatLeftIsCancelled() async throws {
+        let cancelled = Locked(false)
+        let router = Router(context: HubRequestContext.self)
+        router.get("wait") { _, context in
+            do {
+                return try await context.cancellingWhenClientLeaves {
+                    try await Task.sleep(for: .seconds(30))
+                    return "done"
+                }
+            } catch is CancellationError {
+                cancelled.withLock { $0 = true }
+                return "cancelled"
+            }
+        }
+        let app = Application(router: router, server: httpServer(limits: ServerLimits()), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            try await RawHTTPConnection.with(port: port) { connection in
+                try connection.sendHead("GET", "/wait")
+                Thread.sleep(forTimeInterval: 0.3)
+            }  // hangs up
+            let clock = ContinuousClock()
+            let start = clock.now
+            while !cancelled.withLock({ $0 }), clock.now - start < .seconds(5) { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(cancelled.withLock { $0 }, "the waiting work was not cancelled when its client left")
+        }
     }
 
     @Test func cacheEvictsTheLeastRecentlyUsed() {

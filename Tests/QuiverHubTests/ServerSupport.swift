@@ -57,9 +57,12 @@ final class ServerWorkspace: @unchecked Sendable {
 
     /// The application of `quiver serve` on this registry.
     func app(
-        token: String? = nil, anonymousRead: Bool = true, namespace: String = "quiver", limits: ServerLimits = ServerLimits()
+        token: String? = nil, anonymousRead: Bool = true, anonymousWrites: ServerSettings.AnonymousWrites = .loopbackOnly,
+        publicURLs: [String] = [], namespace: String = "quiver", limits: ServerLimits = ServerLimits()
     ) throws -> some ApplicationProtocol {
-        let settings = try ServerSettings(home: registry.home, port: 0, namespace: namespace, token: token, anonymousRead: anonymousRead, limits: limits)
+        let settings = try ServerSettings(
+            home: registry.home, port: 0, namespace: namespace, token: token, anonymousRead: anonymousRead,
+            anonymousWrites: anonymousWrites, publicURLs: publicURLs, limits: limits)
         var logger = Logger(label: "quiver-serve-test")
         logger.logLevel = .warning
         return try buildApplication(settings: settings, registry: registry, logger: logger)

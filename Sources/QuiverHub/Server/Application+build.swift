@@ -1,11 +1,9 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import QuiverStore
-
-/// The request context of every route of `quiver serve`.
-public typealias HubRequestContext = BasicRequestContext
 
 /// The router of `quiver serve` over `registry`: the OCI distribution endpoint (`/v2/`), the JSON
 /// API (`/api/`), the web page (`/`) and inference (`/v1/infer`).
@@ -19,17 +17,23 @@ public typealias HubRequestContext = BasicRequestContext
 /// }
 /// ```
 public func buildRouter(settings: ServerSettings, registry: Registry) throws -> Router<HubRequestContext> {
-    let access = AccessControl(token: settings.token, anonymousRead: settings.anonymousRead, service: settings.namespace)
-    let uploads = try UploadStore(home: registry.home, limits: settings.limits)
+    try buildRouter(settings: settings, registry: registry, uploads: UploadStore(home: registry.home, limits: settings.limits))
+}
+
+func buildRouter(settings: ServerSettings, registry: Registry, uploads: UploadStore) throws -> Router<HubRequestContext> {
     let engine = InferenceEngine(registry: registry, limits: settings.limits)
     let router = Router(context: HubRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: HostCheck(allowList: try HostAllowList(listenHost: settings.host, publicURLs: settings.publicURLs)))
+    router.add(middleware: AccessControl(
+        token: settings.token, anonymousRead: settings.anonymousRead, readOnly: settings.anonymousWrites == .readOnly,
+        service: settings.namespace, namespace: settings.namespace))
     router.addRoutes(
-        DistributionController(registry: registry, uploads: uploads, imports: ImportCoalescer(), access: access, namespace: settings.namespace, limits: settings.limits).endpoints,
+        DistributionController(registry: registry, uploads: uploads, imports: ImportCoalescer(), token: settings.token, namespace: settings.namespace, limits: settings.limits).endpoints,
         atPath: "/v2")
-    router.addRoutes(CatalogController(registry: registry, access: access).endpoints, atPath: "/api")
-    router.addRoutes(InferenceController(engine: engine, access: access, limits: settings.limits).endpoints, atPath: "/v1")
-    router.addRoutes(WebController(registry: registry, access: access, namespace: settings.namespace).endpoints)
+    router.addRoutes(CatalogController(registry: registry).endpoints, atPath: "/api")
+    router.addRoutes(InferenceController(engine: engine, limits: settings.limits).endpoints, atPath: "/v1")
+    router.addRoutes(WebController(registry: registry, namespace: settings.namespace).endpoints)
     return router
 }
 
@@ -48,11 +52,22 @@ public func buildApplication(
         logger.logLevel = .info
         return logger
     }()
+    let uploads = try UploadStore(home: registry.home, limits: settings.limits)
     return Application(
-        router: try buildRouter(settings: settings, registry: registry),
+        router: try buildRouter(settings: settings, registry: registry, uploads: uploads),
+        server: httpServer(limits: settings.limits),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "quiver"),
+        services: [UploadExpiry(uploads: uploads, interval: settings.limits.expiryInterval)],
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },
         logger: logger)
+}
+
+/// HTTP/1.1 connections as `quiver serve` accepts them: closed after `connectionIdleTimeout` without
+/// a byte (between requests, or within a body), and watched for clients that leave
+/// (`ClientDeparture`).
+func httpServer(limits: ServerLimits) -> HTTPServerBuilder {
+    .http1(configuration: HTTP1Channel.Configuration(
+        additionalChannelHandlers: [ClientDeparture()], idleTimeout: .milliseconds(Int64(limits.connectionIdleTimeout * 1000))))
 }
 
 /// Runs `quiver serve` until the process is told to stop (SIGINT or SIGTERM).

@@ -60,24 +60,15 @@ struct BlobFileBody {
         let end = range.map { $0.upperBound + 1 } ?? size
         let verify = range == nil
         return ResponseBody(contentLength: end - start) { writer in
-            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { throw QuiverError(.io, "blob \(digest): \(String(cString: strerror(errno)))") }
-            defer { close(descriptor) }
+            let file = try await BlockingWork.run(.io) { try OpenBlob(path: path, digest: digest) }
             var hasher = DigestHasher()
             var offset = start
-            let allocator = ByteBufferAllocator()
             while offset < end {
-                var buffer = allocator.buffer(capacity: min(Self.chunkLength, end - offset))
-                let count = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: min(Self.chunkLength, end - offset)) { bytes in
-                    while true {
-                        let result = pread(descriptor, bytes.baseAddress!, min(bytes.count, end - offset), off_t(offset))
-                        if result < 0, errno == EINTR { continue }
-                        guard result > 0 else { throw QuiverError(.io, "blob \(digest): short read at byte \(offset)") }
-                        return result
-                    }
-                }
+                // Reads (and hashing) on the IO pool: a slow disk never holds a cooperative thread.
+                let (chunkStart, count) = (offset, min(Self.chunkLength, end - offset))
+                let buffer = try await BlockingWork.run(.io) { try file.read(at: chunkStart, count: count) }
                 if verify { buffer.withUnsafeReadableBytes { hasher.update($0) } }
-                offset += count
+                offset += buffer.readableBytes
                 try await writer.write(buffer)
             }
             if verify, hasher.finalize() != digest {
@@ -85,5 +76,35 @@ struct BlobFileBody {
             }
             try await writer.finish(nil)
         }
+    }
+}
+
+/// A blob file open for reading; closed when released.
+private final class OpenBlob: Sendable {
+    let descriptor: Int32
+    let digest: Digest
+
+    init(path: String, digest: Digest) throws {
+        descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        self.digest = digest
+        guard descriptor >= 0 else { throw QuiverError(.io, "blob \(digest): \(String(cString: strerror(errno)))") }
+    }
+
+    deinit { close(descriptor) }
+
+    /// `count` bytes from `offset` (a blocking read).
+    func read(at offset: Int, count: Int) throws -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: count)
+        _ = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { bytes in
+            var filled = 0
+            while filled < count {
+                let result = pread(descriptor, bytes.baseAddress! + filled, count - filled, off_t(offset + filled))
+                if result < 0, errno == EINTR { continue }
+                guard result > 0 else { throw QuiverError(.io, "blob \(digest): short read at byte \(offset + filled)") }
+                filled += result
+            }
+            return filled
+        }
+        return buffer
     }
 }

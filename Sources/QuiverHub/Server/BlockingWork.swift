@@ -1,13 +1,37 @@
-import Dispatch
+import NIOPosix
 
-/// Runs blocking work (model loading and inference, imports that compress weights) on a Dispatch
-/// thread, so that the server's cooperative threads keep answering other requests meanwhile.
+/// Runs work that blocks a thread — SQLite (which may wait out another process's write), the
+/// registry lock (which `gc` in another process may hold for long), fsync, reads of blob files,
+/// imports that decode and hash gigabytes, inference — on bounded thread pools of its own, never on
+/// Swift's cooperative threads (as many as cores), which must stay free to answer other requests.
+///
+/// Three pools, so that work stuck behind the registry lock never holds up reads:
 enum BlockingWork {
-    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
-                continuation.resume(with: Result { try body() })
-            }
+    enum Pool: Sendable {
+        /// Catalog queries, reads of blob files and writes of upload chunks: short, never waiting on a lock.
+        case io
+        /// Work that takes the registry lock or syncs the disk: imports, deletes, finishing uploads.
+        case locking
+        /// Model loading and forward passes (each already uses every core; `AdmissionGate` bounds them).
+        case inference
+    }
+
+    private static let io = started(threads: 4)
+    private static let locking = started(threads: 4)
+    private static let inference = started(threads: 2)
+
+    private static func started(threads: Int) -> NIOThreadPool {
+        let pool = NIOThreadPool(numberOfThreads: threads)
+        pool.start()
+        return pool
+    }
+
+    /// Runs `body` on a thread of `pool`; a caller cancelled before its turn comes runs nothing.
+    static func run<T: Sendable>(_ pool: Pool, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        switch pool {
+        case .io: try await io.runIfActive(body)
+        case .locking: try await locking.runIfActive(body)
+        case .inference: try await inference.runIfActive(body)
         }
     }
 }

@@ -6,7 +6,6 @@ import QuiverStore
 /// --json`, filtered), `GET /api/adapters/TASK[/VERSION]` (`quiver show --json`), `GET /api/bases`.
 struct CatalogController<Context: RequestContext>: Sendable {
     let registry: Registry
-    let access: AccessControl
 
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
@@ -18,33 +17,25 @@ struct CatalogController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
-        try authorize(request)
         let filter = try AdapterFilter(query: request.uri.queryParameters.map { (String($0.key), String($0.value)) })
-        return try answer { try JSONResponse.make(registry.list().filter(filter.matches)) }
+        return try await answer { registry in try JSONResponse.make(registry.list().filter(filter.matches)) }
     }
 
     @Sendable func show(_ request: Request, context: Context) async throws -> Response {
-        try authorize(request)
         let task = try context.parameters.require("task")
         let version = context.parameters.get("version")
-        return try answer { try JSONResponse.make(registry.show(Reference(task: task, version: version))) }
+        return try await answer { registry in try JSONResponse.make(registry.show(Reference(task: task, version: version))) }
     }
 
     @Sendable func bases(_ request: Request, context: Context) async throws -> Response {
-        try authorize(request)
-        return try answer { try JSONResponse.make(registry.baseModels().map(BaseModelSummary.init)) }
+        try await answer { registry in try JSONResponse.make(registry.baseModels().map(BaseModelSummary.init)) }
     }
 
-    private func authorize(_ request: Request) throws(APIError) {
-        guard access.allows(request, .read) else {
-            throw APIError(status: .unauthorized, code: "unauthorized", message: "send Authorization: Bearer <token>", headers: [.wwwAuthenticate: access.bearerChallenge(request)])
-        }
-    }
-
-    /// Registry errors as API errors.
-    private func answer(_ body: () throws -> Response) throws -> Response {
+    /// Runs a catalog query off the cooperative threads, registry errors as API errors.
+    private func answer(_ body: @escaping @Sendable (Registry) throws -> Response) async throws -> Response {
+        let registry = registry
         do {
-            return try body()
+            return try await BlockingWork.run(.io) { try body(registry) }
         } catch let error as QuiverError {
             throw APIError(error)
         }

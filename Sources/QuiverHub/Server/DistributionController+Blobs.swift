@@ -5,9 +5,13 @@ import QuiverStore
 extension DistributionController {
     /// `GET`/`HEAD /v2/<name>/blobs/<digest>`: a blob of the store (or an upload no manifest has
     /// taken yet), whole or one `Range`.
-    func blob(_ digest: Digest, request: Request, head: Bool) throws -> Response {
-        let path = registry.blobs.contains(digest) ? registry.blobs.path(of: digest) : uploads.stagedFile(digest)
-        guard let path, let body = BlobFileBody(path: path, digest: digest) else {
+    func blob(_ digest: Digest, request: Request, head: Bool) async throws -> Response {
+        let (registry, uploads) = (registry, uploads)
+        let body = try await BlockingWork.run(.io) { () -> BlobFileBody? in
+            let path = registry.blobs.contains(digest) ? registry.blobs.path(of: digest) : uploads.stagedFile(digest)
+            return path.flatMap { BlobFileBody(path: $0, digest: digest) }
+        }
+        guard let body else {
             throw RegistryError(.blobUnknown, "blob \(digest) is unknown to this server", detail: ["digest": digest.description])
         }
         let range = try body.range(from: request.headers[.range])
@@ -18,20 +22,21 @@ extension DistributionController {
 
     /// `POST /v2/<name>/blobs/uploads/`: mounts a blob the server holds (`?mount=&from=`), takes a
     /// whole blob at once (`?digest=` with the body), or starts an upload session.
-    func startUpload(_ name: RepositoryName, request: Request) async throws -> Response {
+    func startUpload(_ name: RepositoryName, request: Request, context: Context) async throws -> Response {
+        let (registry, uploads) = (registry, uploads)
         if let mount = Self.query(request, "mount") {
             let digest = try DistributionRoute.digest(mount[...])
-            if registry.blobs.contains(digest) || uploads.stagedSize(digest) != nil {
+            if try await BlockingWork.run(.io, { registry.blobs.contains(digest) || uploads.stagedSize(digest) != nil }) {
                 return blobCreated(name, digest)
             }
             // Not here: the spec's answer is a new upload session.
         }
-        let session = try uploads.start(repository: name)
+        let session = try await BlockingWork.run(.io) { try uploads.start(repository: name, client: context.clientAddress) }
         if let digestText = Self.query(request, "digest") {
             do {
                 let digest = try DistributionRoute.digest(digestText[...])
-                _ = try await receive(request, into: session, start: nil)
-                try uploads.finish(session, digest: digest)
+                _ = try await receive(request, context: context, into: session, range: nil)
+                try await BlockingWork.run(.locking) { try uploads.finish(session, digest: digest) }
                 return blobCreated(name, digest)
             } catch {
                 uploads.cancel(session)
@@ -48,10 +53,10 @@ extension DistributionController {
 
     /// `PATCH /v2/<name>/blobs/uploads/<id>`: appends a chunk (`Content-Range: START-END` optional,
     /// START must be where the upload stands).
-    func patchUpload(_ name: RepositoryName, _ id: UUID, request: Request) async throws -> Response {
+    func patchUpload(_ name: RepositoryName, _ id: UUID, request: Request, context: Context) async throws -> Response {
         let session = try uploads.session(id, repository: name)
         let range = try Self.contentRange(request)
-        let received = try await receive(request, into: session, start: range?.lowerBound)
+        let received = try await receive(request, context: context, into: session, range: range)
         if let range, received != range.count {
             throw RegistryError(.blobUploadInvalid, "Content-Range announced \(range.count) bytes, the body had \(received)", headers: UploadSession.rangeHeaders(session.offset))
         }
@@ -60,18 +65,19 @@ extension DistributionController {
 
     /// `PUT /v2/<name>/blobs/uploads/<id>?digest=`: appends the last chunk (if any) and ends the
     /// upload; the content must hash to the digest.
-    func finishUpload(_ name: RepositoryName, _ id: UUID, request: Request) async throws -> Response {
+    func finishUpload(_ name: RepositoryName, _ id: UUID, request: Request, context: Context) async throws -> Response {
         let session = try uploads.session(id, repository: name)
         guard let digestText = Self.query(request, "digest") else {
             throw RegistryError(.digestInvalid, "finishing an upload needs ?digest=sha256:<hex>")
         }
         let digest = try DistributionRoute.digest(digestText[...])
         let range = try Self.contentRange(request)
-        let received = try await receive(request, into: session, start: range?.lowerBound)
+        let received = try await receive(request, context: context, into: session, range: range)
         if let range, received != range.count {
             throw RegistryError(.blobUploadInvalid, "Content-Range announced \(range.count) bytes, the body had \(received)")
         }
-        try uploads.finish(session, digest: digest)
+        let uploads = uploads
+        try await BlockingWork.run(.locking) { try uploads.finish(session, digest: digest) }
         return blobCreated(name, digest)
     }
 
@@ -83,21 +89,30 @@ extension DistributionController {
 
     // MARK: - Pieces
 
-    /// Streams a request body into an upload, within the chunk and blob limits; returns its length.
-    private func receive(_ request: Request, into session: UploadSession, start: Int?) async throws -> Int {
+    /// Streams a request body into an upload, within the chunk, blob and time limits; returns its length.
+    ///
+    /// Every number of the request is compared with a limit before any arithmetic: a `Content-Range`
+    /// start or a `Content-Length` near `Int.max` is refused, never added.
+    private func receive(_ request: Request, context: Context, into session: UploadSession, range: ClosedRange<Int>?) async throws -> Int {
         let tooLarge = RegistryError(.sizeInvalid, "a chunk is limited to \(limits.uploadChunkBytes) bytes and a blob to \(limits.uploadBytes)", status: .contentTooLarge)
-        if let declared = RequestBodyReader.declaredLength(request),
-           declared > limits.uploadChunkBytes || (start ?? session.offset) + declared > limits.uploadBytes
-        {
-            throw tooLarge
+        let first = range?.lowerBound ?? session.offset
+        guard first <= limits.uploadBytes else { throw tooLarge }
+        if let declared = RequestBodyReader.declaredLength(request) {
+            guard declared <= limits.uploadChunkBytes, declared <= limits.uploadBytes - first else { throw tooLarge }
+            if let range, declared != range.count {
+                throw RegistryError(
+                    .blobUploadInvalid, "Content-Range announces \(range.count) bytes, Content-Length \(declared)",
+                    headers: UploadSession.rangeHeaders(session.offset))
+            }
         }
-        try session.beginWrite(at: start)
+        try session.beginWrite(at: range?.lowerBound)
         defer { session.endWrite() }
+        let limit = limits.uploadBytes
         var received = 0
-        for try await buffer in request.body {
+        for try await buffer in RequestBodyReader.timed(request, context: context, limit: limits.requestBodyTimeout) {
+            guard buffer.readableBytes <= limits.uploadChunkBytes - received else { throw tooLarge }
             received += buffer.readableBytes
-            guard received <= limits.uploadChunkBytes else { throw tooLarge }
-            try session.append(buffer, limit: limits.uploadBytes)
+            try await BlockingWork.run(.io) { try session.append(buffer, limit: limit) }
         }
         return received
     }

@@ -49,13 +49,13 @@ extension DistributionController {
 
     /// `PUT /v2/<name>/manifests/<tag|digest>`: imports an artifact whose blobs were uploaded (or are
     /// already here) into the registry, through the same checks as a local push.
-    func putManifest(_ name: RepositoryName, _ reference: ManifestReference, request: Request) async throws -> Response {
+    func putManifest(_ name: RepositoryName, _ reference: ManifestReference, request: Request, context: Context) async throws -> Response {
         if let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces),
            !type.isEmpty, type != MediaType.imageManifest
         {
             throw RegistryError(.manifestInvalid, "manifest media type \(type) is not served here: Quiver artifacts are OCI image manifests (\(MediaType.imageManifest))")
         }
-        let bytes = try await RequestBodyReader.collect(request, limit: limits.manifestBytes) { limit in
+        let bytes = try await RequestBodyReader.collect(request, context: context, limit: limits.manifestBytes, timeout: limits.requestBodyTimeout) { limit in
             RegistryError(.sizeInvalid, "manifest is larger than the server's limit of \(limit) bytes", status: .contentTooLarge)
         }
         let receiver = ManifestReceiver(registry: registry, uploads: uploads, coalescer: imports)

@@ -7,11 +7,14 @@ import QuiverStore
 ///
 /// Routes are `/v2` and `/v2/**`: repository names contain slashes, so `DistributionRoute` parses
 /// the rest of the path and validates every part of it before the registry is asked anything.
-struct DistributionController<Context: RequestContext>: Sendable {
+struct DistributionController: Sendable {
+    typealias Context = HubRequestContext
+
     let registry: Registry
     let uploads: UploadStore
     let imports: ImportCoalescer
-    let access: AccessControl
+    /// The server's token, which the token endpoint hands back to a client that presents it.
+    let token: String?
     let namespace: String
     let limits: ServerLimits
 
@@ -27,7 +30,6 @@ struct DistributionController<Context: RequestContext>: Sendable {
 
     /// `GET /v2/`: the spec's version check (and the first request of clients discovering auth).
     @Sendable func versionCheck(_ request: Request, context: Context) async throws -> Response {
-        guard access.allows(request, .read) else { throw unauthorized(request, scope: nil) }
         var response = try JSONResponse.make([String: String]())
         response.headers[.distributionAPIVersion] = "registry/2.0"
         return request.method == .head ? response.createHeadResponse() : response
@@ -35,14 +37,10 @@ struct DistributionController<Context: RequestContext>: Sendable {
 
     @Sendable func respond(_ request: Request, context: Context) async throws -> Response {
         let components = context.parameters.getCatchAll()
-        if components == ["token"], request.method == .get { return try token(request) }
-        let parsed = Result { () throws(RegistryError) in try DistributionRoute(components: components, namespace: namespace) }
-        let needed: AccessControl.Access = request.method == .get || request.method == .head ? .read : .write
-        guard access.allows(request, needed) else {
-            throw unauthorized(request, scope: (try? parsed.get()).flatMap { Self.scope(of: $0, access: needed) })
-        }
+        if components == ["token"], request.method == .get { return try tokenAnswer(request) }
+        let route = try DistributionRoute(components: components, namespace: namespace)
         do {
-            var response = try await respond(to: try parsed.get(), request: request, context: context)
+            var response = try await respond(to: route, request: request, context: context)
             response.headers[.distributionAPIVersion] = "registry/2.0"
             return response
         } catch let error as QuiverError {
@@ -52,21 +50,21 @@ struct DistributionController<Context: RequestContext>: Sendable {
 
     private func respond(to route: DistributionRoute, request: Request, context: Context) async throws -> Response {
         switch (request.method, route) {
-        case (.get, .catalog): return try catalog(request)
-        case (.get, .tags(let name)): return try tags(name, request: request)
-        case (.get, .manifest(let name, let reference)): return try manifest(name, reference, head: false)
-        case (.head, .manifest(let name, let reference)): return try manifest(name, reference, head: true)
-        case (.put, .manifest(let name, let reference)): return try await putManifest(name, reference, request: request)
-        case (.delete, .manifest(let name, let reference)): return try deleteManifest(name, reference)
-        case (.get, .blob(_, let digest)): return try blob(digest, request: request, head: false)
-        case (.head, .blob(_, let digest)): return try blob(digest, request: request, head: true)
+        case (.get, .catalog): return try await BlockingWork.run(.io) { try catalog(request) }
+        case (.get, .tags(let name)): return try await BlockingWork.run(.io) { try tags(name, request: request) }
+        case (.get, .manifest(let name, let reference)): return try await BlockingWork.run(.io) { try manifest(name, reference, head: false) }
+        case (.head, .manifest(let name, let reference)): return try await BlockingWork.run(.io) { try manifest(name, reference, head: true) }
+        case (.put, .manifest(let name, let reference)): return try await putManifest(name, reference, request: request, context: context)
+        case (.delete, .manifest(let name, let reference)): return try await BlockingWork.run(.locking) { try deleteManifest(name, reference) }
+        case (.get, .blob(_, let digest)): return try await blob(digest, request: request, head: false)
+        case (.head, .blob(_, let digest)): return try await blob(digest, request: request, head: true)
         case (.delete, .blob):
             throw RegistryError(.unsupported, "blobs are deleted with the versions that use them (DELETE a manifest, then `quiver gc`)")
-        case (.post, .uploads(let name)): return try await startUpload(name, request: request)
+        case (.post, .uploads(let name)): return try await startUpload(name, request: request, context: context)
         case (.get, .upload(let name, let id)): return try uploadStatus(name, id)
-        case (.patch, .upload(let name, let id)): return try await patchUpload(name, id, request: request)
-        case (.put, .upload(let name, let id)): return try await finishUpload(name, id, request: request)
-        case (.delete, .upload(let name, let id)): return try cancelUpload(name, id)
+        case (.patch, .upload(let name, let id)): return try await patchUpload(name, id, request: request, context: context)
+        case (.put, .upload(let name, let id)): return try await finishUpload(name, id, request: request, context: context)
+        case (.delete, .upload(let name, let id)): return try await BlockingWork.run(.io) { try cancelUpload(name, id) }
         default:
             throw RegistryError(.unsupported, "\(request.method) is not supported on \(request.uri.path)")
         }
@@ -76,29 +74,16 @@ struct DistributionController<Context: RequestContext>: Sendable {
 
     /// `GET /v2/token`: the token endpoint the challenge's realm points at. A client that presents
     /// the server token (Bearer, or as the Basic password) gets it back as a bearer token.
-    private func token(_ request: Request) throws -> Response {
-        guard let token = access.token else {
+    private func tokenAnswer(_ request: Request) throws -> Response {
+        guard let token else {
             return try JSONResponse.make(["token": "anonymous", "access_token": "anonymous"])
         }
-        guard access.isAuthenticated(request) else {
-            throw RegistryError(.unauthorized, "present the server token as the Basic auth password or a Bearer token", headers: [.wwwAuthenticate: access.basicChallenge])
+        guard AccessControl.isAuthenticated(request, token: token) else {
+            throw RegistryError(
+                .unauthorized, "present the server token as the Basic auth password or a Bearer token",
+                headers: [.wwwAuthenticate: AccessControl.basicChallenge(service: namespace)])
         }
         return try JSONResponse.make(TokenAnswer(token: token, accessToken: token, expiresIn: 86400))
-    }
-
-    private func unauthorized(_ request: Request, scope: String?) -> RegistryError {
-        RegistryError(
-            .unauthorized, "authentication required: send Authorization: Bearer <token>",
-            headers: [.wwwAuthenticate: access.bearerChallenge(request, scope: scope)])
-    }
-
-    private static func scope(of route: DistributionRoute, access: AccessControl.Access) -> String? {
-        let actions = access == .read ? "pull" : "pull,push"
-        switch route {
-        case .catalog: return "registry:catalog:*"
-        case .tags(let name), .manifest(let name, _), .blob(let name, _), .uploads(let name), .upload(let name, _):
-            return "repository:\(name):\(actions)"
-        }
     }
 
     // MARK: - Helpers

@@ -5,9 +5,10 @@ import QuiverStore
 
 /// `POST /v1/infer`: an adapter, a fusion or several tasks on texts; the answer is the JSON of
 /// `quiver infer --json` (`{"task", "results"}`, or `{"tasks": [...]}` for `"tasks"`).
-struct InferenceController<Context: RequestContext>: Sendable {
+struct InferenceController: Sendable {
+    typealias Context = HubRequestContext
+
     let engine: InferenceEngine
-    let access: AccessControl
     let limits: ServerLimits
 
     var endpoints: RouteCollection<Context> {
@@ -17,16 +18,17 @@ struct InferenceController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func infer(_ request: Request, context: Context) async throws -> Response {
-        guard access.allows(request, .read) else {
-            throw APIError(status: .unauthorized, code: "unauthorized", message: "send Authorization: Bearer <token>", headers: [.wwwAuthenticate: access.bearerChallenge(request)])
-        }
-        let bytes = try await RequestBodyReader.collect(request, limit: limits.inferenceBodyBytes) { limit in
+        let bytes = try await RequestBodyReader.collect(request, context: context, limit: limits.inferenceBodyBytes, timeout: limits.requestBodyTimeout) { limit in
             APIError.tooLarge("request body is larger than the limit of \(limit) bytes")
         }
         let body = try InferenceRequest(json: bytes, limits: limits)
         let references = try body.references()
+        let engine = engine
         do {
-            let results = try await engine.predict(references, texts: body.texts, pairs: body.textPairs, maxLength: body.maxLength)
+            // A request still waiting for its turn when its client leaves is dropped from the queue.
+            let results = try await context.cancellingWhenClientLeaves {
+                try await engine.predict(references, texts: body.texts, pairs: body.textPairs, maxLength: body.maxLength)
+            }
             if body.tasks != nil { return try JSONResponse.make(["tasks": results]) }
             return try JSONResponse.make(results[0])
         } catch let error as QuiverError {

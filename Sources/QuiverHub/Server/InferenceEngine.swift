@@ -2,19 +2,31 @@ import Foundation
 import QuiverModel
 import QuiverStore
 
-/// Runs tasks for `POST /v1/infer` with what is already loaded: one base model in memory (another
-/// base replaces it when a task of that base is asked for) and the most recently used adapters
-/// and fusions, by manifest digest (a version's content never changes under its digest).
+/// Runs tasks for `POST /v1/infer` with what is already loaded: up to `ServerLimits.cachedBases`
+/// base models and the most recently used adapters and fusions, by manifest digest (a version's
+/// content never changes under its digest).
 ///
-/// Inference runs on a Dispatch thread, never on the server's threads; `AdmissionGate` bounds how
+/// Admission per base: a request for a base model that is not loaded takes the place of the least
+/// recently used one only when that one has been idle for `ServerLimits.baseResidency`; otherwise it
+/// is refused at once (503 with `Retry-After`), before it waits in the queue. So a client asking for
+/// more bases than the cache holds, in turn, causes at most one load per residency period and slot
+/// instead of one per request.
+///
+/// Inference runs on its own thread pool, never on the server's threads; `AdmissionGate` bounds how
 /// many requests run and wait.
 final class InferenceEngine: Sendable {
     let registry: Registry
     let gate: AdmissionGate
     let batchSize = 32
+    let limits: ServerLimits
+
+    private struct LoadedBase {
+        var model: BaseModel
+        var lastUsed: Date
+    }
 
     private struct Loaded {
-        var base: (id: Int64, model: BaseModel)?
+        var bases: [Int64: LoadedBase] = [:]
         var tasks: LRUCache<String, TaskModel>
     }
 
@@ -22,31 +34,65 @@ final class InferenceEngine: Sendable {
 
     init(registry: Registry, limits: ServerLimits) {
         self.registry = registry
+        self.limits = limits
         gate = AdmissionGate(slots: limits.inferenceSlots, queueLimit: limits.inferenceQueue)
-        loaded = Locked(Loaded(base: nil, tasks: LRUCache(capacity: limits.cachedAdapters)))
+        loaded = Locked(Loaded(tasks: LRUCache(capacity: limits.cachedAdapters)))
     }
 
     /// Predictions per task, in the order of `references`, as `quiver infer --json` gives them.
     func predict(_ references: [Reference], texts: [String], pairs: [String?]?, maxLength: Int?) async throws -> [TaskResults] {
-        try await gate.withSlot {
-            try await BlockingWork.run { try self.predictNow(references, texts: texts, pairs: pairs, maxLength: maxLength) }
+        let artifacts = try await BlockingWork.run(.io) { [registry] in try Self.resolve(references, in: registry) }
+        try admit(artifacts[0].baseModelId)
+        return try await gate.withSlot {
+            try await BlockingWork.run(.inference) { try self.predictNow(artifacts, texts: texts, pairs: pairs, maxLength: maxLength) }
         }
     }
 
-    /// What is loaded: the base model's name and the cached tasks' manifest digests (for tests and logs).
-    var loadedModels: (base: String?, tasks: Set<String>) {
-        loaded.withLock { ($0.base?.model.name, Set($0.tasks.keys)) }
+    /// What is loaded: the base models' names and the cached tasks' manifest digests (for tests and logs).
+    var loadedModels: (bases: Set<String>, tasks: Set<String>) {
+        loaded.withLock { (Set($0.bases.values.map(\.model.name)), Set($0.tasks.keys)) }
     }
 
-    private func predictNow(_ references: [Reference], texts: [String], pairs: [String?]?, maxLength: Int?) throws -> [TaskResults] {
+    /// The versions asked for, which must share one base model.
+    private static func resolve(_ references: [Reference], in registry: Registry) throws -> [ArtifactRow] {
         let artifacts = try references.map { try registry.resolve($0) }
         guard let first = artifacts.first else { throw QuiverError(.invalidInput, "no task given") }
         for artifact in artifacts where artifact.baseModelId != first.baseModelId {
             let names = try [first, artifact].map { try registry.catalog.baseModel(id: $0.baseModelId)?.name ?? "?" }
             throw QuiverError(.incompatible, "\(artifact.task):\(artifact.version) belongs to base model '\(names[1])', \(first.task):\(first.version) to '\(names[0])'; tasks run together must share one base")
         }
+        return artifacts
+    }
+
+    // MARK: - Admission per base
+
+    /// Refuses a request whose base model could be loaded only by evicting one used within its
+    /// residency period.
+    ///
+    /// - Throws: `APIError` 503 `overloaded` with `Retry-After`.
+    private func admit(_ baseID: Int64, now: Date = Date()) throws(APIError) {
+        let wait = loaded.withLock { loaded in Self.evictionWait(for: baseID, in: loaded, limits: limits, now: now) }
+        guard let wait, wait > 0 else { return }
+        throw APIError(
+            status: .serviceUnavailable, code: "overloaded",
+            message: "\(limits.cachedBases) other base models are loaded and in use; this one can replace one in \(Int(wait.rounded(.up))) s",
+            headers: [.retryAfter: String(Int(wait.rounded(.up)))])
+    }
+
+    /// Nil when the base is loaded or there is room; else the seconds until the least recently used
+    /// base may be evicted (zero or less: now).
+    private static func evictionWait(for baseID: Int64, in loaded: Loaded, limits: ServerLimits, now: Date) -> TimeInterval? {
+        guard loaded.bases[baseID] == nil, loaded.bases.count >= limits.cachedBases,
+              let oldest = loaded.bases.values.min(by: { $0.lastUsed < $1.lastUsed })
+        else { return nil }
+        return oldest.lastUsed.addingTimeInterval(limits.baseResidency).timeIntervalSince(now)
+    }
+
+    // MARK: - Running
+
+    private func predictNow(_ artifacts: [ArtifactRow], texts: [String], pairs: [String?]?, maxLength: Int?) throws -> [TaskResults] {
         let (base, tasks) = try loaded.withLock { loaded throws -> (BaseModel, [TaskModel]) in
-            let base = try self.base(first.baseModelId, in: &loaded)
+            let base = try self.base(artifacts[0].baseModelId, in: &loaded)
             let tasks = try artifacts.map { artifact in
                 if let task = loaded.tasks.value(for: artifact.manifestDigest) { return task }
                 let task = try registry.loadTask(Reference(task: artifact.task, version: artifact.version), base: base.config)
@@ -59,15 +105,28 @@ final class InferenceEngine: Sendable {
         return try runner.predict(tasks, texts: texts, pairs: pairs)
     }
 
-    /// The base model `id`, loading it in place of the current one when it is another.
+    /// The base model `id`, loading it (in place of the least recently used one when the cache is
+    /// full) when it is not loaded.
     private func base(_ id: Int64, in loaded: inout Loaded) throws -> BaseModel {
-        if let current = loaded.base, current.id == id { return current.model }
+        let now = Date()
+        if let current = loaded.bases[id] {
+            loaded.bases[id]?.lastUsed = now
+            return current.model
+        }
+        // Admitted earlier; another request may have taken the room meanwhile.
+        if let wait = Self.evictionWait(for: id, in: loaded, limits: limits, now: now), wait > 0 {
+            throw APIError(
+                status: .serviceUnavailable, code: "overloaded", message: "the base model cache is in use; try again shortly",
+                headers: [.retryAfter: String(Int(wait.rounded(.up)))])
+        }
         guard let row = try registry.catalog.baseModel(id: id) else {
             throw QuiverError(.corrupt, "an adapter names a base model the catalog does not hold (id \(id))")
         }
-        loaded.base = nil  // free the previous base before loading the next
+        if loaded.bases.count >= limits.cachedBases, let oldest = loaded.bases.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {
+            loaded.bases[oldest] = nil  // free it before loading the next
+        }
         let model = try BaseModel(registry: registry, base: row.name)
-        loaded.base = (id, model)
+        loaded.bases[id] = LoadedBase(model: model, lastUsed: now)
         return model
     }
 }

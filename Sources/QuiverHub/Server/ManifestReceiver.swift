@@ -26,9 +26,13 @@ struct ManifestReceiver: Sendable {
         }
         let task = try checkFits(manifest, repository: repository, reference: reference)
         let key = "\(repository):\(reference)@\(Digest.of(bytes))"
+        let receiver = self
         return try await coalescer.run(key: key) {
-            if let stored = try alreadyStored(Digest.of(bytes), repository: repository, reference: reference) { return stored }
-            return try await importNew(bytes, manifest: manifest, task: task, repository: repository, reference: reference)
+            // Catalog queries, the registry lock and the import itself block: off the cooperative threads.
+            try await BlockingWork.run(.locking) {
+                if let stored = try receiver.alreadyStored(Digest.of(bytes), repository: repository, reference: reference) { return stored }
+                return try receiver.importNew(bytes, manifest: manifest, task: task, repository: repository, reference: reference)
+            }
         }
     }
 
@@ -51,7 +55,7 @@ struct ManifestReceiver: Sendable {
     /// Checks what a manifest not in the registry needs, then imports it.
     private func importNew(
         _ bytes: [UInt8], manifest: Manifest, task: String?, repository: RepositoryName, reference: ManifestReference
-    ) async throws -> Digest {
+    ) throws -> Digest {
         let config = try configBytes(of: manifest)
         if case .base(let name) = repository.content {
             let baseConfig = try? JSONDecoder().decode(BaseConfig.self, from: Data(config))
@@ -68,7 +72,7 @@ struct ManifestReceiver: Sendable {
         let version: String? = if case .tag(let tag) = reference { tag } else { nil }
         let digest: Digest
         do {
-            digest = try await importArtifact(bytes, config: config, task: task, version: version)
+            digest = try importArtifact(bytes, config: config, task: task, version: version)
         } catch let error as QuiverError where error.kind == .corrupt || error.kind == .notFound {
             // Uploaded bytes were verified against their digest: content that does not match its
             // annotations, or a dependency that vanished meanwhile, is the manifest's fault.
@@ -127,22 +131,19 @@ struct ManifestReceiver: Sendable {
         throw RegistryError(.manifestBlobUnknown, "\(repository) needs what this server does not hold: \(names.joined(separator: ", "))", detail: detail)
     }
 
-    /// Runs the import off the server's threads (it decodes and re-encodes weights).
-    private func importArtifact(_ bytes: [UInt8], config: [UInt8], task: String?, version: String?) async throws -> Digest {
-        let registry = registry, uploads = uploads
-        return try await BlockingWork.run {
-            let pins = try uploads.beginImport()
-            defer { uploads.endImport(pins) }
-            let outcome = try registry.importArtifact(manifest: bytes, config: config, task: task, version: version) { layer in
-                guard let path = uploads.pin(layer.digest, into: pins) ?? (registry.blobs.contains(layer.digest) ? registry.blobs.path(of: layer.digest) : nil) else {
-                    throw RegistryError(.manifestBlobUnknown, "layer \(layer.digest) was not uploaded (or expired)", detail: ["digest": layer.digest.description])
-                }
-                return path
+    /// Imports the artifact, its uploaded layers pinned so that expiry cannot take them meanwhile.
+    private func importArtifact(_ bytes: [UInt8], config: [UInt8], task: String?, version: String?) throws -> Digest {
+        let pins = try uploads.beginImport()
+        defer { uploads.endImport(pins) }
+        let outcome = try registry.importArtifact(manifest: bytes, config: config, task: task, version: version) { layer in
+            guard let path = uploads.pin(layer.digest, into: pins) ?? (registry.blobs.contains(layer.digest) ? registry.blobs.path(of: layer.digest) : nil) else {
+                throw RegistryError(.manifestBlobUnknown, "layer \(layer.digest) was not uploaded (or expired)", detail: ["digest": layer.digest.description])
             }
-            switch outcome {
-            case .artifact(let result): return try Digest(parsing: result.artifact.manifestDigest)
-            case .base(let result): return try Digest(parsing: result.base.manifestDigest)
-            }
+            return path
+        }
+        switch outcome {
+        case .artifact(let result): return try Digest(parsing: result.artifact.manifestDigest)
+        case .base(let result): return try Digest(parsing: result.base.manifestDigest)
         }
     }
 }

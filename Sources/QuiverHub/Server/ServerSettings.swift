@@ -20,13 +20,30 @@ public struct ServerSettings: Sendable {
     public var token: String?
     /// Whether requests without the token may read (pull, list, the web page, inference).
     public var anonymousRead: Bool
+    /// Who may write without a token (with one, nobody may).
+    public var anonymousWrites: AnonymousWrites
+    /// The URLs clients reach the server by when they are not its listening addresses (a reverse
+    /// proxy, a DNS name): their hosts are accepted in `Host` headers.
+    public var publicURLs: [String]
     public var limits: ServerLimits
 
+    /// Writes without a token: a server reachable from other machines must not take them by accident.
+    public enum AnonymousWrites: Sendable, Equatable {
+        /// Accepted only when the server listens on loopback addresses; refusing to start otherwise.
+        case loopbackOnly
+        /// Accepted on any address (`--allow-anonymous-writes`).
+        case allowed
+        /// Never accepted: the server is read-only (`--read-only`), with or without a token.
+        case readOnly
+    }
+
     /// - Throws: `QuiverError(.invalidName)` for a namespace outside the OCI repository grammar,
-    ///   `.invalidInput` for an empty token or reads closed without a token.
+    ///   `.invalidInput` for an empty token, reads closed without a token, a malformed public URL, or
+    ///   anonymous writes on an address other machines reach (without `.allowed`).
     public init(
         home: String, host: String = "127.0.0.1", port: Int = 8080, namespace: String = "quiver", token: String? = nil,
-        anonymousRead: Bool = true, limits: ServerLimits = ServerLimits()
+        anonymousRead: Bool = true, anonymousWrites: AnonymousWrites = .loopbackOnly, publicURLs: [String] = [],
+        limits: ServerLimits = ServerLimits()
     ) throws {
         try RepositoryName.validateNamespace(namespace)
         if let token, token.isEmpty || token.contains(where: { $0.isWhitespace || $0.isNewline }) {
@@ -36,12 +53,20 @@ public struct ServerSettings: Sendable {
             throw QuiverError(.invalidInput, "closing anonymous reads needs a token (--token or QUIVER_TOKEN)")
         }
         guard (0...65535).contains(port) else { throw QuiverError(.invalidInput, "port \(port) is not in 0...65535") }
+        for url in publicURLs { _ = try HostAllowList.host(ofPublicURL: url) }
+        if token == nil, anonymousWrites == .loopbackOnly, HostAllowList.reachesOtherMachines(host: host) {
+            throw QuiverError(
+                .invalidInput,
+                "without a token, \(host) would take anonymous writes from other machines: set QUIVER_TOKEN (or --token), or pass --read-only or --allow-anonymous-writes")
+        }
         self.home = home
         self.host = host
         self.port = port
         self.namespace = namespace
         self.token = token
         self.anonymousRead = anonymousRead
+        self.anonymousWrites = anonymousWrites
+        self.publicURLs = publicURLs
         self.limits = limits
     }
 }
@@ -58,8 +83,21 @@ public struct ServerLimits: Sendable {
     public var uploadChunkBytes = 8 << 30
     /// Uploads in progress at once; more are refused with `TOOMANYREQUESTS`.
     public var concurrentUploads = 64
-    /// An upload untouched this long, or a finished blob no manifest took this long, is deleted.
+    /// Uploads in progress at once from one client address, so that one client cannot take them all.
+    public var uploadsPerClient = 8
+    /// Bytes held for manifests to come (uploads in progress and finished blobs); more are refused
+    /// with `TOOMANYREQUESTS` until manifests take them or they expire.
+    public var stagedBytes = 32 << 30
+    /// A finished blob no manifest took this long is deleted.
     public var uploadLifetime: TimeInterval = 3600
+    /// An upload that received no byte this long is deleted, also in the middle of a request.
+    public var uploadIdleTimeout: TimeInterval = 300
+    /// How often expired uploads are looked for.
+    public var expiryInterval: TimeInterval = 60
+    /// A connection that sends nothing this long (between requests or within a body) is closed.
+    public var connectionIdleTimeout: TimeInterval = 60
+    /// The longest one request body may take to arrive (uploads, manifests, inference).
+    public var requestBodyTimeout: TimeInterval = 900
     /// Texts in one inference request.
     public var inferenceTexts = 256
     /// Tasks in one inference request.
@@ -70,6 +108,11 @@ public struct ServerLimits: Sendable {
     public var inferenceQueue = 32
     /// Adapters kept loaded, by manifest digest.
     public var cachedAdapters = 64
+    /// Base models kept loaded; a base is replaced only once it has been idle for `baseResidency`.
+    public var cachedBases = 2
+    /// How long a loaded base model stays before another may take its place: requests for a base
+    /// that would need such an eviction are refused with 503 and `Retry-After` instead of reloading.
+    public var baseResidency: TimeInterval = 30
     /// Entries per page of `_catalog` and `tags/list` when the client gives no `n`, and the largest `n`.
     public var pageSize = 1000
 

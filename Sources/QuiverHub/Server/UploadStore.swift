@@ -1,5 +1,6 @@
 import Foundation
 import QuiverStore
+import ServiceLifecycle
 
 #if canImport(Glibc)
     import Glibc
@@ -11,15 +12,18 @@ import QuiverStore
 /// - `blobs/<hex>`: finished uploads, verified against their digest, waiting for a manifest;
 /// - `imports/<id>/`: hard links held by a manifest import while it reads them.
 ///
-/// None of this is in the catalog. Sessions untouched and finished blobs unused for
-/// `ServerLimits.uploadLifetime` are deleted. Every path is built from a server-made UUID or a
-/// parsed `Digest`, never from request text.
+/// None of this is in the catalog. What it may hold is bounded: uploads in progress (in all, and
+/// per client address), and bytes (`StagingBudget`). Sessions that receive nothing for
+/// `ServerLimits.uploadIdleTimeout` — also in the middle of a request — and finished blobs unused
+/// for `ServerLimits.uploadLifetime` are deleted by `expire`, which `UploadExpiry` runs on a timer.
+/// Every path is built from a server-made UUID or a parsed `Digest`, never from request text.
 final class UploadStore: Sendable {
     let root: String
     let sessionsFolder: String
     let blobsFolder: String
     let importsFolder: String
     let limits: ServerLimits
+    let budget: StagingBudget
     private let sessions = Locked<[UUID: UploadSession]>([:])
 
     init(home: String, limits: ServerLimits) throws {
@@ -28,6 +32,7 @@ final class UploadStore: Sendable {
         blobsFolder = root + "/blobs"
         importsFolder = root + "/imports"
         self.limits = limits
+        budget = StagingBudget(limit: limits.stagedBytes)
         // Sessions and imports of a previous run cannot be resumed.
         for folder in [sessionsFolder, importsFolder] { try? FileManager.default.removeItem(atPath: folder) }
         for folder in [sessionsFolder, blobsFolder, importsFolder] {
@@ -38,24 +43,32 @@ final class UploadStore: Sendable {
             }
         }
         expire()
+        // Finished blobs of a previous run still count.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: blobsFolder)) ?? [] {
+            var info = stat()
+            if stat(blobsFolder + "/" + name, &info) == 0 { try? budget.take(Int(info.st_size)) }
+        }
     }
 
     // MARK: - Sessions
 
-    /// Starts an upload into `repository`.
+    /// Starts an upload into `repository` for the client at `client` (nil: unknown).
     ///
-    /// - Throws: `TOOMANYREQUESTS` when `ServerLimits.concurrentUploads` are in progress.
-    func start(repository: RepositoryName) throws(RegistryError) -> UploadSession {
-        expire()
-        let session = try UploadSession(id: UUID(), repository: repository, folder: sessionsFolder)
-        let admitted = sessions.withLock { sessions in
-            guard sessions.count < limits.concurrentUploads else { return false }
+    /// - Throws: `TOOMANYREQUESTS` when `ServerLimits.concurrentUploads` are in progress, or
+    ///   `ServerLimits.uploadsPerClient` of this client's.
+    func start(repository: RepositoryName, client: String? = nil) throws(RegistryError) -> UploadSession {
+        let session = try UploadSession(id: UUID(), repository: repository, client: client, folder: sessionsFolder, budget: budget)
+        let refusal = sessions.withLock { sessions -> String? in
+            guard sessions.count < limits.concurrentUploads else { return "\(limits.concurrentUploads) uploads are in progress" }
+            if let client, sessions.values.count(where: { $0.client == client }) >= limits.uploadsPerClient {
+                return "\(limits.uploadsPerClient) uploads of \(client) are in progress (finish or cancel one)"
+            }
             sessions[session.id] = session
-            return true
+            return nil
         }
-        guard admitted else {
+        if let refusal {
             session.discard()
-            throw RegistryError(.tooManyRequests, "\(limits.concurrentUploads) uploads are in progress; try again later", headers: [.retryAfter: "5"])
+            throw RegistryError(.tooManyRequests, "\(refusal); try again later", headers: [.retryAfter: "5"])
         }
         return session
     }
@@ -71,24 +84,36 @@ final class UploadStore: Sendable {
         return session
     }
 
-    /// Ends an upload: its content must hash to `digest`; it then becomes a finished blob.
+    /// Ends an upload (it fsyncs: call it off the cooperative threads): its content must hash to
+    /// `digest`; it then becomes a finished blob.
     ///
     /// - Throws: `DIGEST_INVALID` when the bytes do not match (the upload is dropped).
     func finish(_ session: UploadSession, digest: Digest) throws(RegistryError) {
-        defer { remove(session) }
-        let (actual, size) = try session.finish()
+        sessions.withLock { _ = $0.removeValue(forKey: session.id) }
+        let (actual, size): (Digest, Int)
+        do {
+            (actual, size) = try session.finish()
+        } catch {
+            session.discard()
+            throw error
+        }
         guard actual == digest else {
+            session.discard()
             throw RegistryError(.digestInvalid, "uploaded content (\(size) bytes) hashes to \(actual), not \(digest)", detail: ["digest": digest.description])
         }
+        if stagedSize(digest) != nil {
+            session.discard()  // the same blob is staged already: keep one copy
+            return
+        }
         guard rename(session.path, stagedPath(digest)) == 0 else {
+            session.discard()
             throw RegistryError(.blobUploadInvalid, "cannot keep upload \(digest): \(String(cString: strerror(errno)))", status: .internalServerError)
         }
+        session.discard(refund: false)  // its bytes now count as the staged blob's
     }
 
     /// Cancels an upload and deletes what it received.
-    func cancel(_ session: UploadSession) { remove(session) }
-
-    private func remove(_ session: UploadSession) {
+    func cancel(_ session: UploadSession) {
         sessions.withLock { _ = $0.removeValue(forKey: session.id) }
         session.discard()
     }
@@ -138,24 +163,53 @@ final class UploadStore: Sendable {
 
     /// Deletes finished blobs (once the registry holds them).
     func removeStaged(_ digests: some Sequence<Digest>) {
-        for digest in digests { unlink(stagedPath(digest)) }
+        for digest in digests { removeStaged(at: stagedPath(digest)) }
+    }
+
+    private func removeStaged(at path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0, unlink(path) == 0 else { return }
+        budget.give(Int(info.st_size))
     }
 
     // MARK: - Expiry
 
-    /// Deletes sessions untouched and finished blobs older than `ServerLimits.uploadLifetime`.
+    /// Deletes sessions that received nothing for `ServerLimits.uploadIdleTimeout` (a request still
+    /// writing to one then fails) and finished blobs older than `ServerLimits.uploadLifetime`.
     func expire(now: Date = Date()) {
-        let cutoff = now.addingTimeInterval(-limits.uploadLifetime)
+        let idleCutoff = now.addingTimeInterval(-limits.uploadIdleTimeout)
         let stale = sessions.withLock { sessions in
-            let stale = sessions.values.filter { !$0.isWriting && $0.lastUsed < cutoff }
+            let stale = sessions.values.filter { $0.lastUsed < idleCutoff }
             for session in stale { sessions.removeValue(forKey: session.id) }
             return stale
         }
         for session in stale { session.discard() }
+        let cutoff = now.addingTimeInterval(-limits.uploadLifetime)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: blobsFolder)) ?? [] {
             var info = stat()
             let path = blobsFolder + "/" + name
-            if stat(path, &info) == 0, Double(info.st_mtim.tv_sec) < cutoff.timeIntervalSince1970 { unlink(path) }
+            if stat(path, &info) == 0, Double(info.st_mtim.tv_sec) < cutoff.timeIntervalSince1970 { removeStaged(at: path) }
+        }
+    }
+}
+
+/// Runs `UploadStore.expire` every `interval` seconds while the server runs, so that abandoned
+/// uploads go away even when no client starts another.
+struct UploadExpiry: Service {
+    let uploads: UploadStore
+    let interval: TimeInterval
+
+    func run() async throws {
+        let uploads = uploads
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
+                    try await BlockingWork.run(.io) { uploads.expire() }
+                } catch {
+                    return  // cancelled: the server is stopping
+                }
+            }
         }
     }
 }
