@@ -32,7 +32,7 @@ struct EmbedCommand: ParsableCommand {
     }
 
     func run() throws {
-        let texts = self.texts.isEmpty ? Self.readLines() : self.texts
+        let texts = self.texts.isEmpty ? try TextInput.standardInputLines() : self.texts
         guard !texts.isEmpty else {
             throw QuiverError(.invalidInput, "no text to embed: pass TEXT arguments or lines on standard input")
         }
@@ -46,17 +46,6 @@ struct EmbedCommand: ParsableCommand {
                 print(Self.summary(index: index, text: text, vector: vector))
             }
         }
-    }
-
-    /// Standard input's lines (without their `\n` or `\r\n`; a final newline does not start another text). Split
-    /// on bytes: to `String`, "\r\n" is one character.
-    static func readLines() -> [String] {
-        let data = FileHandle.standardInput.readDataToEndOfFile()
-        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { line in
-            String(decoding: line.last == UInt8(ascii: "\r") ? line.dropLast() : line, as: UTF8.self)
-        }
-        if lines.last == "" { lines.removeLast() }
-        return lines
     }
 
     /// `{"embeddings": [[...], ...]}` on one line, each float in its shortest exact form.

@@ -71,17 +71,24 @@ struct InferCommand: ParsableCommand {
 enum TextInput {
     static func read(arguments: [String]) throws -> (texts: [String], pairs: [String?]?) {
         if arguments.isEmpty {
-            let data = FileHandle.standardInput.readDataToEndOfFile()
-            guard let text = String(data: data, encoding: .utf8) else {
-                throw QuiverError(.invalidInput, "standard input is not valid UTF-8")
-            }
-            // One text per line (an empty line is an empty text); the final newline ends the last line.
-            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }
-            if lines.last == "" { lines.removeLast() }
+            let lines = try standardInputLines()
             guard !lines.isEmpty else { throw QuiverError(.invalidInput, "no text given: pass texts as arguments or on standard input") }
             return split(lines)
         }
         return (arguments, nil)
+    }
+
+    /// Standard input's lines, without their `\n` or `\r\n` (an empty line is an empty text; a final
+    /// newline does not start another). Split on bytes: as a `String`, "\r\n" is one character, which
+    /// a split on "\n" does not see.
+    static func standardInputLines() throws -> [String] {
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        guard String(data: data, encoding: .utf8) != nil else { throw QuiverError(.invalidInput, "standard input is not valid UTF-8") }
+        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { line in
+            String(decoding: line.last == UInt8(ascii: "\r") ? line.dropLast() : line, as: UTF8.self)
+        }
+        if lines.last == "" { lines.removeLast() }
+        return lines
     }
 
     private static func split(_ lines: [String]) -> (texts: [String], pairs: [String?]?) {

@@ -38,6 +38,19 @@ import Testing
         }
     }
 
+    /// Lines ending in `\r\n` on standard input are separate texts (a split on "\n" of a Swift string
+    /// saw one: "\r\n" is a single character), as for `embed`.
+    @Test func standardInputLinesMayEndInCarriageReturns() throws {
+        let cli = Self.shared
+        let output = try json(try EmbedCommandTests.run(cli, ["infer", "sentiment", "--json"], input: "the movie was great\r\nterrible service\r\n"))
+        let results = output["results"] as! [[String: Any]]
+        #expect(results.map { $0["text"] as! String } == ["the movie was great", "terrible service"])
+        let paired = try json(try EmbedCommandTests.run(cli, ["infer", "entailment", "--json"], input: "a cat\tan animal\r\nrain\twet\r\n"))
+        let pairs = paired["results"] as! [[String: Any]]
+        #expect(pairs.map { $0["text"] as! String } == ["a cat", "rain"])
+        #expect(pairs.map { $0["text_pair"] as? String } == ["an animal", "wet"])
+    }
+
     @Test func severalTasksAtOnceEqualSeparateRuns() throws {
         let cli = Self.shared
         let together = try json(try cli.run("infer", "--tasks", "sentiment,review,entailment", "one text", "a second, longer text", "--json"))
@@ -47,6 +60,7 @@ import Testing
             let alone = try json(try cli.run("infer", name, "one text", "a second, longer text", "--json"))
             let a = (tasks[index]["results"] as! [[String: Any]]).map { $0["logits"] as! [Double] }
             let b = (alone["results"] as! [[String: Any]]).map { $0["logits"] as! [Double] }
+            #expect(a.map(\.count) == b.map(\.count) && a.count == 2 && !a[0].isEmpty, "\(name)")
             for (x, y) in zip(a.joined(), b.joined()) { #expect(abs(x - y) < 1e-5, "\(name): \(x) vs \(y)") }
         }
     }

@@ -101,7 +101,11 @@ func floatDifference(_ actual: [Float], _ expected: [Float], tolerance: Float, w
         + "(actual vs expected): \(firsts)"
 }
 
-/// The largest |a − b|.
+/// The largest |a − b|; infinity when the lengths differ or a value is NaN (`max` would skip a NaN).
 func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
-    zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
+    guard a.count == b.count else { return .infinity }
+    return zip(a, b).reduce(0) { worst, pair in
+        let difference = abs(pair.0 - pair.1)
+        return difference <= worst ? worst : (difference.isNaN ? .infinity : difference)
+    }
 }

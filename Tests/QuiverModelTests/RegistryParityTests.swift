@@ -65,6 +65,7 @@ import Testing
         let registry = try Registry(home: Self.loaded.home)
         let (base, tasks) = try registry.loadTasks(names.map { Self.loaded.references[$0]! })
         let results = try MultiTaskRunner(base: base, batchSize: 3).predict(tasks, texts: inputs.texts, pairs: inputs.text_pairs)
+        #expect(results.count == names.count)
         for (name, result) in zip(names, results) {
             let testCase = fixtures.cases.first { $0.name == name }!
             let expected = try fixtures.expected(testCase.expected).floats("logits")

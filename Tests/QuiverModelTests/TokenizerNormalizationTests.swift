@@ -72,6 +72,7 @@ import Testing
             let normalizer = BertNormalizer(
                 cleanText: options.cleanText, handleChineseChars: options.handleChineseChars,
                 stripAccents: options.stripAccents ?? options.lowercase, lowercase: options.lowercase)
+            #expect(configuration.words.count == document.sweeps.count)
             for (sweep, expectedWords) in zip(document.sweeps, configuration.words) {
                 // Split on U+0020 scalars: splitting the String would glue a leading combining mark to the space.
                 let expected = expectedWords.unicodeScalars.split(separator: " ").map { $0.map(\.value) }

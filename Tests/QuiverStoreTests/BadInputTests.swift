@@ -140,6 +140,21 @@ import QuiverTensor
         }
     }
 
+    /// `post_add` takes the residual after the original LayerNorm's addition; without that LayerNorm the
+    /// inference read memory nothing had written. Refused at push, as training refuses it.
+    @Test func postAddResidualWithoutTheOriginalLayerNorm() throws {
+        try expectRefusal(.invalidInput, mentioning: "residual_before_ln \"post_add\" needs original_ln_before") { workspace in
+            let folder = try workspace.copy("topic", to: "bad")
+            try editJSON(folder + "/adapter_config.json") { json in
+                var config = json["config"] as! [String: Any]
+                config["residual_before_ln"] = "post_add"
+                config["original_ln_before"] = false
+                json["config"] = config
+            }
+            try push(workspace, "topic", folder)
+        }
+    }
+
     @Test func unsupportedHeadType() throws {
         try expectRefusal(.unsupported, mentioning: "head_type \"tagging\"") { workspace in
             let folder = try workspace.copy("topic", to: "bad")

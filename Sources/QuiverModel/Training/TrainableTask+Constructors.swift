@@ -17,7 +17,7 @@ extension TrainableTask {
         baseName: String, headLayers: Int = 2, seed: UInt64
     ) throws -> TrainableTask {
         try checkNewHead(labels: labels, layers: headLayers)
-        try check(config)
+        try config.validate(source: name)
         var config = config
         if let reductionFactor {
             guard reductionFactor > 0 else { throw QuiverError(.invalidInput, "reduction factor must be positive") }
@@ -146,7 +146,7 @@ extension TrainableTask {
         var probabilities = DropoutProbabilities.none
         switch task.composition {
         case .bottleneck(let loaded):
-            try check(loaded.config)
+            try loaded.config.validate(source: source)
             let adapter = builder.bottleneckAdapter(
                 name: names.adapter, config: loaded.config, loaded: loaded, layerCount: base.layerCount, trainable: true,
                 naming: naming, file: "adapter.safetensors")
@@ -228,12 +228,6 @@ extension TrainableTask {
             head: head ?? base.classifierDropout.map(Float.init) ?? hidden, fusion: fusion ?? attention)
     }
 
-    private static func check(_ config: BottleneckConfig) throws {
-        if config.residual == .postAdd, !config.originalLayerNormBefore {
-            throw QuiverError(.invalidInput, "residual_before_ln \"post_add\" needs original_ln_before (the library fails on it too)")
-        }
-    }
-
     private static func checkNewHead(labels: [String], layers: Int) throws {
         guard labels.count >= 2 else { throw QuiverError(.invalidInput, "a classification head needs at least two labels") }
         guard Set(labels).count == labels.count else { throw QuiverError(.invalidInput, "labels must be distinct") }
@@ -246,7 +240,7 @@ extension TrainableTask {
     ) throws -> [TrainBottleneckAdapter] {
         var result: [TrainBottleneckAdapter] = []
         for (name, adapter, memberFiles) in members {
-            try check(adapter.config)
+            try adapter.config.validate(source: name)
             let file = unfreeze ? "members/\(name)/adapter.safetensors" : nil
             result.append(
                 builder.bottleneckAdapter(

@@ -100,6 +100,15 @@ public struct BottleneckConfig: Sendable, Equatable {
             reductionFactor = nil
         }
         dropout = try parseProbability(config, "dropout", source: source) ?? 0
+        try validate(source: source)
+    }
+
+    /// Refuses combinations of flags that have no meaning: a push, a load and a training run all stop here.
+    public func validate(source: String) throws {
+        if residual == .postAdd, !originalLayerNormBefore {
+            // The sublayer's input is added in the original LayerNorm step; without it there is no sum to take.
+            throw QuiverError(.invalidInput, "\(source): residual_before_ln \"post_add\" needs original_ln_before (the adapters library fails on it too)")
+        }
     }
 
     /// The preset name that describes where the adapters sit.
