@@ -166,9 +166,9 @@ public struct RemotePull: Sendable {
     private func run(_ plan: Plan, force: Bool) async throws -> PullReport {
         var report = PullReport()
         report.imported = plan.alreadyHere
-        let session = registry.blobs.temporaryDirectory + "/pull-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        try FileManager.default.createDirectory(atPath: session, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: session) }
+        let folder = try TemporaryFolder(in: registry.blobs.temporaryDirectory, prefix: "pull")
+        defer { folder.remove() }
+        let session = folder.path
 
         // Every missing layer once, whichever artifacts share it.
         var downloads: [(step: Step, layer: Descriptor)] = []
@@ -182,7 +182,7 @@ public struct RemotePull: Sendable {
         let jobs = downloads.map { step, layer in
             BlobDownload(
                 client: client, repository: client.location.repository(step.repository), digest: layer.digest, size: layer.size,
-                partPath: registry.blobs.temporaryDirectory + "/download-\(layer.digest.hex).part",
+                partPath: registry.blobs.downloadPath(of: layer.digest),
                 destination: session + "/" + layer.digest.hex,
                 progress: TransferProgress(
                     digest: layer.digest.description, label: "\(step.repository)/\(layer.annotations?[AnnotationKey.title] ?? "layer")",

@@ -40,6 +40,17 @@ public final class BlobStore: Sendable {
 
     public func remove(_ digest: Digest) { FileSystem.remove(path(of: digest)) }
 
+    /// Where a download of `digest` keeps its bytes until they are complete: a resumable file of
+    /// `tmp/`, locked by the download that writes it.
+    public func downloadPath(of digest: Digest) -> String {
+        temporaryDirectory + "/" + Self.downloadPrefix + digest.hex + ".part"
+    }
+
+    static let downloadPrefix = "download-"
+
+    /// Whether an entry of `tmp/` is an unfinished, resumable download.
+    static func isDownload(_ name: String) -> Bool { name.hasPrefix(downloadPrefix) && name.hasSuffix(".part") }
+
     /// Makes the renames of blobs committed with `syncingDirectory: false` durable, all at once.
     public func syncDirectory() { FileSystem.syncDirectory(blobsDirectory) }
 

@@ -110,9 +110,9 @@ extension Registry {
         guard Digest.of(configBytes) == manifest.config.digest, configBytes.count == manifest.config.size else {
             throw QuiverError(.corrupt, "config blob \(manifest.config.digest) does not match its digest")
         }
-        let folder = blobs.temporaryDirectory + "/import-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        try FileSystem.createDirectory(folder)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = try TemporaryFolder(in: blobs.temporaryDirectory, prefix: "import")
+        defer { temporary.remove() }
+        let folder = temporary.path
         try materialize(manifest, into: folder, stored: stored)
         switch manifest.artifactType {
         case MediaType.baseArtifact:
