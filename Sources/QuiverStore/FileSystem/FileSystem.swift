@@ -187,6 +187,7 @@ public enum TemporaryOwnership {
             let path = directory + "/" + name()
             let descriptor = create(path)
             guard descriptor >= 0 else {
+                if errno == ENOENT { continue }  // a folder removed between its mkdir and its open
                 throw QuiverError(.io, "cannot create \(path): \(FileSystem.errnoText())")
             }
             if claim(descriptor) { return (path, descriptor) }
