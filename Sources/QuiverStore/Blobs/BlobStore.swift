@@ -106,12 +106,39 @@ public final class BlobStore: Sendable {
     /// Stores bytes received from elsewhere (a remote) under their stored digest, verifying both the
     /// stored digest and, after decoding, the content digest before anything becomes visible.
     public func writeVerified(stored bytes: UnsafeRawBufferPointer, expected: BlobDescriptor) throws -> PendingBlob {
+        try copyVerified(stored: bytes, expected: expected) { _ in }
+    }
+
+    /// Stores the blob whose stored bytes were received into the file at `path` (a download), verified
+    /// as `writeVerified` does; `content` sees the decoded content as it is checked. Decoding stops at
+    /// the declared content size, so check that size first (`ContentLimits`).
+    public func receive(
+        _ expected: BlobDescriptor, from path: String, content: (UnsafeRawBufferPointer) throws -> Void
+    ) throws -> PendingBlob {
+        guard let size = FileSystem.fileSize(path), size == expected.size else {
+            throw QuiverError(.corrupt, "blob \(expected.digest): the received file is \(FileSystem.fileSize(path).map(String.init) ?? "missing"), not \(expected.size) bytes")
+        }
+        let mapped: MappedFile
+        do {
+            mapped = try MappedFile(path: path)
+        } catch {
+            throw QuiverError(.io, "blob \(expected.digest): \(error)")
+        }
+        return try mapped.withBytes { try copyVerified(stored: $0, expected: expected, content: content) }
+    }
+
+    private func copyVerified(
+        stored bytes: UnsafeRawBufferPointer, expected: BlobDescriptor, content: (UnsafeRawBufferPointer) throws -> Void
+    ) throws -> PendingBlob {
         let actual = Digest.of(UnsafeRawBufferPointer(bytes))
         guard actual == expected.digest, bytes.count == expected.size else {
             throw QuiverError(.corrupt, "blob \(expected.digest): received bytes hash to \(actual)")
         }
         var contentHasher = DigestHasher()
-        try decode(stored: bytes, encoding: expected.encoding, contentLimit: expected.contentSize) { contentHasher.update($0) }
+        try decode(stored: bytes, encoding: expected.encoding, contentLimit: expected.contentSize) { bytes in
+            contentHasher.update(bytes)
+            try content(bytes)
+        }
         guard contentHasher.finalize() == expected.contentDigest, contentHasher.count == expected.contentSize else {
             throw QuiverError(.corrupt, "blob \(expected.digest): content does not match \(expected.contentDigest)")
         }
@@ -176,8 +203,20 @@ public final class BlobStore: Sendable {
 
     /// The stored bytes, verified against the digest (for sending to a remote).
     public func readStored(_ digest: Digest) throws -> [UInt8] {
+        try readStored(digest, limit: Int.max)
+    }
+
+    /// The stored bytes of a small blob (a manifest, a config), verified against the digest; refused
+    /// without reading when the file on disk is over `limit` bytes, whatever size a descriptor claims.
+    public func readStored(_ digest: Digest, limit: Int) throws -> [UInt8] {
         let path = path(of: digest)
-        let bytes = try FileSystem.read(path, limit: Int.max)
+        guard let size = FileSystem.fileSize(path) else {
+            throw QuiverError(.corrupt, "blob \(digest) is missing from \(blobsDirectory)")
+        }
+        guard size <= limit else {
+            throw QuiverError(.invalidInput, "blob \(digest) is \(size) bytes here, over the \(limit)-byte limit for a manifest or config")
+        }
+        let bytes = try FileSystem.read(path, limit: limit)
         guard Digest.of(bytes) == digest else {
             throw QuiverError(.corrupt, "blob \(digest) is damaged")
         }
