@@ -21,13 +21,31 @@ struct DockerRegistryHostileTests {
         try await client.putManifest(manifest, digest: Digest.of(manifest), in: repository, reference: tag)
     }
 
-    /// The sample's `sentiment` published normally, and its manifest and config as the source holds them.
-    static func publishedSentiment(_ source: Registry, client: DistributionClient) async throws -> (manifest: Manifest, config: ArtifactConfig) {
-        _ = try await RemotePush(registry: source, client: client).push(Reference(parsing: "sentiment"))
-        let outgoing = try source.outgoing(Reference(parsing: "sentiment"))
-        let manifest = try Manifest.decode(outgoing.manifest, source: "test")
-        let config = try JSONDecoder().decode(ArtifactConfig.self, from: Data(try readFile(source.blobs.path(of: manifest.config.digest))))
-        return (manifest, config)
+    /// What the tests of a hostile `sentiment` start from.
+    struct Scene {
+        let server: DockerRegistryServer
+        let client: DistributionClient
+        let source: Registry
+        /// A registry holding only the base model: the pulls go there.
+        let destination: Registry
+        /// `sentiment` as published (normally) by `source`.
+        let manifest: Manifest
+        let config: ArtifactConfig
+    }
+
+    /// Publishes the sample's `sentiment` on a fresh `docker-registry` and runs `body`.
+    static func withPublishedSentiment(options: TransferOptions = TransferOptions(), _ body: (Scene) async throws -> Void) async throws {
+        let workspace = try Workspace()
+        let source = try workspace.source()
+        let destination = try workspace.withBase("destination")
+        try await DockerRegistryServer.with { server in
+            try await server.withClient(options: options) { client in
+                _ = try await RemotePush(registry: source, client: client).push(Reference(parsing: "sentiment"))
+                let manifest = try Manifest.decode(try source.outgoing(Reference(parsing: "sentiment")).manifest, source: "test")
+                let config = try JSONDecoder().decode(ArtifactConfig.self, from: Data(try readFile(source.blobs.path(of: manifest.config.digest))))
+                try await body(Scene(server: server, client: client, source: source, destination: destination, manifest: manifest, config: config))
+            }
+        }
     }
 
     /// Pulls `reference` into `destination` and expects a refusal that leaves it unchanged.
@@ -47,80 +65,65 @@ struct DockerRegistryHostileTests {
     // MARK: - Item 7: decompression bombs
 
     @Test func compressionBombIsRefusedBeforeItIsDownloaded() async throws {
-        let workspace = try Workspace()
-        let source = try workspace.source()
-        let destination = try workspace.withBase("destination")
         // 24 MiB of zeros deflate to a few KiB: far past any ratio a real weights file shows.
-        let scratch = BlobStore(home: workspace.root + "/scratch")
+        let scratch = try Workspace()
+        let store = BlobStore(home: scratch.root)
         let zeros = [UInt8](repeating: 0, count: 24 << 20)
-        let pending = try zeros.withUnsafeBytes { try scratch.write(encoding: .planes, segments: [$0], elementWidth: 4) }
+        let pending = try zeros.withUnsafeBytes { try store.write(encoding: .planes, segments: [$0], elementWidth: 4) }
         try pending.commit()
-        let bomb = try readFile(scratch.path(of: pending.descriptor.digest))
-        try await DockerRegistryServer.with { server in
-            try await server.withClient { client in
-                var (manifest, _) = try await Self.publishedSentiment(source, client: client)
-                let index = try #require(manifest.layers.firstIndex { $0.annotations?[AnnotationKey.title] == "adapter.safetensors" })
-                manifest.layers[index].digest = pending.descriptor.digest
-                manifest.layers[index].size = bomb.count
-                manifest.layers[index].annotations?[AnnotationKey.contentDigest] = pending.descriptor.contentDigest.description
-                manifest.layers[index].annotations?[AnnotationKey.contentSize] = String(zeros.count)
-                try await Self.publish(manifest.encoded(), blobs: [bomb], repository: "quiver/sentiment", tag: "1", client: client)
-                let requestsBefore = try await server.requests().count
-                let error = try await Self.expectRefusal("sentiment:1", into: destination, client: client)
-                #expect(error?.message.contains("adapter.safetensors") == true, "\(error?.message ?? "")")
-                #expect(error?.message.contains("ratio") == true, "\(error?.message ?? "")")
-                let later = try await server.requests().dropFirst(requestsBefore)
-                #expect(!later.contains { $0.contains(pending.descriptor.digest.hex) }, "the bomb was downloaded: \(later)")
-            }
+        let bomb = try readFile(store.path(of: pending.descriptor.digest))
+        try await Self.withPublishedSentiment { scene in
+            var manifest = scene.manifest
+            let index = try #require(manifest.layers.firstIndex { $0.annotations?[AnnotationKey.title] == "adapter.safetensors" })
+            manifest.layers[index].digest = pending.descriptor.digest
+            manifest.layers[index].size = bomb.count
+            manifest.layers[index].annotations?[AnnotationKey.contentDigest] = pending.descriptor.contentDigest.description
+            manifest.layers[index].annotations?[AnnotationKey.contentSize] = String(zeros.count)
+            try await Self.publish(manifest.encoded(), blobs: [bomb], repository: "quiver/sentiment", tag: "1", client: scene.client)
+            let requestsBefore = try await scene.server.requests().count
+            let error = try await Self.expectRefusal("sentiment:1", into: scene.destination, client: scene.client)
+            #expect(error?.message.contains("adapter.safetensors") == true, "\(error?.message ?? "")")
+            #expect(error?.message.contains("ratio") == true, "\(error?.message ?? "")")
+            let later = try await scene.server.requests().dropFirst(requestsBefore)
+            #expect(!later.contains { $0.contains(pending.descriptor.digest.hex) }, "the bomb was downloaded: \(later)")
         }
     }
 
     // MARK: - Item 8: a config digest naming a large local blob
 
     @Test func configNamingALargeLocalBlobIsReadWithinTheLimit() async throws {
-        let workspace = try Workspace()
-        let source = try workspace.source()
-        let destination = try workspace.withBase("destination")
-        let base = try #require(try destination.baseModels().first)
-        let weights = try #require(try destination.catalog.baseModelFiles(base.id!).first { $0.name == "model.safetensors" })
-        let weightsDigest = try Digest(parsing: weights.blobDigest)
-        let weightsBytes = try readFile(destination.blobs.path(of: weightsDigest))
         let options = TransferOptions(configLimit: 64 << 10)
-        #expect(weightsBytes.count > options.configLimit)
-        try await DockerRegistryServer.with { server in
-            try await server.withClient(options: options) { client in
-                var (manifest, _) = try await Self.publishedSentiment(source, client: client)
-                manifest.config.digest = weightsDigest
-                manifest.config.size = 100
-                try await Self.publish(manifest.encoded(), blobs: [weightsBytes], repository: "quiver/sentiment", tag: "1", client: client)
-                let error = try await Self.expectRefusal("sentiment:1", into: destination, client: client)
-                #expect(error?.message.contains("\(weightsDigest)") == true, "\(error?.message ?? "")")
-                #expect(error?.message.contains("over the 65536-byte limit") == true, "\(error?.message ?? "")")
-            }
+        try await Self.withPublishedSentiment(options: options) { scene in
+            let base = try #require(try scene.destination.baseModels().first)
+            let weights = try #require(try scene.destination.catalog.baseModelFiles(base.id!).first { $0.name == "model.safetensors" })
+            let weightsDigest = try Digest(parsing: weights.blobDigest)
+            let weightsBytes = try readFile(scene.destination.blobs.path(of: weightsDigest))
+            #expect(weightsBytes.count > options.configLimit)
+            var manifest = scene.manifest
+            manifest.config.digest = weightsDigest
+            manifest.config.size = 100
+            try await Self.publish(manifest.encoded(), blobs: [weightsBytes], repository: "quiver/sentiment", tag: "1", client: scene.client)
+            let error = try await Self.expectRefusal("sentiment:1", into: scene.destination, client: scene.client)
+            #expect(error?.message.contains("\(weightsDigest)") == true, "\(error?.message ?? "")")
+            #expect(error?.message.contains("over the 65536-byte limit") == true, "\(error?.message ?? "")")
         }
     }
 
     // MARK: - Item 10: what is pulled is what was asked for, or nothing
 
     @Test func pulledManifestIsStoredExactlyAsReceived() async throws {
-        let workspace = try Workspace()
-        let source = try workspace.source()
-        let destination = try workspace.withBase("destination")
-        try await DockerRegistryServer.with { server in
-            try await server.withClient { client in
-                let (manifest, _) = try await Self.publishedSentiment(source, client: client)
-                // The same manifest as another tool may write it: indented, keys in another order.
-                let object = try JSONSerialization.jsonObject(with: Data(manifest.encoded()))
-                let bytes = [UInt8](try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted]))
-                #expect(bytes != manifest.encoded())
-                try await Self.publish(bytes, blobs: [], repository: "quiver/sentiment", tag: "1", client: client)
-                let report = try await RemotePull(registry: destination, client: client).pull(Reference(parsing: "sentiment:1"))
-                #expect(report.imported.last?.digest == Digest.of(bytes))
-                let stored = try #require(try destination.catalog.artifact(Reference(parsing: "sentiment:1")))
-                #expect(stored.manifestDigest == Digest.of(bytes).description)
-                #expect(try readFile(destination.blobs.path(of: Digest.of(bytes))) == bytes)
-                #expect(try destination.verify().isIntact)
-            }
+        try await Self.withPublishedSentiment { scene in
+            // The same manifest as another tool may write it: indented, keys in another order.
+            let object = try JSONSerialization.jsonObject(with: Data(scene.manifest.encoded()))
+            let bytes = [UInt8](try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted]))
+            #expect(bytes != scene.manifest.encoded())
+            try await Self.publish(bytes, blobs: [], repository: "quiver/sentiment", tag: "1", client: scene.client)
+            let report = try await RemotePull(registry: scene.destination, client: scene.client).pull(Reference(parsing: "sentiment:1"))
+            #expect(report.imported.last?.digest == Digest.of(bytes))
+            let stored = try #require(try scene.destination.catalog.artifact(Reference(parsing: "sentiment:1")))
+            #expect(stored.manifestDigest == Digest.of(bytes).description)
+            #expect(try readFile(scene.destination.blobs.path(of: Digest.of(bytes))) == bytes)
+            #expect(try scene.destination.verify().isIntact)
         }
     }
 
@@ -151,39 +154,28 @@ struct DockerRegistryHostileTests {
     }
 
     @Test func duplicateKeysInAManifestAreRefused() async throws {
-        let workspace = try Workspace()
-        let source = try workspace.source()
-        let destination = try workspace.withBase("destination")
-        try await DockerRegistryServer.with { server in
-            try await server.withClient { client in
-                let (manifest, _) = try await Self.publishedSentiment(source, client: client)
-                // Foundation's decoder would take the second "config" and never see the first.
-                let decoy = #"{"config":{"mediaType":"application/json","digest":"sha256:\#(String(repeating: "0", count: 64))","size":2},"#
-                let bytes = Array(decoy.utf8) + manifest.encoded().dropFirst()
-                try await Self.publish(bytes, blobs: [], repository: "quiver/sentiment", tag: "1", client: client)
-                let error = try await Self.expectRefusal("sentiment:1", into: destination, client: client)
-                #expect(error?.message.contains("duplicate key \"config\"") == true, "\(error?.message ?? "")")
-            }
+        try await Self.withPublishedSentiment { scene in
+            // Foundation's decoder would take the second "config" and never see the first.
+            let decoy = #"{"config":{"mediaType":"application/json","digest":"sha256:\#(String(repeating: "0", count: 64))","size":2},"#
+            let bytes = Array(decoy.utf8) + scene.manifest.encoded().dropFirst()
+            try await Self.publish(bytes, blobs: [], repository: "quiver/sentiment", tag: "1", client: scene.client)
+            let error = try await Self.expectRefusal("sentiment:1", into: scene.destination, client: scene.client)
+            #expect(error?.message.contains("duplicate key \"config\"") == true, "\(error?.message ?? "")")
         }
     }
 
     @Test func configClaimsThatDisagreeWithTheWeightsAreRefused() async throws {
-        let workspace = try Workspace()
-        let source = try workspace.source()
-        let destination = try workspace.withBase("destination")
-        try await DockerRegistryServer.with { server in
-            try await server.withClient { client in
-                var (manifest, config) = try await Self.publishedSentiment(source, client: client)
-                config.parameters = 1
-                let configBytes = config.encoded()
-                manifest.config.digest = Digest.of(configBytes)
-                manifest.config.size = configBytes.count
-                manifest.annotations?[AnnotationKey.parameters] = "1"
-                try await Self.publish(manifest.encoded(), blobs: [configBytes], repository: "quiver/sentiment", tag: "1", client: client)
-                let error = try await Self.expectRefusal("sentiment:1", into: destination, client: client)
-                #expect(error?.message.contains("\"parameters\"") == true, "\(error?.message ?? "")")
-                #expect(error?.message.contains("8736") == true, "\(error?.message ?? "")")
-            }
+        try await Self.withPublishedSentiment { scene in
+            var (manifest, config) = (scene.manifest, scene.config)
+            config.parameters = 1
+            let configBytes = config.encoded()
+            manifest.config.digest = Digest.of(configBytes)
+            manifest.config.size = configBytes.count
+            manifest.annotations?[AnnotationKey.parameters] = "1"
+            try await Self.publish(manifest.encoded(), blobs: [configBytes], repository: "quiver/sentiment", tag: "1", client: scene.client)
+            let error = try await Self.expectRefusal("sentiment:1", into: scene.destination, client: scene.client)
+            #expect(error?.message.contains("\"parameters\"") == true, "\(error?.message ?? "")")
+            #expect(error?.message.contains("8736") == true, "\(error?.message ?? "")")
         }
     }
 }
