@@ -135,7 +135,7 @@ extension Catalog {
 
     /// The refusal of an import over a local version with other content.
     static func importConflict(_ existing: ArtifactRow) -> QuiverError {
-        QuiverError(.conflict, "\(existing.task):\(existing.version) exists here with other content (\(existing.manifestDigest.prefix(19))…); pull with --force to replace it")
+        QuiverError(.conflict, "\(existing.task):\(existing.version) exists here with other content (\(existing.manifestDigest.prefix(19))…); replacing it needs --force")
     }
 
     /// Removes a version; `latest` moves to the newest remaining version of the task.

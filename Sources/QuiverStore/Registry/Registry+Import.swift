@@ -400,9 +400,15 @@ private struct Claims {
         }
     }
 
-    /// Quiver's manifest annotations, where present, must repeat the config.
+    /// The manifest annotations Quiver reads (`list --remote` shows them without reading the config).
+    static let readAnnotations: Set = [
+        AnnotationKey.task, AnnotationKey.version, AnnotationKey.kind, AnnotationKey.architecture, AnnotationKey.parameters,
+        AnnotationKey.headParameters, AnnotationKey.baseName, AnnotationKey.baseDigest, AnnotationKey.members, AnnotationKey.description,
+    ]
+
+    /// The annotations Quiver reads, where present, must repeat the config (others are left alone).
     func checkAnnotations(_ annotations: [String: String]?, _ expected: [String: String]) throws {
-        for (key, value) in annotations ?? [:] where key.hasPrefix("io.quiver.") || key == AnnotationKey.description {
+        for (key, value) in annotations ?? [:] where Self.readAnnotations.contains(key) {
             guard expected[key] == value else {
                 throw QuiverError(
                     .invalidInput, "\(source): manifest annotation \(key) says \"\(value)\", the config says \"\(expected[key] ?? "nothing")\"")
