@@ -99,7 +99,7 @@ extension Registry {
     public func importArtifacts(
         _ artifacts: [IncomingArtifact], force: Bool = false, stored: (Descriptor) throws -> String
     ) throws -> [ImportOutcome] {
-        var added: [Digest] = []
+        var written: [Digest] = []
         do {
             return try locked(.shared) {
                 let folder = try TemporaryFolder(in: blobs.temporaryDirectory, prefix: "import")
@@ -111,7 +111,7 @@ extension Registry {
                 for (digest, pending) in batch.pending {
                     let present = blobs.contains(digest)
                     try pending.commit(syncingDirectory: false)
-                    if !present { added.append(digest) }
+                    if !present { written.append(digest) }
                 }
                 blobs.syncDirectory()
                 return try catalog.importArtifacts(batch.entries, force: force).map { result in
@@ -122,7 +122,7 @@ extension Registry {
                 }
             }
         } catch {
-            removeUncatalogued(added)
+            removeUncatalogued(written)
             throw error
         }
     }
