@@ -1,15 +1,16 @@
 import Foundation
 import QuiverStore
 
-/// Output helpers: tables, sizes and counts for people; JSON for programs.
+/// Output helpers: tables, sizes and counts for people; JSON for programs. Errors, notes, tables and
+/// JSON can hold text from a remote, so they go through `TerminalText` on the way out.
 enum Console {
     static func error(_ message: String) {
-        let line = message.replacingOccurrences(of: "\n", with: " ")
+        let line = TerminalText.sanitized(message.replacingOccurrences(of: "\n", with: " "))
         FileHandle.standardError.write(Data("quiver: \(line)\n".utf8))
     }
 
     static func note(_ message: String) {
-        FileHandle.standardError.write(Data("\(message)\n".utf8))
+        FileHandle.standardError.write(Data("\(TerminalText.sanitized(message))\n".utf8))
     }
 
     /// Prints one JSON document on stdout.
@@ -17,12 +18,12 @@ enum Console {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        print(TerminalText.escapingControls(inJSON: String(decoding: try encoder.encode(value), as: UTF8.self)))
     }
 
     /// Columns left-aligned, padded to the widest cell.
     static func table(_ header: [String], _ rows: [[String]]) -> String {
-        let all = [header] + rows
+        let all = [header] + rows.map { $0.map(TerminalText.sanitized) }
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         return all.map { row in
             row.enumerated().map { index, cell in

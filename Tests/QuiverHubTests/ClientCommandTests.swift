@@ -59,8 +59,11 @@ struct QuiverProcess {
         let listed = try quiver.run("remote", "list", environment: ["QUIVER_REMOTE": "team"])
         #expect(listed.stdout.contains("* team") && listed.stdout.contains("  local"), "\(listed.stdout)")
         let json = try quiver.run("remote", "list", "--json")
-        let remotes = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [[String: String]]
-        #expect(remotes == [["name": "local", "url": "http://127.0.0.1:8080/quiver"], ["name": "team", "url": "https://registry.example.com/nlp"]])
+        let remotes = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        #expect(remotes.map { "\($0["name"]!) \($0["url"]!)" } == ["local http://127.0.0.1:8080/quiver", "team https://registry.example.com/nlp"])
+        #expect(remotes.allSatisfy { $0["insecure"] as? Bool == false })
+        #expect(try quiver.run("remote", "add", "lab", "http://10.0.0.5:5000/nlp", "--insecure").stdout.contains("(insecure"))
+        #expect(try quiver.run("remote", "list").stdout.contains("http://10.0.0.5:5000/nlp (insecure)"))
         let secret = try quiver.run("remote", "add", "x", "https://bob:hunter2@host/ns")
         #expect(secret.status != 0 && secret.stderr.hasPrefix("quiver: ") && !secret.stderr.contains("hunter2"))
         #expect(try quiver.run("remote", "rm", "local").stdout == "removed remote local\n")

@@ -80,7 +80,8 @@ import Testing
         let log = Log()
         try await Self.application(log: log).test(.live) { testClient in
             let location = try RemoteLocation(parsing: "http://127.0.0.1:\(testClient.port!)/team")
-            let credentials = RemoteCredentials.resolve(for: location, token: nil, environment: ["QUIVER_TOKEN": "static-token"])
+            let environment = ["QUIVER_TOKEN": "static-token", "QUIVER_REMOTE": location.description]
+            let credentials = RemoteCredentials.resolve(for: location, token: nil, environment: environment)
             let tags = try await DistributionClient.with(location: location, credentials: credentials) { client in
                 try await client.tags(of: "team/sentiment")
             }

@@ -26,17 +26,52 @@ import Testing
         #expect(error?.message.contains("pa55") == false)
     }
 
-    @Test func credentialsComeFromFlagThenEnvironment() throws {
+    @Test func credentialsBelongToOneRegistry() throws {
         let location = try RemoteLocation(parsing: "http://host/ns")
-        let environment = ["QUIVER_TOKEN": "env-token", "QUIVER_USERNAME": "alice", "QUIVER_PASSWORD": "pw"]
-        #expect(RemoteCredentials.resolve(for: location, token: "flag-token", environment: environment).token == "flag-token")
-        #expect(RemoteCredentials.resolve(for: location, token: nil, environment: environment).token == "env-token")
-        #expect(RemoteCredentials.resolve(for: location, token: nil, environment: environment).basic == BasicCredentials(username: "alice", password: "pw"))
+        let bound = ["QUIVER_TOKEN": "env-token", "QUIVER_USERNAME": "alice", "QUIVER_PASSWORD": "pw", "QUIVER_REMOTE": "http://HOST:80/other"]
+        #expect(RemoteCredentials.resolve(for: location, token: "flag-token", environment: bound).token == "flag-token")
+        #expect(RemoteCredentials.resolve(for: location, token: nil, environment: bound).token == "env-token")
+        #expect(RemoteCredentials.resolve(for: location, token: nil, environment: bound).basic == BasicCredentials(username: "alice", password: "pw"))
         let inURL = try RemoteLocation(parsing: "http://bob:x@host/ns")
-        #expect(RemoteCredentials.resolve(for: inURL, token: nil, environment: environment).basic?.username == "bob")
-        #expect(RemoteCredentials.resolve(for: location, token: nil, environment: [:]).isEmpty)
-        let shown = "\(RemoteCredentials.resolve(for: location, token: "flag-token", environment: environment))"
+        #expect(RemoteCredentials.resolve(for: inURL, token: nil, environment: bound).basic?.username == "bob")
+        // The environment's credentials go only to the registry QUIVER_REMOTE names: scheme, host and port.
+        var unbound = bound
+        unbound["QUIVER_REMOTE"] = nil
+        #expect(RemoteCredentials.resolve(for: location, token: nil, environment: unbound).isEmpty)
+        for other in ["https://host/ns", "http://host:5000/ns", "http://other/ns"] {
+            unbound["QUIVER_REMOTE"] = other
+            #expect(RemoteCredentials.resolve(for: location, token: nil, environment: unbound).isEmpty, "\(other)")
+        }
+        // A saved name in QUIVER_REMOTE is looked up in the registry folder.
+        let workspace = try Workspace()
+        _ = try SavedRemotes(home: workspace.root).add(name: "team", url: "http://host/nlp")
+        unbound["QUIVER_REMOTE"] = "team"
+        #expect(RemoteCredentials.resolve(for: location, token: nil, environment: unbound, home: workspace.root).token == "env-token")
+        let shown = "\(RemoteCredentials.resolve(for: location, token: "flag-token", environment: bound))"
         #expect(!shown.contains("flag-token") && !shown.contains("pw"))
+    }
+
+    @Test func credentialsGoOverPlainHTTPOnlyToThisMachineOrAnInsecureRemote() throws {
+        let credentials = RemoteCredentials(token: "t")
+        for url in ["http://127.0.0.1:5000/ns", "http://127.9.8.7/ns", "http://localhost/ns", "http://[::1]:8080/ns", "https://registry.example.com/ns"] {
+            #expect(throws: Never.self, "\(url)") { try credentials.check(sendingTo: try RemoteLocation(parsing: url)) }
+        }
+        var lab = try RemoteLocation(parsing: "http://10.0.0.5:5000/ns")
+        let refused = #expect(throws: QuiverError.self) { try credentials.check(sendingTo: lab) }
+        #expect(refused?.message == "refusing to send credentials to 10.0.0.5 over plain http: use https, or, on a network you trust, save the remote with `quiver remote add NAME http://10.0.0.5:5000/ns --insecure`")
+        lab.insecure = true
+        try credentials.check(sendingTo: lab)
+        try RemoteCredentials().check(sendingTo: try RemoteLocation(parsing: "http://10.0.0.5/ns"))
+        #expect(!(try RemoteLocation(parsing: "http://127.example.com/ns").isLoopback))
+    }
+
+    @Test func remoteTextIsMadeSafeForATerminal() throws {
+        #expect(TerminalText.sanitized(ClientCredentialTests.hostile) == "abcdefghi")
+        #expect(TerminalText.sanitized("tab\tand\nnewline stay, é and 日本 too") == "tab\tand\nnewline stay, é and 日本 too")
+        #expect(TerminalText.sanitized("\u{1B}(Bx\u{1B}7y\u{1B}") == "xy")
+        let json = TerminalText.escapingControls(inJSON: "[\"a\u{7F}b\u{9B}c\"]")
+        #expect(json == #"["a\u007fb\u009bc"]"#)
+        #expect(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String] == ["a\u{7F}b\u{9B}c"])
     }
 
     @Test func savedRemotes() throws {
@@ -55,6 +90,12 @@ import Testing
         #expect(throws: QuiverError.self) { try saved.remove(name: "local") }
         let text = try String(contentsOfFile: saved.path, encoding: .utf8)
         #expect(text.contains("\"team\" : \"https://registry.example.com/nlp\""), "\(text)")
+        // Insecure remotes are objects; plain ones stay URLs, as older files have them.
+        _ = try saved.add(name: "lab", url: "http://10.0.0.5:5000/nlp", insecure: true)
+        #expect(try saved.location(named: "lab")?.insecure == true && saved.location(named: "team")?.insecure == false)
+        let written = try String(contentsOfFile: saved.path, encoding: .utf8)
+        #expect(written.contains("\"insecure\" : true") && written.contains("\"team\" : \"https://registry.example.com/nlp\""), "\(written)")
+        try saved.remove(name: "lab")
         #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.root) == ["remotes.json"], "no temporary file left")
 
         // Resolution: URLs as they are, names from the file, QUIVER_REMOTE by default.

@@ -61,8 +61,8 @@ struct DockerRegistryAuthTests {
                 _ = try await RemotePush(registry: source, client: client).push(Reference(parsing: "review"))
             }
             // In the environment.
-            let environment = ["QUIVER_USERNAME": "quiver", "QUIVER_PASSWORD": Self.password]
-            let report = try await DistributionClient.with(remote: server.url + "/quiver", home: destination.home, token: nil, environment: environment) { client in
+            let environment = ["QUIVER_USERNAME": "quiver", "QUIVER_PASSWORD": Self.password, "QUIVER_REMOTE": server.url + "/quiver"]
+            let report = try await DistributionClient.with(remote: nil, home: destination.home, token: nil, environment: environment) { client in
                 try await RemotePull(registry: destination, client: client).pull(Reference(parsing: "review"))
             }
             #expect(report.imported.count == 4)

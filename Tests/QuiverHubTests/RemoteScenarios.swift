@@ -9,13 +9,14 @@ enum RemoteScenarios {
     /// `quiver push --to`, `push` again (nothing sent), `list --remote`, `pull --from --output`
     /// (bit-identical files) and a missing tag, all through the built executable.
     ///
-    /// - Parameter token: given to the publisher as `QUIVER_TOKEN` (a server that needs it to write).
+    /// - Parameter token: given to the publisher as `QUIVER_TOKEN` with `QUIVER_REMOTE` naming the
+    ///   server (a server that needs it to write).
     static func commandLineRoundTrip(_ server: some RemoteTestServer, workspace: Workspace, token: String? = nil) async throws {
         _ = try workspace.source("source")
         let publisher = QuiverProcess(home: workspace.root + "/source")
         let consumer = QuiverProcess(home: workspace.root + "/consumer")
-        let credentials = token.map { ["QUIVER_TOKEN": $0] } ?? [:]
         let remote = server.url + "/quiver"
+        let credentials = token.map { ["QUIVER_TOKEN": $0, "QUIVER_REMOTE": remote] } ?? [:]
         #expect(try await publisher.runDetached(["remote", "add", "hub", remote]).status == 0)
         let pushed = try await publisher.runDetached(["push", "review", "--to", "hub"], environment: credentials)
         #expect(pushed.status == 0, "\(pushed.stderr)")

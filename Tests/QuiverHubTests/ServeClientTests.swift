@@ -23,7 +23,8 @@ import Testing
                 "wrong": "refused to start an upload into quiver/base/tiny-bert: 401 UNAUTHORIZED: authentication required",
             ]
             for (token, message) in expected {
-                let refused = try await publisher.runDetached(["push", "review", "--to", server.url + "/quiver"], environment: ["QUIVER_TOKEN": token])
+                let refused = try await publisher.runDetached(
+                    ["push", "review", "--to", server.url + "/quiver"], environment: ["QUIVER_TOKEN": token, "QUIVER_REMOTE": server.url + "/quiver"])
                 #expect(refused.status == 1)
                 let lines = refused.stderr.split(separator: "\n")
                 #expect(lines.last?.hasPrefix("quiver: ") == true && lines.last?.contains(message) == true, "\(refused.stderr)")

@@ -145,20 +145,36 @@ import QuiverTensor
         #expect(try workspace.registry.verify().isIntact)
     }
 
-    /// A killed command leaves its temporary files behind; the next command to open the registry
-    /// removes those of processes that no longer run, and only those.
-    @Test func leftoversOfKilledProcessesGoWhenTheRegistryIsNextOpened() throws {
+    /// A killed command leaves its temporary entries behind, unlocked; the next command to open the
+    /// registry removes them, leaving what live owners hold locked and unfinished downloads (kept for
+    /// the next pull to resume, until `gc`).
+    @Test func abandonedTemporaryEntriesGoWhenTheRegistryIsNextOpened() throws {
         let workspace = try Workspace.withBase()
-        let finished = Process()
-        finished.executableURL = URL(fileURLWithPath: "/bin/true")
-        try finished.run()
-        finished.waitUntilExit()
-        let dead = finished.processIdentifier, tmp = workspace.registry.blobs.temporaryDirectory
-        let abandoned = ["\(dead)-17.part", "import-\(dead)-18", "pull-\(dead)-19"]
-        let kept = ["1-20.part", "import-1-21", "download-\(String(repeating: "ab", count: 32)).part", "notes.txt"]
-        for name in abandoned + kept { try write([1], to: tmp + "/" + name) }
+        let tmp = workspace.registry.blobs.temporaryDirectory
+        let liveFile = try TemporaryFile(in: tmp)
+        let liveFolder = try TemporaryFolder(in: tmp, prefix: "pull")
+        let download = "download-\(String(repeating: "ab", count: 32)).part"
+        for name in ["17.part", "123-17.part", "download-\(String(repeating: "ab", count: 32)).part.9", download] {
+            try write([1], to: tmp + "/" + name)
+        }
+        try FileManager.default.createDirectory(atPath: tmp + "/import-18/inner", withIntermediateDirectories: true)
+        let live = [(liveFile.path as NSString).lastPathComponent, (liveFolder.path as NSString).lastPathComponent]
         _ = try Registry(home: workspace.registry.home)
-        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: tmp)) == Set(kept))  // pid 1 runs
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: tmp)) == Set(live + [download]))
+        #expect(try workspace.registry.collectGarbage().temporaryFilesRemoved == 1)
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: tmp)) == Set(live))
+        liveFile.discard()
+        liveFolder.remove()
+    }
+
+    /// An entry removed by a collector between its creation and its lock is noticed by its owner.
+    @Test func anEntryRemovedBeforeItsLockIsNotClaimed() throws {
+        let workspace = try Workspace.withBase()
+        let path = workspace.registry.blobs.temporaryDirectory + "/race.part"
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        defer { close(descriptor) }
+        #expect(TemporaryOwnership.removeIfAbandoned(path))
+        #expect(!TemporaryOwnership.claim(descriptor))
     }
 
     @Test func versionsAreNumberedAndExplicitVersionsKept() throws {

@@ -34,10 +34,14 @@ import Testing
         let descriptor = BlobDescriptor(
             digest: Digest.of(Self.bomb), size: Self.bomb.count, contentDigest: Digest.of([UInt8](repeating: 0, count: 1000)),
             contentSize: 1000, encoding: .planes)
+        let received = home + "/received"
+        try write(Self.bomb, to: received)
+        var delivered = 0
         let error = try #require(throws: QuiverError.self) {
-            try Self.bomb.withUnsafeBytes { _ = try store.writeVerified(stored: $0, expected: descriptor) }
+            _ = try store.receive(descriptor, from: received) { delivered += $0.count }
         }
         #expect(error.kind == .corrupt && error.message.contains("refused before decoding"), "\(error)")
+        #expect(delivered == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.temporaryDirectory).isEmpty)
     }
 

@@ -10,7 +10,7 @@ import QuiverStore
 /// per scope. Credentials leave this type only inside headers.
 actor Authenticator {
     private let credentials: RemoteCredentials
-    private let remoteHost: String
+    private let remote: RemoteLocation
     private let http: HTTPClient
     private let timeout: TimeAmount
     /// Tokens from the token service, by scope.
@@ -22,9 +22,9 @@ actor Authenticator {
     /// How many tokens were bought (tests check the cache with it).
     private(set) var tokensFetched = 0
 
-    init(credentials: RemoteCredentials, remoteHost: String, http: HTTPClient, timeout: TimeAmount) {
+    init(credentials: RemoteCredentials, remote: RemoteLocation, http: HTTPClient, timeout: TimeAmount) {
         self.credentials = credentials
-        self.remoteHost = remoteHost
+        self.remote = remote
         self.http = http
         self.timeout = timeout
     }
@@ -83,8 +83,10 @@ actor Authenticator {
         }
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "User-Agent", value: DistributionClient.userAgent)
-        // Basic credentials go to the token service only over https or on the remote's own host.
-        if let basic = credentials.basic, scheme == "https" || components.host == remoteHost {
+        // Basic credentials go to the token service over https, or over http to the remote's own host
+        // when credentials may go there over http (this machine, or a remote saved as insecure).
+        let remoteHost = remote.host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
+        if let basic = credentials.basic, scheme == "https" || (components.host?.lowercased() == remoteHost && (remote.isLoopback || remote.insecure)) {
             request.headers.add(name: "Authorization", value: basic.headerValue)
         }
         let shownRealm = RemoteLocation.withoutCredentials(realm)
@@ -99,7 +101,7 @@ actor Authenticator {
             let reason = response.status == .unauthorized || response.status == .forbidden
                 ? "it answered \(response.status.code) and "
                     + (credentials.basic == nil
-                        ? "needs credentials (QUIVER_TOKEN or --token, or QUIVER_USERNAME and QUIVER_PASSWORD)" : "refused the credentials")
+                        ? "needs credentials (\(RemoteCredentials.hint))" : "refused the credentials")
                 : "it answered \(response.status.code)"
             throw QuiverError(.io, "the token service \(shownRealm) gave no token for \(scope): \(reason)")
         }

@@ -114,26 +114,36 @@ struct BlobDownload {
     }
 }
 
-/// The file a download appends to, locked so that two pulls of one blob never share it. When the
-/// preferred (resumable) name is held by another process, a private name is used instead.
+/// The file a download appends to, locked (`TemporaryOwnership`) so that two pulls of one blob never
+/// share it and `gc` leaves it alone while it is written. When the preferred (resumable) name is held
+/// by another download, a private name is used instead.
 final class PartFile {
     private(set) var path: String
-    private var descriptor: Int32
-    private var resumable: Bool
+    private var descriptor: Int32 = -1
+    private var resumable = true
 
     init(preferred: String) throws {
         path = preferred
-        descriptor = open(preferred, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        resumable = true
-        if descriptor >= 0, flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+        for _ in 0..<8 {
+            descriptor = open(preferred, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw error("cannot create") }
+            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 {
+                var status = stat()
+                if fstat(descriptor, &status) == 0, status.st_nlink > 0 { return }
+                Glibc.close(descriptor)  // removed by a collector between open and lock: open it again
+                continue
+            }
             Glibc.close(descriptor)
-            path = preferred + ".\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-            descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            path = preferred + ".\(UInt64.random(in: 0...UInt64.max))"
             resumable = false
+            descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw error("cannot create") }
+            if TemporaryOwnership.claim(descriptor) { return }
+            Glibc.close(descriptor)
+            path = preferred
+            resumable = true
         }
-        guard descriptor >= 0 else {
-            throw QuiverError(.io, "cannot create \(path): \(String(cString: strerror(errno)))")
-        }
+        throw QuiverError(.io, "cannot create \(preferred): it is removed as soon as it is made")
     }
 
     /// Hashes the bytes already there (from an interrupted download) and returns their count; a file
@@ -177,9 +187,10 @@ final class PartFile {
         guard ftruncate(descriptor, 0) == 0, lseek(descriptor, 0, SEEK_SET) >= 0 else { throw error("cannot empty") }
     }
 
-    /// Moves the complete, verified file to `destination`.
+    /// Moves the complete, verified file to `destination` (still locked while it moves).
     func finish(to destination: String) throws {
         guard fsync(descriptor) == 0, rename(path, destination) == 0 else { throw error("cannot move") }
+        resumable = true  // gone from its name: nothing to remove
         close()
     }
 
@@ -190,11 +201,11 @@ final class PartFile {
     }
 
     func close() {
+        if !resumable { unlink(path) }
         if descriptor >= 0 {
             Glibc.close(descriptor)
             descriptor = -1
         }
-        if !resumable { unlink(path) }
     }
 
     private func error(_ what: String) -> QuiverError {

@@ -32,15 +32,16 @@ public final class DistributionClient: Sendable {
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, options.parallelTransfers * 2)
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         authenticator = Authenticator(
-            credentials: credentials, remoteHost: location.host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), http: http,
-            timeout: options.connectTimeout + options.readTimeout)
+            credentials: credentials, remote: location, http: http, timeout: options.connectTimeout + options.readTimeout)
     }
 
-    /// Runs `body` with a client and shuts it down afterwards, whatever happens.
+    /// Runs `body` with a client and shuts it down afterwards, whatever happens. Refuses credentials
+    /// meant for plain http to another machine (`RemoteCredentials.check(sendingTo:)`).
     public static func with<T: Sendable>(
         location: RemoteLocation, credentials: RemoteCredentials, options: TransferOptions = TransferOptions(),
         _ body: (DistributionClient) async throws -> T
     ) async throws -> T {
+        try credentials.check(sendingTo: location)
         let client = DistributionClient(location: location, credentials: credentials, options: options)
         do {
             let result = try await body(client)
@@ -140,7 +141,14 @@ public final class DistributionClient: Sendable {
                 guard redirects <= 5 else {
                     throw QuiverError(.io, "\(location.baseURL) redirected \(Self.path(of: request.url)) more than 5 times")
                 }
-                request.url = Self.resolve(target, against: request.url)
+                let next = Self.resolve(target, against: request.url)
+                let scheme = URLComponents(string: next)?.scheme?.lowercased() ?? ""
+                guard scheme == "http" || scheme == "https" else {
+                    throw QuiverError(
+                        .io,
+                        "\(location.baseURL) redirected \(Self.path(of: request.url)) to a \(scheme.isEmpty ? "malformed" : scheme) URL: only http and https are followed")
+                }
+                request.url = next
                 continue
             }
             return response

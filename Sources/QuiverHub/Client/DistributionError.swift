@@ -79,7 +79,7 @@ extension DistributionClient {
         if response.status == .unauthorized {
             error.message += await authenticator.hasCredentials
                 ? " (the credentials were refused)"
-                : " (authentication required: set QUIVER_TOKEN or --token, or QUIVER_USERNAME and QUIVER_PASSWORD)"
+                : " (authentication required: \(RemoteCredentials.hint))"
         }
         return error
     }

@@ -56,9 +56,10 @@ public final class ProgressDisplay: Sendable {
         }
     }
 
+    /// Repository names, references and labels can come from a remote: shown through `TerminalText`.
     private func handle(_ event: TransferEvent) {
         state.withLock { state in
-            switch event {
+            switch event.sanitized {
             case .artifact(let action, let repository, let reference):
                 let shown = reference.hasPrefix("sha256:") ? Self.shortReference(reference) : ":" + reference
                 emit("\(action == "push" ? "pushing" : "pulling") \(repository)\(shown)", state: &state)

@@ -25,9 +25,10 @@ public struct PullReport: Sendable {
 }
 
 /// Brings an artifact from a remote into the local registry: manifest, config, the base model and
-/// fusion members it needs (pulled first), then only the layers whose content is missing. Every
-/// byte is verified before anything is imported, and nothing is imported until every download of
-/// the pull has succeeded, so a damaged or unreachable blob leaves the registry as it was.
+/// fusion members it needs, then only the layers whose blobs the registry lacks. Manifests are
+/// checked before anything they name is fetched; every byte is verified, and the whole pull —
+/// dependencies included — is imported in one step (`Registry.importArtifacts`) once every download
+/// has succeeded, exactly as received, so a failure anywhere leaves the registry as it was.
 ///
 /// ```swift
 /// let report = try await RemotePull(registry: registry, client: client).pull(Reference(parsing: "sentiment:2"))
@@ -73,6 +74,7 @@ public struct RemotePull: Sendable {
         var manifest: RemoteManifest
         var kind: String
         var config: [UInt8]
+        var layerCount: Int
         var missing: [Descriptor]
     }
 
@@ -122,7 +124,7 @@ public struct RemotePull: Sendable {
             plan.alreadyHere.append(local.imported(repository: repository))
             return
         }
-        let decoded = try Manifest.decode(manifest.bytes, source: "manifest \(shown) from \(client.location)")
+        let decoded = try registry.checkIncoming(manifest: manifest.bytes, source: "manifest \(shown) from \(client.location)")
         let kind: String
         switch decoded.artifactType {
         case MediaType.baseArtifact: kind = "base"
@@ -130,7 +132,7 @@ public struct RemotePull: Sendable {
         case MediaType.fusionArtifact: kind = "fusion"
         default: throw QuiverError(.unsupported, "\(shown) on \(client.location) is not a Quiver artifact (artifactType \"\(decoded.artifactType)\")")
         }
-        let config = try await configBytes(of: decoded, in: full)
+        let config = try await configBytes(of: decoded, in: full, shown: shown)
         for requirement in try registry.missingRequirements(ofManifest: manifest.bytes, config: config) {
             switch requirement {
             case .base(let name, let digest, let manifestDigest):
@@ -150,15 +152,27 @@ public struct RemotePull: Sendable {
         }
         let missing = try registry.missingBlobs(ofManifest: manifest.bytes)
         plan.steps.append(Step(
-            repository: repository, reference: reference, task: kind == "base" ? nil : task, version: version, manifest: manifest, kind: kind, config: config, missing: missing))
+            repository: repository, reference: reference, task: kind == "base" ? nil : task, version: version, manifest: manifest, kind: kind, config: config,
+            layerCount: decoded.layers.count, missing: missing))
     }
 
-    /// The config blob: from the local store when it is there, else from the remote (verified).
-    private func configBytes(of manifest: Manifest, in repository: String) async throws -> [UInt8] {
-        if registry.blobs.contains(manifest.config.digest), let bytes = try? registry.blobs.readStored(manifest.config.digest) {
-            return bytes
+    /// The config blob: from the local store when it is there (a digest can name any local blob, so
+    /// the read is bounded by the size on disk), else from the remote; verified either way.
+    private func configBytes(of manifest: Manifest, in repository: String, shown: String) async throws -> [UInt8] {
+        let config = manifest.config, limit = client.options.configLimit
+        guard config.size <= limit else {
+            throw QuiverError(.invalidInput, "the config blob \(config.digest) of \(shown) is \(config.size) bytes, over the \(limit)-byte limit")
         }
-        return try await client.blob(manifest.config, in: repository, limit: client.options.configLimit)
+        if registry.blobs.contains(config.digest) {
+            do {
+                return try registry.blobs.readStored(config.digest, limit: limit)
+            } catch let error as QuiverError where error.kind == .invalidInput {
+                throw QuiverError(.invalidInput, "\(shown) on \(client.location): its config \(error.message)")
+            } catch let error as QuiverError where error.kind == .corrupt {
+                // Damaged here: fetch it from the remote.
+            }
+        }
+        return try await client.blob(config, in: repository, limit: limit)
     }
 
     // MARK: - Running
@@ -166,15 +180,15 @@ public struct RemotePull: Sendable {
     private func run(_ plan: Plan, force: Bool) async throws -> PullReport {
         var report = PullReport()
         report.imported = plan.alreadyHere
-        let session = registry.blobs.temporaryDirectory + "/pull-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        try FileManager.default.createDirectory(atPath: session, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: session) }
+        let folder = try TemporaryFolder(in: registry.blobs.temporaryDirectory, prefix: "pull")
+        defer { folder.remove() }
+        let session = folder.path
 
         // Every missing layer once, whichever artifacts share it.
         var downloads: [(step: Step, layer: Descriptor)] = []
         var seen = Set<Digest>()
         for step in plan.steps {
-            report.blobsReused += (try Manifest.decode(step.manifest.bytes, source: "manifest").layers.count) - step.missing.count
+            report.blobsReused += step.layerCount - step.missing.count
             for layer in step.missing where seen.insert(layer.digest).inserted {
                 downloads.append((step, layer))
             }
@@ -182,7 +196,7 @@ public struct RemotePull: Sendable {
         let jobs = downloads.map { step, layer in
             BlobDownload(
                 client: client, repository: client.location.repository(step.repository), digest: layer.digest, size: layer.size,
-                partPath: registry.blobs.temporaryDirectory + "/download-\(layer.digest.hex).part",
+                partPath: registry.blobs.downloadPath(of: layer.digest),
                 destination: session + "/" + layer.digest.hex,
                 progress: TransferProgress(
                     digest: layer.digest.description, label: "\(step.repository)/\(layer.annotations?[AnnotationKey.title] ?? "layer")",
@@ -198,16 +212,17 @@ public struct RemotePull: Sendable {
             report.bytesResumed += outcome.resumed
         }
 
-        for step in plan.steps {
-            let result = try registry.importArtifact(
-                manifest: step.manifest.bytes, config: step.config, task: step.task, version: step.version, force: force
-            ) { layer in
-                let path = session + "/" + layer.digest.hex
-                guard FileManager.default.fileExists(atPath: path) else {
-                    throw QuiverError(.corrupt, "layer \(layer.digest) of \(step.repository) was not downloaded")
-                }
-                return path
+        let incoming = plan.steps.map { step in
+            IncomingArtifact(manifest: step.manifest.bytes, config: step.config, task: step.task, tag: step.version)
+        }
+        let results = try registry.importArtifacts(incoming, force: force) { layer in
+            let path = session + "/" + layer.digest.hex
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw QuiverError(.corrupt, "layer \(layer.digest) was not downloaded")
             }
+            return path
+        }
+        for (step, result) in zip(plan.steps, results) {
             report.imported.append(Self.imported(result, step: step))
         }
         return report

@@ -1,3 +1,5 @@
+import QuiverStore
+
 /// What a push or pull reports while it runs, for progress bars and logs.
 public enum TransferEvent: Sendable, Equatable {
     /// An artifact's turn begins (`action` is `push` or `pull`).
@@ -8,6 +10,19 @@ public enum TransferEvent: Sendable, Equatable {
     case blobProgress(id: String, done: Int)
     /// The blob is done: `outcome` is `uploaded`, `downloaded`, `mounted` or `exists`.
     case blobFinished(id: String, outcome: String)
+}
+
+extension TransferEvent {
+    /// The event with its texts made safe for a terminal.
+    var sanitized: TransferEvent {
+        switch self {
+        case .artifact(let action, let repository, let reference):
+            .artifact(action: action, repository: TerminalText.sanitized(repository), reference: TerminalText.sanitized(reference))
+        case .blobStarted(let id, let label, let total, let already):
+            .blobStarted(id: id, label: TerminalText.sanitized(label), total: total, already: already)
+        case .blobProgress, .blobFinished: self
+        }
+    }
 }
 
 /// Receives transfer events; may be called from several tasks at once.

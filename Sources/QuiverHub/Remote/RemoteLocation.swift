@@ -19,13 +19,16 @@ public struct RemoteLocation: Sendable, Equatable, CustomStringConvertible {
     public var namespace: String
     /// Credentials written in the URL (`https://user:pass@host/...`); never part of `description`.
     public var credentials: BasicCredentials?
+    /// Saved with `--insecure`: credentials may go to it over plain http.
+    public var insecure: Bool
 
-    public init(scheme: String, host: String, port: Int?, namespace: String, credentials: BasicCredentials? = nil) {
+    public init(scheme: String, host: String, port: Int?, namespace: String, credentials: BasicCredentials? = nil, insecure: Bool = false) {
         self.scheme = scheme
         self.host = host
         self.port = port
         self.namespace = namespace
         self.credentials = credentials
+        self.insecure = insecure
     }
 
     /// Parses `http(s)://[USER:PASSWORD@]HOST[:PORT]/NAMESPACE`.
@@ -60,6 +63,23 @@ public struct RemoteLocation: Sendable, Equatable, CustomStringConvertible {
     /// `scheme://host[:port]`, the prefix of every request URL.
     public var baseURL: String {
         "\(scheme)://\(host)" + (port.map { ":\($0)" } ?? "")
+    }
+
+    /// `scheme://host:port`, the port always written: the registry credentials belong to.
+    public var origin: String {
+        "\(scheme)://\(host.lowercased()):\(port ?? (scheme == "https" ? 443 : 80))"
+    }
+
+    /// Whether the host is this machine: `localhost`, 127.0.0.0/8 or `[::1]`.
+    public var isLoopback: Bool { Self.isLoopback(host: host) }
+
+    static func isLoopback(host: String) -> Bool {
+        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if name == "localhost" || name.hasSuffix(".localhost") { return true }
+        var ipv4 = in_addr()
+        if inet_pton(AF_INET, name, &ipv4) == 1 { return UInt32(bigEndian: ipv4.s_addr) >> 24 == 127 }
+        var ipv6 = in6_addr()
+        return inet_pton(AF_INET6, name, &ipv6) == 1 && withUnsafeBytes(of: &ipv6) { $0.elementsEqual([UInt8](repeating: 0, count: 15) + [1]) }
     }
 
     /// The URL without credentials: safe to print.

@@ -27,14 +27,15 @@ public enum RemoteResolution {
 
 extension DistributionClient {
     /// Runs `body` with a client of the remote named by `remote` (a URL or saved name; nil means
-    /// `QUIVER_REMOTE`), its credentials taken from `token`, the URL and the environment.
+    /// `QUIVER_REMOTE`), its credentials taken from `token`, the URL and the environment (see
+    /// `RemoteCredentials.resolve`).
     public static func with<T: Sendable>(
         remote: String?, home: String, token: String?, options: TransferOptions = TransferOptions(),
         environment: [String: String] = ProcessInfo.processInfo.environment,
         _ body: (DistributionClient) async throws -> T
     ) async throws -> T {
         let location = try RemoteResolution.location(remote, home: home, environment: environment)
-        let credentials = RemoteCredentials.resolve(for: location, token: token, environment: environment)
+        let credentials = RemoteCredentials.resolve(for: location, token: token, environment: environment, home: home)
         return try await with(location: location, credentials: credentials, options: options, body)
     }
 }

@@ -1,11 +1,13 @@
 import Foundation
 import QuiverStore
 
-/// The remotes saved with `quiver remote add NAME URL`, in `remotes.json` of the registry folder.
-/// The file holds names and URLs only, never credentials; it is replaced atomically on every change.
+/// The remotes saved with `quiver remote add NAME URL [--insecure]`, in `remotes.json` of the
+/// registry folder. The file holds names and URLs only, never credentials; it is replaced atomically
+/// on every change. A remote is its URL, or an object when it is marked insecure (so files without
+/// insecure remotes read as they always did):
 ///
 /// ```json
-/// {"remotes": {"team": "https://registry.example.com/nlp"}}
+/// {"remotes": {"team": "https://registry.example.com/nlp", "lab": {"url": "http://10.0.0.5:5000/nlp", "insecure": true}}}
 /// ```
 public struct SavedRemotes: Sendable {
     public static let fileName = "remotes.json"
@@ -17,31 +19,72 @@ public struct SavedRemotes: Sendable {
     }
 
     private struct File: Codable {
-        var remotes: [String: String]
+        var remotes: [String: Entry]
+    }
+
+    /// One saved remote: `"URL"`, or `{"url": "URL", "insecure": true}`.
+    private struct Entry: Codable {
+        var url: String
+        var insecure = false
+
+        enum CodingKeys: String, CodingKey { case url, insecure }
+
+        init(url: String, insecure: Bool) {
+            self.url = url
+            self.insecure = insecure
+        }
+
+        init(from decoder: any Decoder) throws {
+            if let url = try? decoder.singleValueContainer().decode(String.self) {
+                self.url = url
+                return
+            }
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            url = try container.decode(String.self, forKey: .url)
+            insecure = try container.decodeIfPresent(Bool.self, forKey: .insecure) ?? false
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            guard insecure else {
+                var container = encoder.singleValueContainer()
+                try container.encode(url)
+                return
+            }
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(url, forKey: .url)
+            try container.encode(insecure, forKey: .insecure)
+        }
+
+        func location() throws -> RemoteLocation {
+            var location = try RemoteLocation(parsing: url)
+            location.insecure = insecure
+            return location
+        }
     }
 
     /// Every saved remote, sorted by name.
     public func all() throws -> [(name: String, location: RemoteLocation)] {
-        try load().sorted { $0.key < $1.key }.map { (name: $0.key, location: try RemoteLocation(parsing: $0.value)) }
+        try load().sorted { $0.key < $1.key }.map { (name: $0.key, location: try $0.value.location()) }
     }
 
     /// The remote saved under `name`, or nil.
     public func location(named name: String) throws -> RemoteLocation? {
-        try load()[name].map { try RemoteLocation(parsing: $0) }
+        try load()[name].map { try $0.location() }
     }
 
     /// Saves (or replaces) a remote. A URL holding credentials is refused: they belong in the
-    /// environment, not in a file.
-    public func add(name: String, url: String) throws -> RemoteLocation {
+    /// environment, not in a file. `insecure` lets credentials go to it over plain http.
+    public func add(name: String, url: String, insecure: Bool = false) throws -> RemoteLocation {
         try Self.validateName(name)
-        let location = try RemoteLocation(parsing: url)
+        var location = try RemoteLocation(parsing: url)
         guard location.credentials == nil else {
             throw QuiverError(
                 .invalidInput,
                 "remote URL for '\(name)' holds credentials; save \(location) and set QUIVER_USERNAME/QUIVER_PASSWORD or QUIVER_TOKEN instead")
         }
+        location.insecure = insecure
         var remotes = try load()
-        remotes[name] = location.description
+        remotes[name] = Entry(url: location.description, insecure: insecure)
         try save(remotes)
         return location
     }
@@ -64,7 +107,7 @@ public struct SavedRemotes: Sendable {
 
     // MARK: - File
 
-    private func load() throws -> [String: String] {
+    private func load() throws -> [String: Entry] {
         guard let data = FileManager.default.contents(atPath: path) else { return [:] }
         do {
             return try JSONDecoder().decode(File.self, from: data).remotes
@@ -73,7 +116,7 @@ public struct SavedRemotes: Sendable {
         }
     }
 
-    private func save(_ remotes: [String: String]) throws {
+    private func save(_ remotes: [String: Entry]) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let bytes = [UInt8](try encoder.encode(File(remotes: remotes))) + [0x0A]

@@ -110,7 +110,7 @@ struct ManifestReceiver: Sendable {
             throw RegistryError(.manifestInvalid, "config blob \(digest) is \(manifest.config.size) bytes, more than \(Self.configLimit)")
         }
         if let staged = try uploads.readStaged(digest, limit: Self.configLimit) { return staged }
-        if registry.blobs.contains(digest) { return try registry.blobs.readStored(digest) }
+        if registry.blobs.contains(digest) { return try registry.blobs.readStored(digest, limit: Self.configLimit) }
         throw RegistryError(.manifestBlobUnknown, "config blob \(digest) was not uploaded", detail: ["digest": digest.description])
     }
 

@@ -40,6 +40,17 @@ public final class BlobStore: Sendable {
 
     public func remove(_ digest: Digest) { FileSystem.remove(path(of: digest)) }
 
+    /// Where a download of `digest` keeps its bytes until they are complete: a resumable file of
+    /// `tmp/`, locked by the download that writes it.
+    public func downloadPath(of digest: Digest) -> String {
+        temporaryDirectory + "/" + Self.downloadPrefix + digest.hex + ".part"
+    }
+
+    static let downloadPrefix = "download-"
+
+    /// Whether an entry of `tmp/` is an unfinished, resumable download.
+    static func isDownload(_ name: String) -> Bool { name.hasPrefix(downloadPrefix) && name.hasSuffix(".part") }
+
     /// Makes the renames of blobs committed with `syncingDirectory: false` durable, all at once.
     public func syncDirectory() { FileSystem.syncDirectory(blobsDirectory) }
 
@@ -92,26 +103,24 @@ public final class BlobStore: Sendable {
         try bytes.withUnsafeBytes { try write(encoding: .raw, segments: [$0]) }
     }
 
-    /// Stores bytes received from elsewhere (a remote) under their stored digest, verifying both the
-    /// stored digest and, after decoding, the content digest before anything becomes visible.
-    public func writeVerified(stored bytes: UnsafeRawBufferPointer, expected: BlobDescriptor) throws -> PendingBlob {
-        let actual = Digest.of(UnsafeRawBufferPointer(bytes))
-        guard actual == expected.digest, bytes.count == expected.size else {
-            throw QuiverError(.corrupt, "blob \(expected.digest): received bytes hash to \(actual)")
+    /// Stores the blob whose stored bytes were received into the file at `path` (a download) under
+    /// its stored digest, verifying the stored digest and, while decoding, the content digest and size
+    /// before anything becomes visible; `content` sees the decoded content as it is checked. Decoding
+    /// stops at the declared content size, so check that size first (`ContentLimits`).
+    public func receive(
+        _ expected: BlobDescriptor, from path: String, content: (UnsafeRawBufferPointer) throws -> Void
+    ) throws -> PendingBlob {
+        try map(expected, at: path) { stored in
+            try verify(stored, as: expected, into: content)
+            let file = try TemporaryFile(in: temporaryDirectory)
+            do {
+                try file.write(stored)
+            } catch {
+                file.discard()
+                throw error
+            }
+            return PendingBlob(descriptor: expected, file: file, destination: self.path(of: expected.digest))
         }
-        var contentHasher = DigestHasher()
-        try decode(stored: bytes, encoding: expected.encoding, contentLimit: expected.contentSize) { contentHasher.update($0) }
-        guard contentHasher.finalize() == expected.contentDigest, contentHasher.count == expected.contentSize else {
-            throw QuiverError(.corrupt, "blob \(expected.digest): content does not match \(expected.contentDigest)")
-        }
-        let file = try TemporaryFile(in: temporaryDirectory)
-        do {
-            try file.write(bytes)
-        } catch {
-            file.discard()
-            throw error
-        }
-        return PendingBlob(descriptor: expected, file: file, destination: path(of: expected.digest))
     }
 
     // MARK: - Reading
@@ -129,29 +138,38 @@ public final class BlobStore: Sendable {
     /// Streams the content of a blob's stored bytes kept at `path` (for example received from a remote
     /// and not yet in the store), verifying both digests as `read(_:into:)` does.
     public func read(_ blob: BlobDescriptor, at path: String, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try map(blob, at: path) { stored in try verify(stored, as: blob, into: sink) }
+    }
+
+    /// Runs `body` over the stored bytes of `blob` kept at `path`, memory-mapped.
+    private func map<T>(_ blob: BlobDescriptor, at path: String, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
         let mapped: MappedFile
         do {
             mapped = try MappedFile(path: path)
         } catch {
             throw QuiverError(.io, "blob \(blob.digest): \(error)")
         }
-        try mapped.withBytes { stored in
-            guard stored.count == blob.size else {
-                throw QuiverError(.corrupt, "blob \(blob.digest) is \(stored.count) bytes, the catalog says \(blob.size)")
-            }
-            var storedHasher = DigestHasher()
-            storedHasher.update(stored)
-            guard storedHasher.finalize() == blob.digest else {
-                throw QuiverError(.corrupt, "blob \(blob.digest) is damaged: its bytes hash to \(storedHasher.finalize())")
-            }
-            var contentHasher = DigestHasher()
-            try decode(stored: stored, encoding: blob.encoding, contentLimit: blob.contentSize) { bytes in
-                contentHasher.update(bytes)
-                try sink(bytes)
-            }
-            guard contentHasher.count == blob.contentSize, contentHasher.finalize() == blob.contentDigest else {
-                throw QuiverError(.corrupt, "blob \(blob.digest) is damaged: its content does not hash to \(blob.contentDigest)")
-            }
+        return try mapped.withBytes(body)
+    }
+
+    /// Checks stored bytes against `blob` (size and digest), then decodes them into `sink`, stopping at
+    /// the recorded content size, and checks the content digest.
+    private func verify(_ stored: UnsafeRawBufferPointer, as blob: BlobDescriptor, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard stored.count == blob.size else {
+            throw QuiverError(.corrupt, "blob \(blob.digest) is \(stored.count) bytes, the catalog says \(blob.size)")
+        }
+        var storedHasher = DigestHasher()
+        storedHasher.update(stored)
+        guard storedHasher.finalize() == blob.digest else {
+            throw QuiverError(.corrupt, "blob \(blob.digest) is damaged: its bytes hash to \(storedHasher.finalize())")
+        }
+        var contentHasher = DigestHasher()
+        try decode(stored: stored, encoding: blob.encoding, contentLimit: blob.contentSize) { bytes in
+            contentHasher.update(bytes)
+            try sink(bytes)
+        }
+        guard contentHasher.count == blob.contentSize, contentHasher.finalize() == blob.contentDigest else {
+            throw QuiverError(.corrupt, "blob \(blob.digest) is damaged: its content does not hash to \(blob.contentDigest)")
         }
     }
 
@@ -165,8 +183,20 @@ public final class BlobStore: Sendable {
 
     /// The stored bytes, verified against the digest (for sending to a remote).
     public func readStored(_ digest: Digest) throws -> [UInt8] {
+        try readStored(digest, limit: Int.max)
+    }
+
+    /// The stored bytes of a small blob (a manifest, a config), verified against the digest; refused
+    /// without reading when the file on disk is over `limit` bytes, whatever size a descriptor claims.
+    public func readStored(_ digest: Digest, limit: Int) throws -> [UInt8] {
         let path = path(of: digest)
-        let bytes = try FileSystem.read(path, limit: Int.max)
+        guard let size = FileSystem.fileSize(path) else {
+            throw QuiverError(.corrupt, "blob \(digest) is missing from \(blobsDirectory)")
+        }
+        guard size <= limit else {
+            throw QuiverError(.invalidInput, "blob \(digest) is \(size) bytes here, over the \(limit)-byte limit for a manifest or config")
+        }
+        let bytes = try FileSystem.read(path, limit: limit)
         guard Digest.of(bytes) == digest else {
             throw QuiverError(.corrupt, "blob \(digest) is damaged")
         }

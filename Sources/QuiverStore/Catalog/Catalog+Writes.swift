@@ -6,14 +6,9 @@ extension Catalog {
     /// Raised inside a write when a concurrent writer got there first; the caller retries.
     struct Contention: Error {}
 
-    /// Inserts blob rows, reusing the row of identical content already present.
-    /// Throws `Contention` when the same content is catalogued under another stored digest.
+    /// Inserts the rows of blobs not catalogued yet.
     private func insertBlobs(_ blobs: [BlobDescriptor], _ db: Database) throws {
-        for blob in blobs {
-            if let existing = try BlobRow.filter(BlobRow.Columns.contentDigest == blob.contentDigest.description).fetchOne(db) {
-                guard existing.digest == blob.digest.description else { throw Contention() }
-                continue
-            }
+        for blob in blobs where try BlobRow.fetchOne(db, key: blob.digest.description) == nil {
             try BlobRow(blob).insert(db)
         }
     }
@@ -32,14 +27,18 @@ extension Catalog {
                 }
                 try existing.delete(db)
             }
-            try insertBlobs(blobs, db)
-            var inserted = row
-            try inserted.insert(db)
-            for file in files {
-                try BaseModelFileRow(baseModelId: inserted.id!, name: file.name, role: file.role, blobDigest: file.blobDigest).insert(db)
-            }
-            return (inserted, true)
+            return (try insertBaseModel(row, files: files, blobs: blobs, db), true)
         }
+    }
+
+    private func insertBaseModel(_ row: BaseModelRow, files: [FileRow], blobs: [BlobDescriptor], _ db: Database) throws -> BaseModelRow {
+        try insertBlobs(blobs, db)
+        var inserted = row
+        try inserted.insert(db)
+        for file in files {
+            try BaseModelFileRow(baseModelId: inserted.id!, name: file.name, role: file.role, blobDigest: file.blobDigest).insert(db)
+        }
+        return inserted
     }
 
     /// Inserts an adapter or fusion version and points `latest` at it. With `replacing`, the row of
@@ -48,26 +47,95 @@ extension Catalog {
         _ row: ArtifactRow, files: [FileRow], blobs: [BlobDescriptor], members: [(id: Int64, manifestDigest: String)],
         replacing: Int64?
     ) throws -> ArtifactRow {
-        try write { db in
-            if let replacing {
-                try checkNoDependents(of: replacing, db)
-                _ = try ArtifactRow.deleteOne(db, key: replacing)
-            }
-            if try ArtifactRow.filter(ArtifactRow.Columns.task == row.task && ArtifactRow.Columns.version == row.version).fetchCount(db) > 0 {
-                throw Contention()
-            }
-            try insertBlobs(blobs, db)
-            var inserted = row
-            try inserted.insert(db)
-            for file in files {
-                try ArtifactFileRow(artifactId: inserted.id!, name: file.name, role: file.role, blobDigest: file.blobDigest).insert(db)
-            }
-            for (position, member) in members.enumerated() {
-                try FusionMemberRow(fusionId: inserted.id!, position: position, memberId: member.id, memberManifestDigest: member.manifestDigest).insert(db)
-            }
-            try TagRow(task: row.task, name: Reference.latest, artifactId: inserted.id!).save(db)
-            return inserted
+        try write { db in try insertArtifact(row, files: files, blobs: blobs, members: members, replacing: replacing, db) }
+    }
+
+    private func insertArtifact(
+        _ row: ArtifactRow, files: [FileRow], blobs: [BlobDescriptor], members: [(id: Int64, manifestDigest: String)],
+        replacing: Int64?, _ db: Database
+    ) throws -> ArtifactRow {
+        if let replacing {
+            try checkNoDependents(of: replacing, db)
+            _ = try ArtifactRow.deleteOne(db, key: replacing)
         }
+        if try ArtifactRow.filter(ArtifactRow.Columns.task == row.task && ArtifactRow.Columns.version == row.version).fetchCount(db) > 0 {
+            throw Contention()
+        }
+        try insertBlobs(blobs, db)
+        var inserted = row
+        try inserted.insert(db)
+        for file in files {
+            try ArtifactFileRow(artifactId: inserted.id!, name: file.name, role: file.role, blobDigest: file.blobDigest).insert(db)
+        }
+        for (position, member) in members.enumerated() {
+            try FusionMemberRow(fusionId: inserted.id!, position: position, memberId: member.id, memberManifestDigest: member.manifestDigest).insert(db)
+        }
+        try TagRow(task: row.task, name: Reference.latest, artifactId: inserted.id!).save(db)
+        return inserted
+    }
+
+    // MARK: - Imports
+
+    /// One artifact of an import: rows derived from a verified manifest and config, whose base model
+    /// and fusion members (by digest) are resolved inside the transaction — they may be entries of
+    /// the same import.
+    struct ImportEntry {
+        enum Content {
+            case base(BaseModelRow)
+            case artifact(ArtifactRow, baseDigest: String, memberManifestDigests: [String])
+        }
+
+        var content: Content
+        var files: [FileRow]
+        /// Every blob the entry references (layers, config, manifest), already durable.
+        var blobs: [BlobDescriptor]
+    }
+
+    enum ImportResult {
+        case base(BaseModelRow, added: Bool)
+        case artifact(ArtifactRow, Registry.PushOutcome)
+    }
+
+    /// Catalogs every entry of an import, dependencies first, in one transaction: all or nothing.
+    func importArtifacts(_ entries: [ImportEntry], force: Bool) throws -> [ImportResult] {
+        try write { db in
+            try entries.map { entry in
+                switch entry.content {
+                case .base(let row):
+                    if let existing = try BaseModelRow.filter(BaseModelRow.Columns.name == row.name).fetchOne(db) {
+                        guard existing.manifestDigest == row.manifestDigest else {
+                            throw QuiverError(.conflict, "base model '\(row.name)' exists here with other content (\(existing.digest))")
+                        }
+                        return .base(existing, added: false)
+                    }
+                    return .base(try insertBaseModel(row, files: entry.files, blobs: entry.blobs, db), added: true)
+                case .artifact(var row, let baseDigest, let memberDigests):
+                    guard let base = try BaseModelRow.filter(BaseModelRow.Columns.digest == baseDigest).fetchOne(db) else {
+                        throw QuiverError(.notFound, "base model \(baseDigest) of \(row.task):\(row.version) is not in the registry")
+                    }
+                    row.baseModelId = base.id!
+                    let members = try memberDigests.map { digest -> (id: Int64, manifestDigest: String) in
+                        guard let member = try ArtifactRow.filter(ArtifactRow.Columns.manifestDigest == digest).fetchOne(db) else {
+                            throw QuiverError(.notFound, "fusion member \(digest) of \(row.task):\(row.version) is not in the registry")
+                        }
+                        return (member.id!, digest)
+                    }
+                    var replacing: Int64?
+                    if let existing = try ArtifactRow.filter(ArtifactRow.Columns.task == row.task && ArtifactRow.Columns.version == row.version).fetchOne(db) {
+                        if existing.manifestDigest == row.manifestDigest { return .artifact(existing, .unchanged) }
+                        guard force else { throw Self.importConflict(existing) }
+                        replacing = existing.id
+                    }
+                    let inserted = try insertArtifact(row, files: entry.files, blobs: entry.blobs, members: members, replacing: replacing, db)
+                    return .artifact(inserted, replacing == nil ? .stored : .replaced)
+                }
+            }
+        }
+    }
+
+    /// The refusal of an import over a local version with other content.
+    static func importConflict(_ existing: ArtifactRow) -> QuiverError {
+        QuiverError(.conflict, "\(existing.task):\(existing.version) exists here with other content (\(existing.manifestDigest.prefix(19))…); replacing it needs --force")
     }
 
     /// Removes a version; `latest` moves to the newest remaining version of the task.

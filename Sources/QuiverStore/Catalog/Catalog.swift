@@ -101,6 +101,22 @@ public final class Catalog: Sendable {
                 t.primaryKey(["fusionId", "position"])
             }
         }
+        migrator.registerMigration("v2-content-stored-twice") { db in
+            // Pulls store a remote's blobs as they are: the same content may then be held under two
+            // stored digests (two encodings), so contentDigest is indexed rather than unique.
+            try db.create(table: "new_blob") { t in
+                t.primaryKey("digest", .text)
+                t.column("size", .integer).notNull()
+                t.column("contentDigest", .text).notNull()
+                t.column("contentSize", .integer).notNull()
+                t.column("encoding", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+            }
+            try db.execute(sql: "INSERT INTO new_blob SELECT digest, size, contentDigest, contentSize, encoding, createdAt FROM blob")
+            try db.drop(table: "blob")
+            try db.rename(table: "new_blob", to: "blob")
+            try db.create(index: "blob_on_contentDigest", on: "blob", columns: ["contentDigest"])
+        }
         return migrator
     }
 

@@ -11,6 +11,9 @@ public struct AdapterFolder: Sendable {
 
     public static let exportFileName = "quiver.json"
 
+    /// Every file name an adapter's files may have (besides `quiver.json`, which is metadata, not a file).
+    static let fileNames: Set = ["adapter_config.json", "adapter.safetensors", "adapter_model.safetensors", "head_config.json", "model_head.safetensors"]
+
     public var path: String
     public var format: Format
     /// `seq_bn`, `double_seq_bn`, `bottleneck` or `lora`.
@@ -101,13 +104,7 @@ public struct AdapterFolder: Sendable {
         }
         let exportPath = path + "/" + Self.exportFileName
         if FileSystem.exists(exportPath) {
-            do {
-                export = try JSONDecoder().decode(ArtifactConfig.self, from: Data(try FileSystem.read(exportPath, limit: 1 << 20)))
-            } catch let error as QuiverError {
-                throw error
-            } catch {
-                throw QuiverError(.invalidInput, "\(exportPath): not a Quiver export (\(error))")
-            }
+            export = try StrictJSON.decode(ArtifactConfig.self, from: try FileSystem.read(exportPath, limit: 1 << 20), source: exportPath, what: "Quiver export")
         }
     }
 

@@ -3,6 +3,9 @@ import QuiverTensor
 /// An AdapterFusion saved by the `adapters` library: `adapter_fusion_config.json` +
 /// `model_adapter_fusion.safetensors`, optionally `head_config.json` + `model_head.safetensors`.
 public struct FusionFolder: Sendable {
+    /// Every file name a fusion folder may hold.
+    static let fileNames: Set = ["adapter_fusion_config.json", "model_adapter_fusion.safetensors", "head_config.json", "model_head.safetensors"]
+
     public var path: String
     public var config: FusionConfig
     /// The member adapter names recorded in the file (names in the training run, not task names).

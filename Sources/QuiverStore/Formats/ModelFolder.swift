@@ -12,6 +12,9 @@ public struct ModelFolder: Sendable {
 
     static let optionalFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"]
 
+    /// Every file name a base model folder may hold.
+    static let fileNames = Set(["config.json", "model.safetensors"] + optionalFiles)
+
     public init(path: String) throws {
         guard FileSystem.isDirectory(path) else {
             throw QuiverError(.invalidInput, "\(path): not a folder")

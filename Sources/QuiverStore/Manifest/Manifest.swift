@@ -15,6 +15,9 @@ public struct Descriptor: Codable, Sendable, Equatable {
         self.artifactType = artifactType
         self.annotations = annotations
     }
+
+    /// The largest blob a descriptor may announce (`ContentLimits` bounds what it decodes to).
+    public static let maximumSize = ContentLimits.standard.maximumContentSize
 }
 
 /// An OCI image manifest (schema 2) describing one Quiver artifact: its config blob holds the
@@ -44,26 +47,37 @@ public struct Manifest: Codable, Sendable, Equatable {
         return [UInt8](try! encoder.encode(self))
     }
 
+    /// The largest manifest read (the distribution spec's usual limit).
+    public static let sizeLimit = 4 << 20
+
+    /// Parses a manifest strictly: Quiver's JSON parser first (duplicate keys, depth, trailing data),
+    /// then the schema; every descriptor's size must be between 0 and `Descriptor.maximumSize`.
     public static func decode(_ bytes: [UInt8], source: String) throws -> Manifest {
-        do {
-            let manifest = try JSONDecoder().decode(Manifest.self, from: Data(bytes))
-            guard manifest.schemaVersion == 2 else {
-                throw QuiverError(.invalidInput, "\(source): manifest schemaVersion \(manifest.schemaVersion) is not 2")
-            }
-            return manifest
-        } catch let error as QuiverError {
-            throw error
-        } catch {
-            throw QuiverError(.invalidInput, "\(source): not a valid OCI manifest (\(error))")
+        guard bytes.count <= sizeLimit else {
+            throw QuiverError(.invalidInput, "\(source): \(bytes.count) bytes, over the \(sizeLimit)-byte limit for a manifest")
         }
+        let manifest = try StrictJSON.decode(Manifest.self, from: bytes, source: source, what: "OCI manifest")
+        guard manifest.schemaVersion == 2 else {
+            throw QuiverError(.invalidInput, "\(source): manifest schemaVersion \(manifest.schemaVersion) is not 2")
+        }
+        for descriptor in [manifest.config] + manifest.layers + (manifest.subject.map { [$0] } ?? [])
+        where !(0...Descriptor.maximumSize).contains(descriptor.size) {
+            throw QuiverError(.invalidInput, "\(source): descriptor \(descriptor.digest) announces \(descriptor.size) bytes, outside 0…\(Descriptor.maximumSize)")
+        }
+        return manifest
     }
 
-    /// The content descriptor recorded in a layer's annotations.
+    /// The content descriptor recorded in a layer's annotations (the stored one when it has none).
     public static func contentOf(_ layer: Descriptor) throws -> (digest: Digest, size: Int) {
-        guard let digestText = layer.annotations?[AnnotationKey.contentDigest],
-              let sizeText = layer.annotations?[AnnotationKey.contentSize], let size = Int(sizeText), size >= 0
+        let digestText = layer.annotations?[AnnotationKey.contentDigest]
+        let sizeText = layer.annotations?[AnnotationKey.contentSize]
+        if digestText == nil, sizeText == nil { return (layer.digest, layer.size) }
+        guard let digestText, let sizeText, let size = Int(sizeText), (0...Descriptor.maximumSize).contains(size),
+              sizeText == String(size)
         else {
-            return (layer.digest, layer.size)
+            throw QuiverError(
+                .invalidInput,
+                "layer \(layer.digest): \(AnnotationKey.contentDigest) and \(AnnotationKey.contentSize) must come together, the size a decimal number of at most \(Descriptor.maximumSize)")
         }
         return (try Digest(parsing: digestText), size)
     }
@@ -96,6 +110,19 @@ public struct ArtifactConfig: Codable, Sendable, Equatable {
     /// Free-form JSON text (training metrics and hyper-parameters…).
     public var metadata: String?
 
+    /// The manifest annotations that repeat this config (what `list --remote` shows without reading it).
+    public var manifestAnnotations: [String: String] {
+        var annotations = [
+            AnnotationKey.task: task, AnnotationKey.version: version, AnnotationKey.kind: kind,
+            AnnotationKey.architecture: architecture, AnnotationKey.parameters: String(parameters),
+            AnnotationKey.headParameters: String(headParameters), AnnotationKey.baseName: base.name,
+            AnnotationKey.baseDigest: base.digest,
+        ]
+        if !description.isEmpty { annotations[AnnotationKey.description] = description }
+        if let members, !members.isEmpty { annotations[AnnotationKey.members] = members.map(\.manifestDigest).joined(separator: ",") }
+        return annotations
+    }
+
     public func encoded() -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -115,6 +142,11 @@ public struct BaseConfig: Codable, Sendable, Equatable {
     public var vocabSize: Int
     public var maxPositions: Int
     public var parameters: Int
+
+    /// The manifest annotations that repeat this config.
+    public var manifestAnnotations: [String: String] {
+        [AnnotationKey.baseName: name, AnnotationKey.baseDigest: digest, AnnotationKey.parameters: String(parameters)]
+    }
 
     public func encoded() -> [UInt8] {
         let encoder = JSONEncoder()

@@ -45,7 +45,7 @@ extension Registry {
                 artifactType: MediaType.baseArtifact,
                 config: Descriptor(mediaType: MediaType.baseConfig, digest: configBlob.digest, size: configBlob.size),
                 layers: layers, subject: nil,
-                annotations: [AnnotationKey.baseName: name, AnnotationKey.baseDigest: baseConfig.digest, AnnotationKey.parameters: String(folder.parameterCount)])
+                annotations: baseConfig.manifestAnnotations)
             let manifestBlob = try store(manifest.encoded())
             blobs.syncDirectory()
             let row = BaseModelRow(

@@ -14,22 +14,17 @@ extension Registry {
         let folder = try FusionFolder(path: path)
         return try locked(.shared) {
             let members = try memberReferences.map { try resolve($0) }
-            guard members.count == folder.adapterNames.count else {
-                throw QuiverError(.invalidInput, "\(path): the fusion was trained over \(folder.adapterNames.count) adapters (\(folder.adapterNames.joined(separator: ", "))), \(members.count) were given")
+            let facts = try members.map { member -> FusionMember in
+                let isBottleneck = member.kind == "adapter" && Self.fusableArchitectures.contains(member.architecture)
+                return FusionMember(
+                    name: "\(member.task):\(member.version)", kind: member.kind, architecture: member.architecture, baseDigest: String(member.baseModelId),
+                    locations: isBottleneck ? try adapterLocations(of: member) : [:])
             }
-            for (member, given) in zip(members, memberReferences) {
-                guard member.kind == "adapter", ["seq_bn", "double_seq_bn", "bottleneck"].contains(member.architecture) else {
-                    throw QuiverError(.invalidInput, "\(given) is a \(member.kind == "fusion" ? "fusion" : member.architecture + " adapter"); fusion members must be bottleneck adapters")
-                }
+            try Self.checkMembers(facts, of: folder, baseDigest: nil)
+            guard let base = try catalog.baseModel(id: members[0].baseModelId) else {
+                throw QuiverError(.corrupt, "\(memberReferences[0]) names a base model the catalog does not hold")
             }
-            guard Set(members.map(\.baseModelId)).count == 1, let base = try catalog.baseModel(id: members[0].baseModelId) else {
-                throw QuiverError(.incompatible, "fusion members belong to different base models")
-            }
-            guard Set(members.map(\.id)).count == members.count else {
-                throw QuiverError(.invalidInput, "fusion members must be distinct adapters")
-            }
-            let locations = try members.map { try adapterLocations(of: $0) }
-            try folder.checkCompatibility(with: try config(of: base), baseName: base.name, memberLocations: locations)
+            try folder.checkCompatibility(with: try config(of: base), baseName: base.name, memberLocations: facts.map(\.locations))
             var files: [FileRow] = []
             var staged: [StagedBlob] = []
             for file in folder.files {
@@ -45,13 +40,38 @@ extension Registry {
         }
     }
 
+    /// The architectures whose outputs a fusion can attend over.
+    static let fusableArchitectures: Set = ["seq_bn", "double_seq_bn", "bottleneck"]
+
+    /// A fusion's members must be as many as it was trained over, distinct bottleneck adapters of
+    /// one base model (`baseDigest`, when known).
+    static func checkMembers(_ members: [FusionMember], of folder: FusionFolder, baseDigest: String?) throws {
+        guard members.count == folder.adapterNames.count else {
+            throw QuiverError(
+                .invalidInput,
+                "\(folder.path)/adapter_fusion_config.json: the fusion was trained over \(folder.adapterNames.count) adapters (\(folder.adapterNames.joined(separator: ", "))), \(members.count) were given")
+        }
+        for member in members where member.kind != "adapter" || !fusableArchitectures.contains(member.architecture) {
+            throw QuiverError(.invalidInput, "\(member.name) is a \(member.kind == "fusion" ? "fusion" : member.architecture + " adapter"); fusion members must be bottleneck adapters")
+        }
+        guard Set(members.map(\.baseDigest)).count == 1, baseDigest.map({ $0 == members[0].baseDigest }) ?? true else {
+            throw QuiverError(.incompatible, "fusion members belong to different base models")
+        }
+        guard Set(members.map(\.name)).count == members.count else {
+            throw QuiverError(.invalidInput, "fusion members must be distinct adapters")
+        }
+    }
+
     /// Where an adapter has bottleneck layers: location → layer indices (as strings).
     func adapterLocations(of artifact: ArtifactRow) throws -> [String: Set<String>] {
         guard let weights = try catalog.artifactFiles(artifact.id!).first(where: { $0.role == "adapterWeights" }) else {
             throw QuiverError(.corrupt, "\(artifact.task):\(artifact.version) has no adapter weights in the catalog")
         }
         let bytes = try blobs.readAll(try descriptor(ofBlob: weights.blobDigest))
-        let file = try SafetensorsFile(bytes: bytes, source: "\(artifact.task):\(artifact.version) adapter.safetensors")
+        return Self.adapterLocations(try SafetensorsFile(bytes: bytes, source: "\(artifact.task):\(artifact.version) adapter.safetensors"))
+    }
+
+    static func adapterLocations(_ file: SafetensorsFile) -> [String: Set<String>] {
         var locations: [String: Set<String>] = [:]
         for tensor in file.header.tensors {
             if case .bottleneck(let layer, let location, _, _) = AdapterTensor.parse(tensor.name) {

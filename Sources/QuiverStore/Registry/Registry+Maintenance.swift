@@ -44,24 +44,20 @@ extension Registry {
             blobs.remove(digest)
             report.blobsRemoved += 1
         }
-        for name in FileSystem.contentsOfDirectory(blobs.temporaryDirectory) {
-            FileSystem.removeTree(blobs.temporaryDirectory + "/" + name)
-            report.temporaryFilesRemoved += 1
-        }
+        report.temporaryFilesRemoved = removeAbandonedTemporaryFiles(keepingDownloads: false)
         return report
     }
 
-    /// Removes what killed processes left in `tmp/`: entries named after a process that no longer
-    /// runs. Needs no lock (no live writer owns them); run whenever a registry is opened, so the next
-    /// command after a crash cleans up. Entries without an owner (a resumable download) wait for `gc`.
+    /// Removes the entries of `tmp/` that no live process owns (see `TemporaryOwnership`): what killed
+    /// commands left. Needs no registry lock, as live entries stay locked by their owner; run whenever
+    /// a registry is opened, so the next command after a crash cleans up. Unfinished downloads
+    /// (`download-<hex>.part`) are kept there for the next pull to resume, and left to `gc`.
     @discardableResult
-    func removeAbandonedTemporaryFiles() -> Int {
+    func removeAbandonedTemporaryFiles(keepingDownloads: Bool = true) -> Int {
         var removed = 0
         for name in FileSystem.contentsOfDirectory(blobs.temporaryDirectory) {
-            guard let owner = FileSystem.owner(ofTemporaryEntry: name), owner != getpid(),
-                  !FileSystem.processIsRunning(owner) else { continue }
-            FileSystem.removeTree(blobs.temporaryDirectory + "/" + name)
-            removed += 1
+            if keepingDownloads, BlobStore.isDownload(name) { continue }
+            if TemporaryOwnership.removeIfAbandoned(blobs.temporaryDirectory + "/" + name) { removed += 1 }
         }
         return removed
     }

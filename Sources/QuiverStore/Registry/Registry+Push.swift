@@ -122,21 +122,13 @@ extension Registry {
             metadata: content.metadata)
         let configBytes = config.encoded()
         let configBlob = shouldStore ? try store(configBytes) : Self.rawDescriptor(configBytes)
-        var annotations = [
-            AnnotationKey.task: task, AnnotationKey.version: version, AnnotationKey.kind: content.kind,
-            AnnotationKey.architecture: content.architecture, AnnotationKey.parameters: String(content.parameters),
-            AnnotationKey.headParameters: String(content.headParameters), AnnotationKey.baseName: content.base.name,
-            AnnotationKey.baseDigest: content.base.digest,
-        ]
-        if !content.description.isEmpty { annotations[AnnotationKey.description] = content.description }
-        if !content.members.isEmpty { annotations[AnnotationKey.members] = content.members.map(\.manifestDigest).joined(separator: ",") }
         let baseManifest = try descriptor(ofBlob: content.base.manifestDigest)
         let manifest = Manifest(
             artifactType: content.kind == "fusion" ? MediaType.fusionArtifact : MediaType.adapterArtifact,
             config: Descriptor(mediaType: content.kind == "fusion" ? MediaType.fusionConfig : MediaType.adapterConfig, digest: configBlob.digest, size: configBlob.size),
             layers: zip(content.files, content.blobs).map { layer($0, $1) },
             subject: Descriptor(mediaType: MediaType.imageManifest, digest: baseManifest.digest, size: baseManifest.size, artifactType: MediaType.baseArtifact),
-            annotations: annotations)
+            annotations: config.manifestAnnotations)
         let manifestBytes = manifest.encoded()
         let manifestBlob = shouldStore ? try store(manifestBytes) : Self.rawDescriptor(manifestBytes)
         return (manifestBlob, configBlob, manifest)

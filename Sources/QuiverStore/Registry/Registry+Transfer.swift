@@ -64,9 +64,9 @@ extension Registry {
 
     /// The base model or fusion members an incoming manifest needs that the registry lacks.
     public func missingRequirements(ofManifest bytes: [UInt8], config configBytes: [UInt8]) throws -> [Requirement] {
-        let manifest = try Manifest.decode(bytes, source: "incoming manifest")
+        let manifest = try IncomingManifest(bytes, source: "incoming manifest").manifest
         guard manifest.artifactType != MediaType.baseArtifact else { return [] }
-        let config = try decodeConfig(ArtifactConfig.self, configBytes)
+        let config = try StrictJSON.decode(ArtifactConfig.self, from: configBytes, source: "config \(manifest.config.digest)", what: "Quiver config")
         var missing: [Requirement] = []
         if try catalog.baseModel(digest: config.base.digest) == nil, let subject = manifest.subject {
             missing.append(.base(name: config.base.name, digest: config.base.digest, manifestDigest: subject.digest))
@@ -77,111 +77,35 @@ extension Registry {
         return missing
     }
 
-    /// The manifest's blobs whose content the registry does not hold yet (the ones to download).
+    /// Checks a manifest received from elsewhere before anything it names is fetched: strict JSON,
+    /// a Quiver artifact, the file names of its kind, and the content its layers declare
+    /// (`ContentLimits`). Returns it decoded.
+    public func checkIncoming(manifest bytes: [UInt8], source: String) throws -> Manifest {
+        try IncomingManifest(bytes, source: source).manifest
+    }
+
+    /// The manifest's layers the registry does not hold under their stored digest (the ones to
+    /// download), after the checks of `checkIncoming`. Content held under another encoding does not
+    /// count: the manifest's blob is stored as it is.
     public func missingBlobs(ofManifest bytes: [UInt8]) throws -> [Descriptor] {
-        let manifest = try Manifest.decode(bytes, source: "incoming manifest")
-        return try manifest.layers.filter { layer in
-            let content = try Manifest.contentOf(layer)
-            guard let row = try catalog.blob(contentDigest: content.digest) else { return true }
-            return !blobs.contains(try Digest(parsing: row.digest))
-        }
+        try IncomingManifest(bytes, source: "incoming manifest").layers.filter { layer in
+            try catalog.blob(digest: layer.blob.digest.description) == nil || !blobs.contains(layer.blob.digest)
+        }.map(\.descriptor)
     }
 
-    public enum ImportOutcome: Sendable {
-        case artifact(PushResult)
-        case base(BaseAddResult)
-    }
-
-    /// Imports an artifact received from a remote (or pushed to `quiver serve`) through the same checks
-    /// as a local import. `stored(layer)` gives the path of each missing layer's stored bytes, as
-    /// listed by `missingBlobs`; every byte is verified against the manifest's digests before anything
-    /// enters the registry. The base model and fusion members must already be here
-    /// (`missingRequirements`).
+    /// Imports one artifact received from a remote or pushed to `quiver serve`; see `importArtifacts`.
+    /// Its base model and fusion members must already be here (`missingRequirements`).
     ///
     /// - Parameters:
     ///   - task: the repository's task (adapters and fusions); ignored for base models.
-    ///   - version: the tag; `latest` or nil takes the version recorded in the config.
+    ///   - version: the tag; `latest` or nil take the version recorded in the config, any other must be it.
     @discardableResult
     public func importArtifact(
         manifest bytes: [UInt8], config configBytes: [UInt8], task: String?, version: String?, force: Bool = false,
         stored: (Descriptor) throws -> String
     ) throws -> ImportOutcome {
-        let manifest = try Manifest.decode(bytes, source: "incoming manifest")
-        guard Digest.of(configBytes) == manifest.config.digest, configBytes.count == manifest.config.size else {
-            throw QuiverError(.corrupt, "config blob \(manifest.config.digest) does not match its digest")
-        }
-        let folder = blobs.temporaryDirectory + "/import-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        try FileSystem.createDirectory(folder)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        try materialize(manifest, into: folder, stored: stored)
-        switch manifest.artifactType {
-        case MediaType.baseArtifact:
-            let config = try decodeConfig(BaseConfig.self, configBytes)
-            let result = try addBase(folder: folder, name: config.name)
-            guard result.base.digest == config.digest else {
-                throw QuiverError(.conflict, "base model '\(config.name)' exists here with other weights (\(result.base.digest))")
-            }
-            return .base(result)
-        case MediaType.adapterArtifact, MediaType.fusionArtifact:
-            let config = try decodeConfig(ArtifactConfig.self, configBytes)
-            let reference = try Reference(task: task ?? config.task, version: version == nil || version == Reference.latest ? config.version : version)
-            guard let base = try catalog.baseModel(digest: config.base.digest) else {
-                throw QuiverError(.notFound, "base model \(config.base.name) (\(config.base.digest)) is not in the registry; pull it first")
-            }
-            if manifest.artifactType == MediaType.fusionArtifact {
-                let members = try (config.members ?? []).map { member -> Reference in
-                    guard let local = try catalog.artifact(manifestDigest: member.manifestDigest) else {
-                        throw QuiverError(.notFound, "fusion member \(member.task):\(member.version) (\(member.manifestDigest)) is not in the registry; pull it first")
-                    }
-                    return try Reference(task: local.task, version: local.version)
-                }
-                return .artifact(try importFusion(members: members, as: reference, folder: folder, description: config.description, force: force))
-            }
-            return .artifact(try push(reference, folder: folder, baseName: base.name, description: config.description, force: force, metadata: config.metadata))
-        default:
-            throw QuiverError(.unsupported, "manifest artifactType \"\(manifest.artifactType)\" is not a Quiver artifact")
-        }
-    }
-
-    /// Writes the manifest's layers as the files of a folder, each verified against its digests.
-    private func materialize(_ manifest: Manifest, into folder: String, stored: (Descriptor) throws -> String) throws {
-        for layer in manifest.layers {
-            guard let title = layer.annotations?[AnnotationKey.title], Self.isSafeFileName(title) else {
-                throw QuiverError(.invalidInput, "layer \(layer.digest) has no usable file name (\(AnnotationKey.title))")
-            }
-            let content = try Manifest.contentOf(layer)
-            let blob: BlobDescriptor
-            let path: String
-            if let row = try catalog.blob(contentDigest: content.digest), blobs.contains(try Digest(parsing: row.digest)) {
-                blob = try row.descriptor()
-                path = blobs.path(of: blob.digest)
-            } else {
-                blob = BlobDescriptor(
-                    digest: layer.digest, size: layer.size, contentDigest: content.digest, contentSize: content.size,
-                    encoding: MediaType.encoding(ofLayer: layer.mediaType))
-                path = try stored(layer)
-            }
-            let file = try TemporaryFile(in: folder)
-            do {
-                try blobs.read(blob, at: path) { try file.write($0) }
-                try file.commit(to: folder + "/" + title, syncingDirectory: false)
-            } catch {
-                file.discard()
-                throw error
-            }
-        }
-    }
-
-    /// A plain file name: no folder separators, not `.` or `..`.
-    static func isSafeFileName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.count <= 255 && !name.contains("/") && name != "." && name != ".." && !name.contains("\0")
-    }
-
-    private func decodeConfig<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) throws -> T {
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(bytes))
-        } catch {
-            throw QuiverError(.invalidInput, "config blob is not a Quiver \(T.self) (\(error))")
-        }
+        let manifest = try IncomingManifest(bytes, source: "incoming manifest")
+        let artifact = IncomingArtifact(manifest: bytes, config: configBytes, task: manifest.kind == .base ? nil : task, tag: version)
+        return try importArtifacts([artifact], force: force, stored: stored)[0]
     }
 }

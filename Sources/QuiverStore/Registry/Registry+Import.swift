@@ -1,0 +1,418 @@
+import Foundation
+import QuiverTensor
+
+/// An artifact received from a remote (or pushed to `quiver serve`): its manifest and config bytes
+/// exactly as received.
+public struct IncomingArtifact: Sendable {
+    public var manifest: [UInt8]
+    public var config: [UInt8]
+    /// The repository's task (adapters and fusions); nil for a base model.
+    public var task: String?
+    /// The tag it was asked by: nil or `latest` take the version its config records; any other tag
+    /// must be that version.
+    public var tag: String?
+
+    public init(manifest: [UInt8], config: [UInt8], task: String?, tag: String?) {
+        self.manifest = manifest
+        self.config = config
+        self.task = task
+        self.tag = tag
+    }
+}
+
+/// A manifest received from elsewhere, parsed strictly and checked before anything it names is
+/// downloaded: its kind, its config's media type, its layers' file names (those of the kind's folder
+/// layout, each once, with the media type of its encoding) and the content each layer declares
+/// (`ContentLimits`).
+struct IncomingManifest {
+    enum Kind: String {
+        case base, adapter, fusion
+    }
+
+    struct Layer {
+        var descriptor: Descriptor
+        var title: String
+        var blob: BlobDescriptor
+    }
+
+    var manifest: Manifest
+    var kind: Kind
+    var layers: [Layer]
+
+    init(_ bytes: [UInt8], source: String, limits: ContentLimits = .standard) throws {
+        let manifest = try Manifest.decode(bytes, source: source)
+        let (kind, configType, fileNames): (Kind, String, Set<String>)
+        switch manifest.artifactType {
+        case MediaType.baseArtifact: (kind, configType, fileNames) = (.base, MediaType.baseConfig, ModelFolder.fileNames)
+        case MediaType.adapterArtifact: (kind, configType, fileNames) = (.adapter, MediaType.adapterConfig, AdapterFolder.fileNames)
+        case MediaType.fusionArtifact: (kind, configType, fileNames) = (.fusion, MediaType.fusionConfig, FusionFolder.fileNames)
+        default: throw QuiverError(.unsupported, "\(source): artifactType \"\(manifest.artifactType)\" is not a Quiver artifact")
+        }
+        guard manifest.config.mediaType == configType else {
+            throw QuiverError(.invalidInput, "\(source): the config of a \(kind.rawValue) has media type \(configType), not \"\(manifest.config.mediaType)\"")
+        }
+        var titles = Set<String>()
+        self.manifest = manifest
+        self.kind = kind
+        self.layers = try manifest.layers.map { layer in
+            guard let title = layer.annotations?[AnnotationKey.title], fileNames.contains(title) else {
+                let given = layer.annotations?[AnnotationKey.title].map { "\"\($0)\"" } ?? "none"
+                throw QuiverError(
+                    .invalidInput,
+                    "\(source): layer \(layer.digest) is named \(given) (\(AnnotationKey.title)); a \(kind.rawValue) holds \(fileNames.sorted().joined(separator: ", "))")
+            }
+            guard titles.insert(title).inserted else {
+                throw QuiverError(.invalidInput, "\(source): two layers are named \(title)")
+            }
+            let encoding = MediaType.encoding(ofLayer: layer.mediaType)
+            guard layer.mediaType == MediaType.layer(fileName: title, encoding: encoding) else {
+                throw QuiverError(.invalidInput, "\(source): layer \(title) has media type \"\(layer.mediaType)\", not \(MediaType.layer(fileName: title, encoding: .raw)) or its planes form")
+            }
+            let content = try Manifest.contentOf(layer)
+            let blob = BlobDescriptor(digest: layer.digest, size: layer.size, contentDigest: content.digest, contentSize: content.size, encoding: encoding)
+            try limits.check(blob, what: "\(source): layer \(title) (\(layer.digest))")
+            return Layer(descriptor: layer, title: title, blob: blob)
+        }
+    }
+}
+
+extension Registry {
+    public enum ImportOutcome: Sendable {
+        case artifact(PushResult)
+        case base(BaseAddResult)
+    }
+
+    /// Imports artifacts received from a remote (or pushed to `quiver serve`), dependencies before
+    /// what needs them (a base model, adapters, then a fusion over them), storing exactly what was
+    /// received: the manifest and config bytes and each layer's stored bytes, under their digests.
+    ///
+    /// Each layer is verified (stored digest, then its decoded content's digest and size) and decoded
+    /// into a temporary folder that goes through the checks of a local push — config parsing, tensor
+    /// names and shapes against the base model, fusion members — and the config's claims
+    /// (architecture, parameter counts, labels, base, members) must agree with what that content
+    /// gives. Only then are the blobs written and fsynced, and every artifact catalogued in one
+    /// transaction: a failure anywhere leaves the registry exactly as it was.
+    ///
+    /// - Parameter stored: the path of the stored bytes of a layer the registry does not hold (those
+    ///   `missingBlobs` lists); they are copied, not moved.
+    @discardableResult
+    public func importArtifacts(
+        _ artifacts: [IncomingArtifact], force: Bool = false, stored: (Descriptor) throws -> String
+    ) throws -> [ImportOutcome] {
+        var written: [Digest] = []
+        do {
+            return try locked(.shared) {
+                let folder = try TemporaryFolder(in: blobs.temporaryDirectory, prefix: "import")
+                defer { folder.remove() }
+                var batch = ImportBatch()
+                for (index, artifact) in artifacts.enumerated() {
+                    try verify(artifact, into: &batch, folder: folder.path + "/\(index)", force: force, stored: stored)
+                }
+                for (digest, pending) in batch.pending {
+                    let present = blobs.contains(digest)
+                    try pending.commit(syncingDirectory: false)
+                    if !present { written.append(digest) }
+                }
+                blobs.syncDirectory()
+                return try catalog.importArtifacts(batch.entries, force: force).map { result in
+                    switch result {
+                    case .base(let row, let added): .base(BaseAddResult(base: row, added: added))
+                    case .artifact(let row, let outcome): .artifact(PushResult(artifact: row, outcome: outcome))
+                    }
+                }
+            }
+        } catch {
+            removeUncatalogued(written)
+            throw error
+        }
+    }
+
+    /// Blob files this import added that no catalog row references, after a failed commit. Taken
+    /// with the lock exclusive, so a concurrent push that writes the same blob has catalogued it.
+    private func removeUncatalogued(_ digests: [Digest]) {
+        guard !digests.isEmpty else { return }
+        _ = try? locked(.exclusive) {
+            for digest in digests where try catalog.blob(digest: digest.description) == nil {
+                blobs.remove(digest)
+            }
+        }
+    }
+
+    // MARK: - Verification
+
+    /// What an import has verified so far: the blobs to write and the catalog entries, plus what
+    /// later artifacts of the same import need from earlier ones.
+    struct ImportBatch {
+        /// Blobs to write, once each, by stored digest.
+        var pending: [Digest: PendingBlob] = [:]
+        var entries: [Catalog.ImportEntry] = []
+        /// Base models of this import by weights digest.
+        var bases: [String: (name: String, config: BertConfig)] = [:]
+        /// Adapters of this import by manifest digest (possible fusion members).
+        var members: [String: FusionMember] = [:]
+    }
+
+    /// What a fusion needs to know of a member adapter.
+    struct FusionMember {
+        var name: String
+        var kind: String
+        var architecture: String
+        var baseDigest: String
+        /// Where it has bottleneck layers: location → layer indices.
+        var locations: [String: Set<String>]
+    }
+
+    private func verify(
+        _ artifact: IncomingArtifact, into batch: inout ImportBatch, folder: String, force: Bool, stored: (Descriptor) throws -> String
+    ) throws {
+        let source = "manifest \(Digest.of(artifact.manifest))"
+        let incoming = try IncomingManifest(artifact.manifest, source: source)
+        guard artifact.config.count == incoming.manifest.config.size, Digest.of(artifact.config) == incoming.manifest.config.digest else {
+            throw QuiverError(.corrupt, "config blob \(incoming.manifest.config.digest) does not match its digest")
+        }
+        try FileSystem.createDirectory(folder)
+        try materialize(incoming, into: folder, batch: &batch, stored: stored)
+        let manifestBlob = Self.rawDescriptor(artifact.manifest)
+        let configBlob = Self.rawDescriptor(artifact.config)
+        let content: Catalog.ImportEntry.Content
+        let files: [FileRow]
+        switch incoming.kind {
+        case .base:
+            (content, files) = try verifyBase(incoming, config: artifact.config, folder: folder, manifestDigest: manifestBlob.digest, batch: &batch)
+        case .adapter, .fusion:
+            (content, files) = try verifyVersion(
+                incoming, artifact, folder: folder, manifestDigest: manifestBlob.digest, configDigest: configBlob.digest, force: force,
+                batch: &batch)
+        }
+        batch.entries.append(Catalog.ImportEntry(content: content, files: files, blobs: incoming.layers.map(\.blob) + [configBlob, manifestBlob]))
+        for (bytes, blob) in [(artifact.config, configBlob), (artifact.manifest, manifestBlob)] where batch.pending[blob.digest] == nil {
+            batch.pending[blob.digest] = try blobs.write(bytes)
+        }
+    }
+
+    private func verifyBase(
+        _ incoming: IncomingManifest, config bytes: [UInt8], folder: String, manifestDigest: Digest, batch: inout ImportBatch
+    ) throws -> (Catalog.ImportEntry.Content, [FileRow]) {
+        let config = try StrictJSON.decode(BaseConfig.self, from: bytes, source: "base model config \(Digest.of(bytes))", what: "Quiver base model config")
+        try Reference.validateBaseName(config.name)
+        let claims = Claims(source: "base model \(config.name)")
+        let base = try Self.naming(config.name, folder) { try ModelFolder(path: folder) }
+        let files = try fileRows(incoming, files: base.files, source: claims.source)
+        let weights = incoming.layers.first { $0.title == "model.safetensors" }?.blob.contentDigest.description ?? ""
+        try claims.check("digest", config.digest, weights)
+        try claims.check("modelType", config.modelType, base.config.modelType)
+        try claims.check("hiddenSize", config.hiddenSize, base.config.hiddenSize)
+        try claims.check("layerCount", config.layerCount, base.config.layerCount)
+        try claims.check("headCount", config.headCount, base.config.headCount)
+        try claims.check("intermediateSize", config.intermediateSize, base.config.intermediateSize)
+        try claims.check("vocabSize", config.vocabSize, base.config.vocabSize)
+        try claims.check("maxPositions", config.maxPositions, base.config.maxPositions)
+        try claims.check("parameters", config.parameters, base.parameterCount)
+        try claims.checkAnnotations(incoming.manifest.annotations, config.manifestAnnotations)
+        if let existing = try catalog.baseModel(named: config.name), existing.manifestDigest != manifestDigest.description {
+            throw QuiverError(.conflict, "base model '\(config.name)' exists here with other content (\(existing.digest))")
+        }
+        batch.bases[config.digest] = (config.name, base.config)
+        let layers = incoming.layers.map(\.blob)
+        let row = BaseModelRow(
+            id: nil, name: config.name, digest: config.digest, manifestDigest: manifestDigest.description,
+            configDigest: incoming.manifest.config.digest.description, modelType: config.modelType, hiddenSize: config.hiddenSize,
+            layerCount: config.layerCount, headCount: config.headCount, intermediateSize: config.intermediateSize,
+            vocabSize: config.vocabSize, maxPositions: config.maxPositions, parameters: config.parameters,
+            size: layers.reduce(0) { $0 + $1.contentSize }, storedSize: layers.reduce(0) { $0 + $1.size }, createdAt: Date())
+        return (.base(row), files)
+    }
+
+    private func verifyVersion(
+        _ incoming: IncomingManifest, _ artifact: IncomingArtifact, folder: String, manifestDigest: Digest, configDigest: Digest,
+        force: Bool, batch: inout ImportBatch
+    ) throws -> (Catalog.ImportEntry.Content, [FileRow]) {
+        let config = try StrictJSON.decode(
+            ArtifactConfig.self, from: artifact.config, source: "config \(configDigest)", what: "Quiver \(incoming.kind.rawValue) config")
+        let name = "\(config.task):\(config.version)"
+        let claims = Claims(source: name)
+        try Reference.validateTask(config.task)
+        try Reference.validateVersion(config.version)
+        if let task = artifact.task { try claims.check("task", config.task, task, actual: "the repository") }
+        if let tag = artifact.tag, tag != Reference.latest { try claims.check("version", config.version, tag, actual: "the tag") }
+        try claims.check("kind", config.kind, incoming.kind.rawValue, actual: "the manifest")
+        let localBase = try catalog.baseModel(digest: config.base.digest)
+        guard let base = try batch.bases[config.base.digest] ?? localBase.map({ (name: $0.name, config: try self.config(of: $0)) }) else {
+            throw QuiverError(.notFound, "base model \(config.base.name) (\(config.base.digest)) is not in the registry; pull it first")
+        }
+        let verified = try Self.naming(name, folder) {
+            incoming.kind == .adapter
+                ? try verifyAdapter(folder, config: config, base: base, batch: &batch, manifestDigest: manifestDigest)
+                : try verifyFusion(folder, config: config, base: base, batch: batch)
+        }
+        let files = try fileRows(incoming, files: verified.files, source: name)
+        try claims.check("architecture", config.architecture, verified.architecture)
+        try claims.check("format", config.format, verified.format)
+        try claims.check("parameters", config.parameters, verified.parameters)
+        try claims.check("headParameters", config.headParameters, verified.headParameters)
+        try claims.check("labels", config.labels, verified.labels)
+        try claims.checkAnnotations(incoming.manifest.annotations, config.manifestAnnotations)
+        if let metadata = config.metadata, (try? JSONParser.parse(Array(metadata.utf8)))?.objectValue == nil {
+            throw QuiverError(.invalidInput, "\(name): config field \"metadata\" is not the text of a JSON object")
+        }
+        if let existing = try catalog.artifact(Reference(task: config.task, version: config.version)),
+           existing.manifestDigest != manifestDigest.description, !force
+        {
+            throw Catalog.importConflict(existing)
+        }
+        let layers = incoming.layers.map(\.blob)
+        let row = ArtifactRow(
+            id: nil, task: config.task, version: config.version, kind: config.kind, manifestDigest: manifestDigest.description,
+            configDigest: configDigest.description, architecture: config.architecture, format: config.format, baseModelId: 0,
+            parameters: config.parameters, headParameters: config.headParameters,
+            size: layers.reduce(0) { $0 + $1.contentSize }, storedSize: layers.reduce(0) { $0 + $1.size },
+            labels: Self.jsonArray(config.labels), description: config.description, metadata: config.metadata ?? "{}", createdAt: Date())
+        return (.artifact(row, baseDigest: config.base.digest, memberManifestDigests: (config.members ?? []).map(\.manifestDigest)), files)
+    }
+
+    /// Runs a folder analysis on the temporary folder of `name`, naming `name` instead of that folder
+    /// in its errors.
+    private static func naming<T>(_ name: String, _ folder: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as QuiverError {
+            throw QuiverError(error.kind, error.message.replacingOccurrences(of: folder + "/", with: name + " ").replacingOccurrences(of: folder, with: name))
+        }
+    }
+
+    /// Decodes each layer into `folder` under its file name, verifying it: from the local store
+    /// when the registry holds that exact blob, else from the received file, which is also copied
+    /// into a pending blob.
+    private func materialize(
+        _ incoming: IncomingManifest, into folder: String, batch: inout ImportBatch, stored: (Descriptor) throws -> String
+    ) throws {
+        for layer in incoming.layers {
+            let file = try TemporaryFile(in: folder)
+            do {
+                if let local = try storedBlob(layer.blob.digest) {
+                    guard local.contentDigest == layer.blob.contentDigest, local.contentSize == layer.blob.contentSize else {
+                        throw QuiverError(.invalidInput, "layer \(layer.title) (\(layer.blob.digest)) declares content \(layer.blob.contentDigest), the same blob here holds \(local.contentDigest)")
+                    }
+                    try blobs.read(local) { try file.write($0) }
+                } else if batch.pending[layer.blob.digest] != nil {
+                    try blobs.read(layer.blob, at: try stored(layer.descriptor)) { try file.write($0) }
+                } else {
+                    batch.pending[layer.blob.digest] = try blobs.receive(layer.blob, from: try stored(layer.descriptor)) { try file.write($0) }
+                }
+                try file.commit(to: folder + "/" + layer.title, syncingDirectory: false)
+            } catch {
+                file.discard()
+                throw error
+            }
+        }
+    }
+
+    /// What the verified content of an adapter or fusion gives, to compare with its config.
+    private struct VerifiedContent {
+        var files: [FolderFile]
+        var architecture: String
+        var format: String
+        var parameters: Int
+        var headParameters: Int
+        var labels: [String]
+    }
+
+    private func verifyAdapter(
+        _ path: String, config: ArtifactConfig, base: (name: String, config: BertConfig), batch: inout ImportBatch, manifestDigest: Digest
+    ) throws -> VerifiedContent {
+        let folder = try AdapterFolder(path: path)
+        try folder.checkCompatibility(with: base.config, baseName: base.name)
+        if let members = config.members, !members.isEmpty {
+            throw QuiverError(.invalidInput, "\(config.task):\(config.version): an adapter's config lists fusion members")
+        }
+        let weights = folder.files.first { $0.role == "adapterWeights" }?.safetensors
+        batch.members[manifestDigest.description] = FusionMember(
+            name: "\(config.task):\(config.version)", kind: "adapter", architecture: folder.architecture, baseDigest: config.base.digest,
+            locations: weights.map(Self.adapterLocations) ?? [:])
+        return VerifiedContent(
+            files: folder.files, architecture: folder.architecture, format: folder.format.rawValue, parameters: folder.parameters,
+            headParameters: folder.headParameters, labels: folder.labels)
+    }
+
+    private func verifyFusion(
+        _ path: String, config: ArtifactConfig, base: (name: String, config: BertConfig), batch: ImportBatch
+    ) throws -> VerifiedContent {
+        let folder = try FusionFolder(path: path)
+        let members = try (config.members ?? []).map { member -> FusionMember in
+            if let incoming = batch.members[member.manifestDigest] { return incoming }
+            guard let local = try catalog.artifact(manifestDigest: member.manifestDigest) else {
+                throw QuiverError(.notFound, "fusion member \(member.task):\(member.version) (\(member.manifestDigest)) is not in the registry; pull it first")
+            }
+            guard let memberBase = try catalog.baseModel(id: local.baseModelId) else {
+                throw QuiverError(.corrupt, "\(local.task):\(local.version) names a base model the catalog does not hold")
+            }
+            let isBottleneck = local.kind == "adapter" && Self.fusableArchitectures.contains(local.architecture)
+            return FusionMember(
+                name: "\(local.task):\(local.version)", kind: local.kind, architecture: local.architecture, baseDigest: memberBase.digest,
+                locations: isBottleneck ? try adapterLocations(of: local) : [:])
+        }
+        try Self.checkMembers(members, of: folder, baseDigest: config.base.digest)
+        try folder.checkCompatibility(with: base.config, baseName: base.name, memberLocations: members.map(\.locations))
+        return VerifiedContent(
+            files: folder.files, architecture: folder.architecture, format: "adapters", parameters: folder.parameters,
+            headParameters: folder.headParameters, labels: folder.head?.labels ?? [])
+    }
+
+    /// The layers must be exactly the folder's files, with the roles the folder gives them, and hold
+    /// tensors in canonical form (so identical content has one content digest everywhere).
+    private func fileRows(_ incoming: IncomingManifest, files: [FolderFile], source: String) throws -> [FileRow] {
+        let byName = Dictionary(uniqueKeysWithValues: files.map { ($0.name, $0) })
+        return try incoming.layers.map { layer in
+            guard let file = byName[layer.title] else {
+                throw QuiverError(.invalidInput, "\(source): layer \(layer.title) is not a file of this \(incoming.kind.rawValue) (\(files.map(\.name).joined(separator: ", ")))")
+            }
+            if let role = layer.descriptor.annotations?[AnnotationKey.role], role != file.role {
+                throw QuiverError(.invalidInput, "\(source): layer \(layer.title) says role \"\(role)\", it is the \(file.role)")
+            }
+            if let tensors = file.safetensors {
+                let canonical = tensors.withCanonicalSegments { segments in
+                    var hasher = DigestHasher()
+                    for segment in segments { hasher.update(segment) }
+                    return hasher.finalize()
+                }
+                guard canonical == layer.blob.contentDigest else {
+                    throw QuiverError(.invalidInput, "\(source): layer \(layer.title) is not a safetensors file in canonical form")
+                }
+            }
+            return FileRow(name: layer.title, role: file.role, blobDigest: layer.blob.digest.description)
+        }
+    }
+
+    /// A local blob with exactly this stored digest (catalogued and present).
+    private func storedBlob(_ digest: Digest) throws -> BlobDescriptor? {
+        guard let row = try catalog.blob(digest: digest.description), blobs.contains(digest) else { return nil }
+        return try row.descriptor()
+    }
+}
+
+/// Compares what a config claims with what the verified content gives, naming the field at fault.
+private struct Claims {
+    let source: String
+
+    func check<T: Equatable>(_ field: String, _ claimed: T, _ actual: T, actual what: String = "the content") throws {
+        guard claimed == actual else {
+            throw QuiverError(.invalidInput, "\(source): config field \"\(field)\" says \(claimed), \(what) gives \(actual)")
+        }
+    }
+
+    /// The manifest annotations Quiver reads (`list --remote` shows them without reading the config).
+    static let readAnnotations: Set = [
+        AnnotationKey.task, AnnotationKey.version, AnnotationKey.kind, AnnotationKey.architecture, AnnotationKey.parameters,
+        AnnotationKey.headParameters, AnnotationKey.baseName, AnnotationKey.baseDigest, AnnotationKey.members, AnnotationKey.description,
+    ]
+
+    /// The annotations Quiver reads, where present, must repeat the config (others are left alone).
+    func checkAnnotations(_ annotations: [String: String]?, _ expected: [String: String]) throws {
+        for (key, value) in annotations ?? [:] where Self.readAnnotations.contains(key) {
+            guard expected[key] == value else {
+                throw QuiverError(
+                    .invalidInput, "\(source): manifest annotation \(key) says \"\(value)\", the config says \"\(expected[key] ?? "nothing")\"")
+            }
+        }
+    }
+}
