@@ -12,10 +12,10 @@ export QUIVER_HOME ?= $(CURDIR)/registry
 demo: deps build
 	./scripts/demo.sh
 
-## test: run the whole test suite
+## test: run the whole test suite (with all-MiniLM-L6-v2, fetched into .build/minilm/ when missing)
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	QUIVER_MINILM_DIR="$${QUIVER_MINILM_DIR:-$$(./scripts/minilm.sh)}" $(SWIFT) test --skip-build
 
 ## sanitize: the test suite under AddressSanitizer, then ThreadSanitizer (own build folders; SANITIZERS=thread for one)
 ## (LeakSanitizer, part of ASan, skips the libraries' own leaks listed in scripts/lsan-suppressions.txt)
@@ -54,9 +54,8 @@ bench: deps
 	.build/release/quiver-bench gemm
 	.build/release/quiver-bench hub
 	.build/release/quiver-bench hub --load 64 --seconds 60
-	@if [ -n "$$QUIVER_MINILM_DIR" ]; then .build/release/quiver-bench encoder && .build/release/quiver-bench adapters \
-		&& .build/release/quiver-bench training && .build/release/quiver-bench training --accuracy; \
-	else echo "encoder, adapters and training suites skipped: set QUIVER_MINILM_DIR to all-MiniLM-L6-v2 (docs/benchmarks.md)"; fi
+	export QUIVER_MINILM_DIR="$${QUIVER_MINILM_DIR:-$$(./scripts/minilm.sh)}" && .build/release/quiver-bench encoder \
+		&& .build/release/quiver-bench adapters && .build/release/quiver-bench training && .build/release/quiver-bench training --accuracy
 
 ## fuzz: every libFuzzer target for FUZZ_SECONDS each (default 60), seeded with Fuzz/corpus (docs/fuzzing.md);
 ## not part of test: it needs its time budget

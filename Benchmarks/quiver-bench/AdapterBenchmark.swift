@@ -105,7 +105,7 @@ func runAdapterBenchmark(_ arguments: [String]) throws {
 private struct AdapterBenchmarkOptions {
     var modelFolder: String?
     var rounds = 5
-    var python = ProcessInfo.processInfo.environment["QUIVER_PYTHON"] ?? "/work/venv/bin/python"
+    var python = peerPython()
     var script: String?
     var quiverOnly = false
     var shapes = [BenchShape(batch: 32, length: 128), BenchShape(batch: 1, length: 16)]

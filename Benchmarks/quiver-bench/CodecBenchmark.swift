@@ -301,14 +301,9 @@ private struct ZipNNRunner {
     let interpreter: String
     let version: String
 
-    /// The first Python that can import zipnn: `--python`, `$QUIVER_PYTHON`, `$VIRTUAL_ENV/bin/python`, `python3`,
-    /// then the project machine's shared venv.
+    /// The first Python that can import zipnn: `--python`, then `peerPython()`, then `python3`.
     static func locate(preferred: String?) -> ZipNNRunner? {
-        let environment = ProcessInfo.processInfo.environment
-        let candidates = [
-            preferred, environment["QUIVER_PYTHON"], environment["VIRTUAL_ENV"].map { $0 + "/bin/python" }, "python3",
-            "/work/venv/bin/python",
-        ]
+        let candidates = [preferred, peerPython(), "python3"]
         let probe = "import importlib.metadata as m, zipnn; print(m.version('zipnn'))"
         for interpreter in candidates.compactMap({ $0 }) {
             if let version = try? CommandRunner.run(interpreter, ["-W", "ignore", "-c", probe]) {

@@ -2,8 +2,8 @@
 // and PyTorch `transformers` at 1 and 2 threads in a child process on the same token ids — in one run, alternating
 // rounds, with the achieved GFLOP/s as a fraction of the best single-core sgemm measured in the same run.
 //
-// Options: --model DIR (default $QUIVER_MINILM_DIR), --python PATH (default $QUIVER_PYTHON, else
-// /work/venv/bin/python), --no-python, --compare-kernels (adds the Swift GELU/softmax rows), --shape BxT (repeatable),
+// Options: --model DIR (default $QUIVER_MINILM_DIR), --python PATH (default $QUIVER_PYTHON, else the active
+// virtual environment's, else python3), --no-python, --compare-kernels (adds the Swift GELU/softmax rows), --shape BxT (repeatable),
 // --rounds N (default 3), --quick (one short round).
 import Foundation
 import QuiverModel
@@ -41,7 +41,7 @@ func runEncoderBenchmark(_ arguments: [String]) throws {
             print("# PyTorch not measured (\(python)): \(error)")
         }
     } else {
-        print("# PyTorch not measured: no Python with torch (set QUIVER_PYTHON or install /work/venv)")
+        print("# PyTorch not measured: no Python with torch (set QUIVER_PYTHON to a Python with torch)")
     }
     let swiftKernels = try BertEncoder(config: model.config, weights: model.encoder.weights, elementwiseKernels: .swift)
 
@@ -117,7 +117,7 @@ struct EncoderBenchmarkOptions {
         let environment = ProcessInfo.processInfo.environment
         var iterator = arguments.makeIterator()
         modelFolder = environment["QUIVER_MINILM_DIR"]
-        python = environment["QUIVER_PYTHON"] ?? "/work/venv/bin/python"
+        python = peerPython()
         while let argument = iterator.next() {
             switch argument {
             case "--model": modelFolder = iterator.next()

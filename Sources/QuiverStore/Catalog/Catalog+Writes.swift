@@ -16,7 +16,7 @@ extension Catalog {
     /// Registers a base model, or returns the existing one when the same name already has the same weights.
     func insertBaseModel(_ row: BaseModelRow, files: [FileRow], blobs: [BlobDescriptor], force: Bool) throws -> (BaseModelRow, inserted: Bool) {
         try write { db in
-            if var existing = try BaseModelRow.filter(BaseModelRow.Columns.name == row.name).fetchOne(db) {
+            if let existing = try BaseModelRow.filter(BaseModelRow.Columns.name == row.name).fetchOne(db) {
                 if existing.manifestDigest == row.manifestDigest { return (existing, false) }
                 guard force else {
                     throw QuiverError(.conflict, "base model '\(row.name)' already exists with other content (\(existing.manifestDigest)); choose another --name")
