@@ -31,16 +31,18 @@ tensor_sources() {
 }
 store_sources() {
     echo Sources/QuiverStore/QuiverError.swift Sources/QuiverStore/Blobs/Digest.swift Sources/QuiverStore/Blobs/BlobEncoding.swift \
+        Sources/QuiverStore/Blobs/BlobDescriptor.swift Sources/QuiverStore/Blobs/ContentLimits.swift Sources/QuiverStore/Display/DisplayFormat.swift \
         Sources/QuiverStore/Manifest/*.swift Sources/QuiverStore/Registry/Reference.swift \
         Sources/QuiverStore/FileSystem/FileSystem.swift Sources/QuiverStore/Formats/AdapterConfigs.swift \
         Sources/QuiverStore/Formats/LibraryConfigs.swift Sources/QuiverStore/Formats/BertConfig.swift \
-        Sources/QuiverStore/Formats/AdapterTensorNames.swift
+        Sources/QuiverStore/Formats/AdapterTensorNames.swift Sources/QuiverStore/Formats/StrictJSON.swift
 }
 hub_sources() {
     echo Sources/QuiverHub/DistributionHeader.swift Sources/QuiverHub/Server/RegistryError.swift \
         Sources/QuiverHub/Server/APIError.swift Sources/QuiverHub/Server/ByteRanges.swift \
         Sources/QuiverHub/Server/DistributionRoute.swift Sources/QuiverHub/Server/RepositoryName.swift \
         Sources/QuiverHub/Server/InferenceRequest.swift Sources/QuiverHub/Server/ServerSettings.swift \
+        Sources/QuiverHub/Server/HostAllowList.swift \
         Sources/QuiverHub/Client/AuthChallenge.swift
 }
 
@@ -91,7 +93,10 @@ build() {
         http)
             # The whole server (Hummingbird, NIO, GRDB, swift-crypto): SwiftPM builds the package with
             # coverage and ASan once in its own scratch folder; later builds are incremental.
-            swift build --product quiver-fuzz-http --sanitize=fuzzer --sanitize=address -Xswiftc -DQUIVER_LIBFUZZER \
+            # swiftc takes only the last -sanitize= flag: SwiftPM's two (fuzzer, then address) would leave the Swift
+            # code without coverage, so the combined flag comes last (clang combines the two itself).
+            swift build --product quiver-fuzz-http --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address \
+                -Xswiftc -DQUIVER_LIBFUZZER \
                 --scratch-path "$OUT/spm" 2>&1 | grep -E "error|complete!" || true
             cp "$OUT/spm/debug/quiver-fuzz-http" "$OUT/http" ;;
         *) echo "fuzz.sh: unknown target '$target' (${TARGETS[*]})" >&2; exit 2 ;;

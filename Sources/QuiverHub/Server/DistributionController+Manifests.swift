@@ -6,7 +6,7 @@ extension DistributionController {
     /// `GET`/`HEAD /v2/<name>/manifests/<tag|digest>`: the manifest bytes as stored.
     func manifest(_ name: RepositoryName, _ reference: ManifestReference, head: Bool) throws -> Response {
         let digest = try manifestDigest(name, reference)
-        let bytes = try registry.blobs.readStored(digest)
+        let bytes = try registry.blobs.readStored(digest, limit: Manifest.sizeLimit)
         var headers: HTTPFields = [
             .contentType: MediaType.imageManifest, .dockerContentDigest: digest.description, .eTag: "\"\(digest)\"",
             .contentLength: String(bytes.count),

@@ -28,6 +28,8 @@ final class UploadSession: Sendable {
         var lastUsed = Date()
         /// Expired or cancelled: its file is gone and it takes no more bytes.
         var discarded = false
+        /// A write failed (the disk is full…): what the file holds is unknown, so it takes no more bytes.
+        var broken = false
     }
 
     private let state: Locked<State>
@@ -58,6 +60,7 @@ final class UploadSession: Sendable {
     func beginWrite(at start: Int?) throws(RegistryError) {
         try state.withLock { (state: inout State) throws(RegistryError) in
             guard !state.discarded else { throw expiredError }
+            guard !state.broken else { throw brokenError }
             guard !state.writing else {
                 throw RegistryError(.blobUploadInvalid, "upload \(id) is receiving another chunk", status: .rangeNotSatisfiable, headers: Self.rangeHeaders(state.offset))
             }
@@ -76,6 +79,7 @@ final class UploadSession: Sendable {
     func append(_ buffer: ByteBuffer, limit: Int) throws(RegistryError) {
         try state.withLock { (state: inout State) throws(RegistryError) in
             guard !state.discarded else { throw expiredError }
+            guard !state.broken else { throw brokenError }
             guard buffer.readableBytes <= limit - state.offset else {
                 throw RegistryError(.sizeInvalid, "upload \(id) passes the server's limit of \(limit) bytes per blob", status: .contentTooLarge)
             }
@@ -93,11 +97,13 @@ final class UploadSession: Sendable {
                 }
                 return nil
             }
-            state.offset += buffer.readableBytes
-            state.lastUsed = Date()
             if let failure {
+                state.broken = true
+                budget.give(buffer.readableBytes)
                 throw RegistryError(.blobUploadInvalid, "cannot write upload \(id): \(String(cString: strerror(failure)))", status: .internalServerError)
             }
+            state.offset += buffer.readableBytes
+            state.lastUsed = Date()
         }
     }
 
@@ -115,6 +121,7 @@ final class UploadSession: Sendable {
             guard !state.discarded, state.descriptor >= 0 else {
                 throw RegistryError(.blobUploadUnknown, "upload \(id) is already finished or expired")
             }
+            guard !state.broken else { throw brokenError }
             let synced = fsync(state.descriptor) == 0
             close(state.descriptor)
             state.descriptor = -1
@@ -137,6 +144,10 @@ final class UploadSession: Sendable {
         }
         unlink(path)
         if refund { budget.give(released) }
+    }
+
+    private var brokenError: RegistryError {
+        RegistryError(.blobUploadInvalid, "upload \(id.uuidString.lowercased()) could not be written; start it again", status: .internalServerError)
     }
 
     private var expiredError: RegistryError {

@@ -101,15 +101,16 @@ final class UploadStore: Sendable {
             session.discard()
             throw RegistryError(.digestInvalid, "uploaded content (\(size) bytes) hashes to \(actual), not \(digest)", detail: ["digest": digest.description])
         }
-        if stagedSize(digest) != nil {
-            session.discard()  // the same blob is staged already: keep one copy
-            return
-        }
-        guard rename(session.path, stagedPath(digest)) == 0 else {
+        // A link, not a rename: it fails when the same blob is staged already, and one copy is kept.
+        if link(session.path, stagedPath(digest)) == 0 {
+            session.discard(refund: false)  // its bytes now count as the staged blob's
+        } else if errno == EEXIST {
             session.discard()
-            throw RegistryError(.blobUploadInvalid, "cannot keep upload \(digest): \(String(cString: strerror(errno)))", status: .internalServerError)
+        } else {
+            let reason = String(cString: strerror(errno))
+            session.discard()
+            throw RegistryError(.blobUploadInvalid, "cannot keep upload \(digest): \(reason)", status: .internalServerError)
         }
-        session.discard(refund: false)  // its bytes now count as the staged blob's
     }
 
     /// Cancels an upload and deletes what it received.
