@@ -54,6 +54,24 @@ func peerPython() -> String {
     return environment["QUIVER_PYTHON"] ?? environment["VIRTUAL_ENV"].map { $0 + "/bin/python" } ?? "python3"
 }
 
+/// Runs a peer (`python script …`) to the end; its standard output, or an error with the end of its standard error.
+func runPeer(_ executable: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let output = Pipe(), errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw BenchError("\(executable) \(arguments.first ?? "") failed (status \(process.terminationStatus)): \(errorText.suffix(400))")
+    }
+    return String(decoding: data, as: UTF8.self)
+}
+
 /// A checked-in peer script (`scripts/bench/…`) of this checkout: from the working directory, or beside the build
 /// folder (.build/<configuration>/quiver-bench → the package root is three levels up).
 func benchScriptPath(_ relative: String) -> String? {

@@ -2,14 +2,14 @@
 // side by side with the Python `adapters` library on PyTorch, in one run.
 //
 //   quiver-bench training [--model DIR] [--rounds N] [--steps N] [--threads 1,2] [--cases single,fusion3]
-//                         [--python PATH] [--script PATH] [--quiver-only] [--accuracy] [--keep DIR]
+//                         [--python PATH] [--script PATH] [--quiver-only] [--accuracy [--epochs N] [--seeds N]] [--keep DIR]
 //
 // Both sides train on the same token ids: batches of 16 short synthetic sentences (9–20 tokens, padded to the
 // batch's longest), labels 0/1. A step is the Hugging Face Trainer's: forward with dropout, backward, global norm
 // clip at 1, AdamW, linear schedule. The PyTorch side is scripts/bench/training_torch.py, one process per case and
 // thread count (its model loading is not timed; its first steps are warm-up, as are Quiver's). Cells alternate
-// between the sides, rounds keep each cell's best. `--accuracy` instead trains a fresh adapter on each side to the
-// end on a synthetic sentiment task with negation and prints both held-out accuracies.
+// between the sides, rounds keep each cell's best. `--accuracy` instead compares whole training runs on a task of
+// real sentences, several seeds a side (TrainingAccuracy.swift).
 // Figures: docs/benchmarks.md, "Training (issue 5)".
 import Foundation
 import QuiverModel
@@ -32,7 +32,9 @@ func runTrainingBenchmark(_ arguments: [String]) throws {
     print("# model \(modelFolder) (\(base.config.layerCount) layers, hidden \(base.config.hiddenSize))")
     let peer = options.quiverOnly ? nil : TrainingPeer(python: options.python, script: try options.scriptPath(), model: modelFolder)
     if options.accuracy {
-        try runAccuracyComparison(base: base, peer: peer, scratch: scratch, options: options)
+        try runAccuracyComparison(
+            base: base, python: options.quiverOnly ? nil : options.python, model: modelFolder, scratch: scratch,
+            seeds: options.seeds, epochs: options.epochs)
         return
     }
 
@@ -116,49 +118,6 @@ private func timeQuiverSteps(_ model: TrainableTask, batches: [TrainingBatch], s
     return Double(examples) / seconds
 }
 
-// MARK: - Accuracy: both sides trained to the end on the same data
-
-private func runAccuracyComparison(base: BaseModel, peer: TrainingPeer?, scratch: String, options: TrainingBenchmarkOptions) throws {
-    let (train, test) = SyntheticSentences.sentimentTask(base: base, trainBatches: 32, testBatches: 16, batchSize: 16)
-    try SyntheticSentences.writeJSON(train, to: scratch + "/train.json")
-    try SyntheticSentences.writeJSON(test, to: scratch + "/test.json")
-    let epochs = options.epochs, learningRate: Float = 1e-3
-    print("# synthetic sentiment with negation (\"the film was not great\" is negative): \(train.count * 16) training, \(test.count * 16) held-out sentences")
-    print("# seq_bn (reduction 16) + 2-layer head, \(epochs) epochs in the same batch order, batch 16, AdamW lr \(learningRate), warm-up 10 %, clip 1, dropout on")
-
-    let model = try TrainingCase.single.quiverModel(base: base)
-    let parameters = model.parameters
-    let optimizer = AdamW(parameters: parameters)
-    let schedule = LearningRateSchedule(peak: learningRate, totalSteps: epochs * train.count, warmupRatio: 0.1)
-    var random = SeededGenerator(seed: 42)
-    let seconds = try Measure.seconds {
-        for _ in 0..<epochs {
-            for batch in train {
-                optimizer.zeroGradients()
-                _ = try model.trainStep(batch, dropout: true, random: &random)
-                GradientClipping.clip(parameters, maxNorm: 1)
-                optimizer.step(learningRate: schedule.rate(atStep: optimizer.stepCount))
-            }
-        }
-    }
-    var correct = 0, total = 0
-    for batch in test {
-        let logits = try model.logits(batch.input)
-        for (row, label) in zip(logits, batch.labels) {
-            total += 1
-            if row.indices.max(by: { row[$0] < row[$1] }) == label { correct += 1 }
-        }
-    }
-    let quiverAccuracy = Double(correct) / Double(total)
-    print("Quiver:  held-out accuracy \(Measure.format(quiverAccuracy, 4)), \(Measure.format(Double(epochs * train.count * 16) / seconds, 1)) examples/s")
-    guard let peer else { return }
-    let answer = try peer.run([
-        "--inputs", scratch + "/train.json", "--eval", scratch + "/test.json", "--case", "single", "--epochs", "\(epochs)",
-        "--lr", "\(learningRate)", "--threads", "\(options.threads.max() ?? 1)",
-    ])
-    print("PyTorch: held-out accuracy \(Measure.format(answer.accuracy ?? .nan, 4)), \(Measure.format(answer.examplesPerSecond, 1)) examples/s (\(answer.versions))")
-}
-
 // MARK: - Cases and data
 
 private enum TrainingCase: String, CaseIterable {
@@ -226,10 +185,6 @@ private enum SyntheticSentences {
         batches(base: base, count: count, batchSize: batchSize, seed: 5)
     }
 
-    static func sentimentTask(base: BaseModel, trainBatches: Int, testBatches: Int, batchSize: Int) -> (train: [TrainingBatch], test: [TrainingBatch]) {
-        (batches(base: base, count: trainBatches, batchSize: batchSize, seed: 11), batches(base: base, count: testBatches, batchSize: batchSize, seed: 97))
-    }
-
     /// {"batches": [{"batch", "length", "ids", "mask", "labels"}]} for training_torch.py.
     static func writeJSON(_ batches: [TrainingBatch], to path: String) throws {
         let object = JSONValue.object([
@@ -263,22 +218,12 @@ private struct TrainingPeer {
     }
 
     func run(_ arguments: [String]) throws -> Answer {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, "--model", model] + arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-            let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+        let output = try runPeer(python, [script, "--model", model] + arguments)
+        guard let line = output.split(separator: "\n").last,
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
             let rate = object["examples_per_second"] as? Double
         else {
-            throw BenchError("\(python) \(script) failed (status \(process.terminationStatus)): \(errorText.suffix(400))")
+            throw BenchError("\(python) \(script) gave no result line: \(output.suffix(400))")
         }
         let versions = ["torch", "transformers", "adapters"].compactMap { key in (object[key] as? String).map { "\(key) \($0)" } }
         return Answer(
@@ -293,7 +238,8 @@ private struct TrainingBenchmarkOptions {
     var modelFolder: String? = ProcessInfo.processInfo.environment["QUIVER_MINILM_DIR"]
     var rounds = 2
     var steps = 30
-    var epochs = 4
+    var epochs = 10
+    var seeds = 8
     var threads = [1, 2]
     var cases = TrainingCase.allCases
     var python = peerPython()
@@ -318,6 +264,7 @@ private struct TrainingBenchmarkOptions {
             case "--rounds": rounds = try positive(flag)
             case "--steps": steps = try positive(flag)
             case "--epochs": epochs = try positive(flag)
+            case "--seeds": seeds = try positive(flag)
             case "--python": python = try value(flag)
             case "--script": script = try value(flag)
             case "--quiver-only": quiverOnly = true
@@ -336,7 +283,7 @@ private struct TrainingBenchmarkOptions {
             default:
                 throw BenchError(
                     "unknown option \(flag); usage: training [--model DIR] [--rounds N] [--steps N] [--threads N,…] [--cases single,fusion3] "
-                        + "[--python PATH] [--script PATH] [--quiver-only] [--accuracy [--epochs N]] [--keep DIR]")
+                        + "[--python PATH] [--script PATH] [--quiver-only] [--accuracy [--epochs N] [--seeds N]] [--keep DIR]")
             }
         }
         modelFolder = modelFolder ?? unpackedMiniLMFolder()

@@ -146,10 +146,11 @@ import Testing
         }
     }
 
-    /// The loss of a forward pass (in Double), with the same dropout masks at every call.
+    /// The loss of a forward pass (in Double), with the same dropout masks at every call, plus the fusion's
+    /// regularisation (whose gradient `directionalDerivatives` adds as training steps do).
     static func loss(_ model: TrainableTask, dropout: Bool) throws -> Double {
         var random = SeededGenerator(seed: 99)
-        return try model.forwardLoss(batch, dropout: dropout, random: &random)
+        return try model.forwardLoss(batch, dropout: dropout, random: &random) + model.fusionRegularizationExact
     }
 
     /// A tensor's role: its name without the layer index. Every layer runs the same code, so one direction over all
@@ -200,6 +201,7 @@ import Testing
         var random = SeededGenerator(seed: 99)
         let temperatures = model.temperatures  // a step lowers them; the differences must see the same
         _ = try model.trainStep(batch, dropout: dropout, random: &random)
+        model.addRegularization()
         model.temperatures = temperatures
         let gradients = model.parameters.map { $0.gradient.array.map(Double.init) }
         let totalNorm = gradients.joined().reduce(0) { $0 + $1 * $1 }.squareRoot()

@@ -35,7 +35,8 @@ extension Dataset {
         return value
     }
 
-    static func shuffled<T>(_ items: [T], using generator: inout SeededGenerator) -> [T] {
+    /// `items` in an order drawn from `generator` (Fisher–Yates, unbiased), the same on every platform.
+    public static func shuffled<T>(_ items: [T], using generator: inout SeededGenerator) -> [T] {
         var items = items
         var index = items.count - 1
         while index > 0 {

@@ -19,7 +19,7 @@ public protocol TrainableModel: AnyObject {
     var parameters: [Parameter] { get }
 
     /// Forward and backward on one batch: ADDS gradients into `Parameter.gradient` (the caller zeroes them) and
-    /// returns the mean cross-entropy loss (plus the fusion regularisation when the model has it) and the logits.
+    /// returns the mean cross-entropy loss and the logits.
     ///
     /// `dropout`: apply the configurations' dropout probabilities (training) or not (evaluation); `random` drives
     /// the masks.
@@ -27,10 +27,20 @@ public protocol TrainableModel: AnyObject {
         loss: Float, logits: [[Float]]
     )
 
+    /// ADDS the gradient of the model's own regularisation term into `Parameter.gradient` and returns the term:
+    /// AdapterFusion's value regularisation `0.01 · Σ ‖I − V‖²_F` over the trainable value matrices; 0 for models
+    /// without one. `TrainingSteps` applies it as the `adapters` trainer does.
+    @discardableResult
+    func addRegularization() -> Double
+
     /// Logits without gradients (evaluation).
     func logits(_ input: EncoderInput) throws -> [[Float]]
 
     /// The trained model as the files of an `adapters`-library folder, loadable by `TaskModel.adapter(…)` /
     /// `.fusion(…)` and by `quiver push` / `quiver fuse --from`.
     func exportFiles() throws -> [String: [UInt8]]
+}
+
+extension TrainableModel {
+    public func addRegularization() -> Double { 0 }
 }

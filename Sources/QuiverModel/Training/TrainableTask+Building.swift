@@ -50,10 +50,13 @@ struct ModelBuilder {
     var export = ExportPlan()
     var random: SeededGenerator
     let hidden: Int
+    /// The standard deviation of a new head's weights: the base's `initializer_range`, as the library's heads.
+    let headDeviation: Float
 
-    init(seed: UInt64, hidden: Int) {
+    init(seed: UInt64, hidden: Int, initializerRange: Double = 0.02) {
         random = SeededGenerator(seed: seed)
         self.hidden = hidden
+        headDeviation = Float(initializerRange)
     }
 
     mutating func parameter(
@@ -258,7 +261,7 @@ struct ModelBuilder {
             let loadedLayer = loaded?.layers[index]
             let weight = parameter(
                 TensorNaming.head(name, layer: index, "weight"), shape: [out, h],
-                values: loadedLayer?.weight.array ?? normal(out * h), decays: true, file: file)
+                values: loadedLayer?.weight.array ?? normal(out * h, headDeviation), decays: true, file: file)
             let bias = parameter(
                 TensorNaming.head(name, layer: index, "bias"), shape: [out], values: loadedLayer?.bias.array ?? zeros(out),
                 decays: false, file: file)

@@ -24,7 +24,7 @@ extension TrainableTask {
             config.reductionFactor =
                 reductionFactor.rounded() == reductionFactor ? .integer(Int64(reductionFactor)) : .number(reductionFactor)
         }
-        var builder = ModelBuilder(seed: seed, hidden: base.hiddenSize)
+        var builder = ModelBuilder(seed: seed, hidden: base.hiddenSize, initializerRange: base.config.initializerRange)
         let naming = TensorNaming()
         let adapter = builder.bottleneckAdapter(
             name: name, config: config, loaded: nil, layerCount: base.layerCount, trainable: true, naming: naming,
@@ -54,7 +54,7 @@ extension TrainableTask {
         seed: UInt64
     ) throws -> TrainableTask {
         try checkNewHead(labels: labels, layers: headLayers)
-        var builder = ModelBuilder(seed: seed, hidden: base.hiddenSize)
+        var builder = ModelBuilder(seed: seed, hidden: base.hiddenSize, initializerRange: base.config.initializerRange)
         let modules = builder.loraModules(
             name: name, config: config, loaded: nil, base: base.config, naming: TensorNaming(), file: "adapter.safetensors")
         let head = builder.head(name: name, labels: labels, layers: headLayers, loaded: nil, file: "model_head.safetensors")
@@ -77,7 +77,7 @@ extension TrainableTask {
     ) throws -> TrainableTask {
         try checkNewHead(labels: labels, layers: headLayers)
         guard members.count >= 2 else { throw QuiverError(.invalidInput, "a fusion needs at least two adapters") }
-        var builder = ModelBuilder(seed: seed, hidden: base.hiddenSize)
+        var builder = ModelBuilder(seed: seed, hidden: base.hiddenSize, initializerRange: base.config.initializerRange)
         let files = LibraryConfigFile(modelName: baseName, hiddenSize: base.hiddenSize)
         let trainMembers = try fusionMembers(
             members.map { ($0.name, $0.adapter, nil) }, base: base, unfreeze: unfreezeMembers, builder: &builder,

@@ -74,8 +74,7 @@ public final class TrainableTask: TrainableModel, @unchecked Sendable {
             throw QuiverError(.invalidInput, "label \(batch.labels[bad]) of item \(bad) is not in 0..<\(classes)")
         }
         let stepDropout = dropout ? StepDropout(seed: random.next(), probabilities: self.dropout) : nil
-        var (loss, logits) = run(batch.input, labels: batch.labels, dropout: stepDropout)
-        loss += addFusionRegularization()
+        let (loss, logits) = run(batch.input, labels: batch.labels, dropout: stepDropout)
         for site in temperatures.keys { temperatures[site] = max(temperatures[site]! - temperatureStep, 1) }
         return (Float(loss), logits)
     }
@@ -92,7 +91,7 @@ public final class TrainableTask: TrainableModel, @unchecked Sendable {
             let logSum = maximum + Foundation.log(row.reduce(0.0) { $0 + Foundation.exp(Double($1) - maximum) })
             total += logSum - Double(row[label])
         }
-        return total / Double(batch.labels.count) + fusionRegularizationExact
+        return total / Double(batch.labels.count)
     }
 
     public func logits(_ input: EncoderInput) throws -> [[Float]] {
@@ -105,9 +104,9 @@ public final class TrainableTask: TrainableModel, @unchecked Sendable {
     // MARK: - Regularisation
 
     /// The `adapters` library's fusion regularisation, `0.01 · Σ ‖I − V‖²_F` over the trainable value matrices,
-    /// with its gradient `0.02 · (V − I)` added to theirs. The library adds it through `AdapterTrainer` from the
-    /// second optimiser step on; here it is part of every step (docs/training.md).
-    func addFusionRegularization() -> Double {
+    /// with its gradient `0.02 · (V − I)` added to theirs.
+    @discardableResult
+    public func addRegularization() -> Double {
         var total = 0.0
         let h = encoder.hiddenSize
         for module in network.sublayers.values {
@@ -126,10 +125,10 @@ public final class TrainableTask: TrainableModel, @unchecked Sendable {
         return 0.01 * total
     }
 
-    /// The regularisation term alone (no gradient): what `trainStep` adds to the loss.
+    /// The regularisation term alone (no gradient).
     public var fusionRegularization: Float { Float(fusionRegularizationExact) }
 
-    private var fusionRegularizationExact: Double {
+    var fusionRegularizationExact: Double {
         var total = 0.0
         let h = encoder.hiddenSize
         for module in network.sublayers.values {

@@ -21,6 +21,9 @@ public struct BertConfig: Sendable, Equatable, Codable {
     /// `classifier_dropout`: the dropout of a classification head that does not set its own; nil when absent or
     /// null (then heads use `hidden_dropout_prob`).
     public var classifierDropout: Double?
+    /// `initializer_range`: the standard deviation new weights are drawn with (`transformers`' `_init_weights`,
+    /// which the `adapters` library's heads use); default 0.02.
+    public var initializerRange: Double
 
     /// The model types whose checkpoints use BERT's tensor layout.
     public static let supportedModelTypes: Set<String> = ["bert"]
@@ -74,6 +77,14 @@ public struct BertConfig: Sendable, Equatable, Codable {
         hiddenDropoutProb = try probability("hidden_dropout_prob") ?? 0.1
         attentionProbsDropoutProb = try probability("attention_probs_dropout_prob") ?? 0.1
         classifierDropout = try probability("classifier_dropout")
+        if let field = json["initializer_range"], !field.isNull {
+            guard let value = field.doubleValue, value > 0, value.isFinite else {
+                throw QuiverError(.invalidInput, "\(source): \"initializer_range\" must be a positive number")
+            }
+            initializerRange = value
+        } else {
+            initializerRange = 0.02
+        }
         if let embedding = json["position_embedding_type"]?.stringValue, embedding != "absolute" {
             throw QuiverError(.unsupported, "\(source): position_embedding_type \"\(embedding)\" is not supported (only \"absolute\")")
         }

@@ -1,8 +1,8 @@
 import Foundation
 import QuiverStore
 
-/// Trains a `TrainableModel`: epochs over the shuffled training set, AdamW with a linear warm-up and decay,
-/// gradient clipping, evaluation after each epoch, and the best epoch's weights kept.
+/// Trains a `TrainableModel`: epochs over the shuffled training set, each batch a `TrainingSteps` step (AdamW with
+/// a linear warm-up and decay, gradient clipping), evaluation after each epoch, and the best epoch's weights kept.
 ///
 /// A run is repeatable bit for bit on one machine: the batch order comes from the seed (through
 /// `Dataset.batches(size:seed:epoch:)`), dropout draws from a generator seeded from it too, and the
@@ -37,10 +37,9 @@ public final class Trainer {
             throw QuiverError(.invalidInput, "evaluation data \(dev.dataset.source) is scored over different labels than the training data")
         }
         let parameters = model.parameters
-        let optimizer = AdamW(parameters: parameters, configuration: .init(weightDecay: options.weightDecay))
         let stepsPerEpoch = (train.count + options.batchSize - 1) / options.batchSize
-        let schedule = LearningRateSchedule(
-            peak: options.learningRate, totalSteps: stepsPerEpoch * options.epochs, warmupRatio: options.warmupRatio)
+        let steps = TrainingSteps(model: model, options: options, totalSteps: stepsPerEpoch * options.epochs)
+        let schedule = steps.schedule
         var random = SeededGenerator(seed: options.seed ^ 0xD50_F0A7)  // dropout; independent of the batch order
         var records: [EpochRecord] = []
         var best: (epoch: Int, values: [[Float]])?
@@ -51,22 +50,14 @@ public final class Trainer {
             var lossSum = 0.0, examples = 0, seconds = 0.0, lastReport = -Double.infinity
             for (index, indices) in batches.enumerated() {
                 let started = DispatchTime.now().uptimeNanoseconds
-                let batch = train.batch(indices)
-                optimizer.zeroGradients()
-                let (loss, _) = try model.trainStep(batch, dropout: options.dropout, random: &random)
-                guard loss.isFinite else {
-                    throw QuiverError(.invalidInput, "training diverged: the loss is \(loss) at epoch \(epoch), step \(index + 1); try a lower learning rate (--lr)")
-                }
-                GradientClipping.clip(parameters, maxNorm: options.maxGradientNorm)
-                let rate = schedule.rate(atStep: optimizer.stepCount)
-                optimizer.step(learningRate: rate)
+                let outcome = try steps.step(train.batch(indices), random: &random)
                 let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 seconds += elapsed
                 stepTimes += elapsed
-                lossSum += Double(loss) * Double(indices.count)
+                lossSum += Double(outcome.loss) * Double(indices.count)
                 examples += indices.count
 
-                let completed = optimizer.stepCount
+                let completed = steps.completed
                 if seconds - lastReport >= progressInterval || index == 0 || index == batches.count - 1 {
                     lastReport = seconds
                     progress(.step(TrainingProgress(
@@ -74,7 +65,7 @@ public final class Trainer {
                         completedSteps: completed, totalSteps: schedule.totalSteps, loss: lossSum / Double(examples),
                         examplesPerSecond: Double(examples) / max(seconds, 1e-9),
                         secondsLeft: stepTimes / Double(completed) * Double(schedule.totalSteps - completed),
-                        learningRate: rate)))
+                        learningRate: outcome.learningRate)))
                 }
             }
             var record = EpochRecord(
@@ -99,8 +90,8 @@ public final class Trainer {
                 values.withUnsafeBufferPointer { parameter.value.pointer.update(from: $0.baseAddress!, count: values.count) }
             }
         }
-        optimizer.zeroGradients()
-        return TrainingReport(epochs: records, bestEpoch: best?.epoch ?? options.epochs, steps: optimizer.stepCount)
+        steps.zeroGradients()
+        return TrainingReport(epochs: records, bestEpoch: best?.epoch ?? options.epochs, steps: steps.completed)
     }
 
     /// Accuracy, macro-F1 and per-label counts of the model's current weights on `set` (no dropout).
