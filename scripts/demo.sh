@@ -98,13 +98,13 @@ head -2 "$out/desk-train.jsonl"
 echo "The target has 24 training examples for 4 labels over 48 content words: most words of the test set never appear"
 echo "in its training data, but every one appears in the source tasks' 480 examples each."
 
-train_options=(--base word-bert --max-length 16 --lr 1e-3)
+train_options=(--base word-bert --max-length 16 --lr 1e-3 --warmup-ratio 0.1)
 step "quiver train tone --data $out/tone-train.jsonl   (source adapter A: sentiment)"
 "$quiver" train tone --data "$out/tone-train.jsonl" "${train_options[@]}" --epochs 4 --batch-size 16
 step "quiver train section --data $out/section-train.jsonl   (source adapter B: topic)"
 "$quiver" train section --data "$out/section-train.jsonl" "${train_options[@]}" --epochs 4 --batch-size 16
 
-target_options=(--max-length 16 --lr 1e-3 --epochs 30 --batch-size 8)
+target_options=(--max-length 16 --lr 1e-3 --epochs 30 --batch-size 8 --warmup-ratio 0.1)
 step "quiver fuse tone,section --as desk --train $out/desk-train.jsonl   (fusion over A and B, 24 target examples)"
 "$quiver" fuse tone,section --as desk --train "$out/desk-train.jsonl" "${target_options[@]}"
 step "quiver train desk-single --data $out/desk-train.jsonl   (baseline: one new adapter and head, the same 24 examples)"

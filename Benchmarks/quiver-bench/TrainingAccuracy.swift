@@ -76,7 +76,9 @@ func runAccuracyComparison(base: BaseModel, python: String?, model: String, scra
         let model = try TrainableTask.bottleneck(
             name: "licenses", config: config, reductionFactor: 16, labels: labels, base: base.encoder, baseName: base.name,
             seed: UInt64(seed))
-        let options = TrainingOptions(epochs: epochs, learningRate: learningRate, batchSize: 16, maxLength: 128, seed: UInt64(seed))
+        let options = TrainingOptions(
+            epochs: epochs, learningRate: learningRate, batchSize: 16, maxLength: 128, seed: UInt64(seed), weightDecay: 0,
+            warmupRatio: 0.1, maxGradientNorm: 1)
         seconds += try Measure.seconds { _ = try Trainer(model: model, options: options).train(trainSet) }
         quiver.append(try Trainer.evaluate(model, on: testSet).accuracy)
         FileHandle.standardError.write(Data("  quiver seed \(seed): \(Measure.format(quiver.last!, 4))\n".utf8))

@@ -213,7 +213,6 @@ private struct TrainingPeer {
     struct Answer {
         var examplesPerSecond: Double
         var trainableParameters: Int?
-        var accuracy: Double?
         var versions: String
     }
 
@@ -228,7 +227,7 @@ private struct TrainingPeer {
         let versions = ["torch", "transformers", "adapters"].compactMap { key in (object[key] as? String).map { "\(key) \($0)" } }
         return Answer(
             examplesPerSecond: rate, trainableParameters: object["trainable_parameters"] as? Int,
-            accuracy: object["accuracy"] as? Double, versions: versions.joined(separator: ", "))
+            versions: versions.joined(separator: ", "))
     }
 }
 

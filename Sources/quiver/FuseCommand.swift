@@ -46,7 +46,7 @@ struct FuseCommand: ParsableCommand {
             let display = TrainingProgressDisplay()
             let outcome = try registry.open().trainFusion(
                 members: memberReferences, as: reference, recipe: recipe, data: TrainingDataFiles(train: train, dev: training.eval),
-                options: training.options(defaultLearningRate: 1e-4), description: training.description, force: training.force,
+                options: training.options, description: training.description, force: training.force,
                 progress: display.handle)
             print(TrainingSummary.lines(outcome, what: "\(recipe.kind.rawValue) fusion of \(memberReferences.count) adapters").joined(separator: "\n"))
             return

@@ -31,7 +31,7 @@ struct TrainCommand: ParsableCommand {
         let display = TrainingProgressDisplay()
         let outcome = try registry.open().trainAdapter(
             reference, recipe: recipe, data: TrainingDataFiles(train: data, dev: training.eval), base: base,
-            options: training.options(defaultLearningRate: recipe.defaultLearningRate), description: training.description,
+            options: training.options, description: training.description,
             force: training.force, progress: display.handle)
         print(TrainingSummary.lines(outcome, what: "\(recipe.architecture.rawValue) adapter").joined(separator: "\n"))
     }

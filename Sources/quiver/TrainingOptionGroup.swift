@@ -6,25 +6,26 @@ import QuiverStore
 struct TrainingOptionGroup: ParsableArguments {
     @Option(help: ArgumentHelp("Evaluation data, scored after each epoch; the best epoch is kept.", valueName: "DEV"))
     var eval: String?
+    // The defaults are the `adapters` library's (its trainer with Hugging Face's `TrainingArguments` defaults).
     @Option(help: "Passes over the training data.") var epochs: Int = 3
-    @Option(name: .customLong("lr"), help: ArgumentHelp("Peak learning rate (default: 1e-4; 5e-4 for lora).", valueName: "X"))
-    var learningRate: Float?
-    @Option(help: "Examples per optimizer step.") var batchSize: Int = 16
+    @Option(name: .customLong("lr"), help: ArgumentHelp("Peak learning rate (adapters usually train well at 1e-4 to 1e-3).", valueName: "X"))
+    var learningRate: Float = 5e-5
+    @Option(help: "Examples per optimizer step.") var batchSize: Int = 8
     @Option(help: "Longest input in tokens, special tokens included; longer texts are truncated.") var maxLength: Int = 128
     @Option(help: "Seed of the initial weights, the batch order and dropout: the same seed, the same result.")
     var seed: UInt64 = 42
     @Option(help: ArgumentHelp("AdamW weight decay (not applied to biases and LayerNorms).", valueName: "X"))
     var weightDecay: Float = 0
     @Option(help: ArgumentHelp("Fraction of the steps spent warming the learning rate up from 0.", valueName: "X"))
-    var warmupRatio: Double = 0.1
+    var warmupRatio: Double = 0
     @Option(help: ArgumentHelp("Clip gradients to this global norm (0: no clipping).", valueName: "X"))
     var maxGradNorm: Double = 1
     @Option(help: "A one-line description.") var description: String?
     @Flag(help: "Replace an existing version that has different content.") var force = false
 
-    func options(defaultLearningRate: Float) -> TrainingOptions {
+    var options: TrainingOptions {
         TrainingOptions(
-            epochs: epochs, learningRate: learningRate ?? defaultLearningRate, batchSize: batchSize, maxLength: maxLength,
+            epochs: epochs, learningRate: learningRate, batchSize: batchSize, maxLength: maxLength,
             seed: seed, weightDecay: weightDecay, warmupRatio: warmupRatio, maxGradientNorm: maxGradNorm)
     }
 

@@ -94,7 +94,7 @@ struct TrainerTests {
         var steps: [TrainingProgress] = []
         var finished: [Int] = []
         var evaluations = 0
-        let trainer = Trainer(model: model(), options: TrainingOptions(epochs: 2, learningRate: 0.1, batchSize: 8))
+        let trainer = Trainer(model: model(), options: TrainingOptions(epochs: 2, learningRate: 0.1, batchSize: 8, warmupRatio: 0.1))
         trainer.progressInterval = 0  // every step
         _ = try trainer.train(train, dev: dev) { event in
             switch event {

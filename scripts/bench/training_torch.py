@@ -3,7 +3,6 @@
 same base model and the same token ids as Quiver, timed.
 
     training_torch.py --model DIR --inputs FILE --case single|fusion --threads N [--members 3] [--steps 30]
-    training_torch.py --model DIR --inputs FILE --eval FILE --case single --epochs N --lr X --threads N
 
     FILE   {"batches": [{"batch": 16, "length": T, "ids": [...], "mask": [...], "labels": [...]}, ...]}:
            token ids and attention masks row-major, padded per batch, written by the benchmark
@@ -16,9 +15,7 @@ A step is what the Hugging Face `Trainer` does: `model.train()` (dropout on), fo
 `clip_grad_norm_(…, 1.0)`, AdamW step, linear schedule step, `zero_grad`. The first `--warmup` steps are not
 timed. Prints one JSON line: {"examples_per_second": …, "steps": …, "seconds": …, "threads": …, versions…}.
 
-With --eval, the run trains to the end instead: --epochs passes over FILE's batches in order (no warm-up left
-out, the schedule over all the steps, warm-up ratio 0.1), then predicts --eval's batches without dropout and adds
-"accuracy" to the line (`quiver-bench training --accuracy`).
+(`quiver-bench training --accuracy` compares whole runs instead, with scripts/bench/accuracy_torch.py.)
 """
 
 import argparse
@@ -53,8 +50,6 @@ def main():
     parser.add_argument("--members", type=int, default=3)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--eval", help="held-out batches: train --epochs over --inputs, then report accuracy")
-    parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--lr", type=float, default=1e-4)
     args = parser.parse_args()
 
@@ -80,8 +75,6 @@ def main():
         model.set_active_adapters(fuse)
         reg = True
     trainable = [p for p in model.parameters() if p.requires_grad]
-    if args.eval:
-        args.warmup, args.steps = 0, args.epochs * len(tensors)
     total = args.warmup + args.steps
     optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.0)
     schedule = transformers.get_linear_schedule_with_warmup(optimizer, math.ceil(total * 0.1), total)
@@ -109,20 +102,9 @@ def main():
     for i in range(args.warmup, total):
         examples += step(i)
     seconds = time.perf_counter() - start
-    result = {}
-    if args.eval:
-        model.eval()
-        correct = count = 0
-        with torch.inference_mode():
-            for ids, mask, labels in load_batches(args.eval):
-                logits = model(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)).logits
-                correct += int((logits.argmax(dim=-1) == labels).sum())
-                count += labels.shape[0]
-        result["accuracy"] = correct / count
     print(
         json.dumps(
-            result
-            | {
+            {
                 "examples_per_second": examples / seconds,
                 "steps": args.steps,
                 "seconds": seconds,

@@ -53,9 +53,6 @@ public struct AdapterRecipe: Sendable, Equatable {
             guard alpha > 0, alpha.isFinite else { throw QuiverError(.invalidInput, "LoRA alpha must be positive (got \(alpha))") }
         }
     }
-
-    /// The default learning rate of this kind of adapter.
-    public var defaultLearningRate: Float { TrainingOptions.defaultLearningRate(lora: architecture == .lora) }
 }
 
 /// How `quiver fuse --train` builds an AdapterFusion: the `adapters` library's `dynamic` preset (query, key and
