@@ -176,7 +176,8 @@ import Testing
                 return (try? connection.response().status) ?? 0
             }
             #expect(status == 408, "\(status)")
-            #expect(clock.now - start < .seconds(4))
+            // Long before the 200 s the whole body would take at this pace (slack for sanitizer builds).
+            #expect(clock.now - start < .seconds(60))
         }
     }
 }
