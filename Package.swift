@@ -26,18 +26,22 @@ let package = Package(
         // MARK: - Libraries
         .target(name: "QuiverTensor", dependencies: ["CDNNL"]),
         .target(name: "QuiverCodec", dependencies: ["CZlib"]),
+        // What models and adapters are: file formats, adapter kinds, the encoder, tokenizers, training math.
+        .target(name: "QuiverModel", dependencies: ["QuiverTensor", .product(name: "Crypto", package: "swift-crypto")]),
+        // Blobs, catalog, manifests and registry operations.
         .target(
             name: "QuiverStore",
             dependencies: [
-                "QuiverTensor", "QuiverCodec",
+                "QuiverModel", "QuiverTensor", "QuiverCodec",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
-        .target(name: "QuiverModel", dependencies: ["QuiverTensor", "QuiverStore"]),
+        // Runs and trains what a registry holds.
+        .target(name: "QuiverRuntime", dependencies: ["QuiverModel", "QuiverStore"]),
         .target(
             name: "QuiverHub",
             dependencies: [
-                "QuiverStore", "QuiverModel",
+                "QuiverStore", "QuiverModel", "QuiverRuntime",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -50,13 +54,13 @@ let package = Package(
         .executableTarget(
             name: "quiver",
             dependencies: [
-                "QuiverStore", "QuiverModel", "QuiverHub",
+                "QuiverStore", "QuiverModel", "QuiverRuntime", "QuiverHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "quiver-bench",
             dependencies: [
-                "QuiverTensor", "QuiverCodec", "QuiverStore", "QuiverModel", "QuiverHub", "QuiverTestServers",
+                "QuiverTensor", "QuiverCodec", "QuiverStore", "QuiverModel", "QuiverRuntime", "QuiverHub", "QuiverTestServers",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Benchmarks/quiver-bench"),
@@ -75,11 +79,11 @@ let package = Package(
             path: "Tests/Support/QuiverTestServers"),
         .testTarget(name: "QuiverTensorTests", dependencies: ["QuiverTensor"]),
         .testTarget(name: "QuiverCodecTests", dependencies: ["QuiverCodec"]),
-        .testTarget(name: "QuiverStoreTests", dependencies: ["QuiverStore"]),
-        .testTarget(name: "QuiverModelTests", dependencies: ["QuiverModel"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "QuiverCLITests", dependencies: ["quiver", "QuiverStore"]),
+        .testTarget(name: "QuiverStoreTests", dependencies: ["QuiverStore", "QuiverModel"]),
+        .testTarget(name: "QuiverModelTests", dependencies: ["QuiverModel", "QuiverStore", "QuiverRuntime"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "QuiverCLITests", dependencies: ["quiver", "QuiverStore", "QuiverModel"]),
         .testTarget(
             name: "QuiverHubTests",
-            dependencies: ["QuiverHub", "quiver", "QuiverTestServers", .product(name: "HummingbirdTesting", package: "hummingbird")]),
+            dependencies: ["QuiverHub", "QuiverModel", "QuiverStore", "QuiverRuntime", "quiver", "QuiverTestServers", .product(name: "HummingbirdTesting", package: "hummingbird")]),
     ]
 )

@@ -15,6 +15,7 @@
 // of one fusion site on one thread (FusionBreakdown.swift).
 import Foundation
 import QuiverModel
+import QuiverRuntime
 import QuiverStore
 import QuiverTensor
 

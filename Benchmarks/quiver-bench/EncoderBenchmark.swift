@@ -7,6 +7,7 @@
 // --rounds N (default 3), --quick (one short round).
 import Foundation
 import QuiverModel
+import QuiverRuntime
 import QuiverStore
 import QuiverTensor
 

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import QuiverHub
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 import Synchronization
 

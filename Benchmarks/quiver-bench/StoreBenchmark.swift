@@ -1,4 +1,6 @@
 import Foundation
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 import QuiverTensor
 

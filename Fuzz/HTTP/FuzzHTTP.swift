@@ -29,6 +29,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import QuiverHub
+import QuiverModel
 import QuiverStore
 
 /// One fuzz input: the requests of a session, already split into their parts.

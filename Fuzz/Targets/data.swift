@@ -3,6 +3,7 @@
 // sets the chunk size; the rest is the file.
 // Built into module QuiverModel (its Data/ folder) by scripts/fuzz.sh; see docs/fuzzing.md.
 
+import QuiverModel
 import QuiverStore
 
 @_cdecl("LLVMFuzzerTestOneInput")

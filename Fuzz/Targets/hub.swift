@@ -5,6 +5,7 @@
 // Built into module QuiverHub (a subset of its files) by scripts/fuzz.sh; see docs/fuzzing.md.
 
 import Foundation
+import QuiverModel
 import QuiverStore
 
 nonisolated(unsafe) public var fuzzSink = 0

@@ -1,4 +1,6 @@
 import ArgumentParser
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 struct BaseCommand: ParsableCommand {
@@ -8,7 +10,7 @@ struct BaseCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import a Hugging Face BERT-family model folder (config.json, model.safetensors, vocab.txt or tokenizer.json).")
+            abstract: "Import a Hugging Face model folder of any family (config.json; model.safetensors, shards with their index, or pytorch_model.bin; tokenizer files).")
 
         @Argument(help: ArgumentHelp("The model folder.", valueName: "DIR")) var folder: String
         @Option(help: "Name in the registry (default: the folder's name, lower-cased).") var name: String?
@@ -18,7 +20,8 @@ struct BaseCommand: ParsableCommand {
             let result = try registry.open().addBase(folder: folder, name: name)
             let base = result.base
             let verb = result.added ? "added" : "unchanged:"
-            print("\(verb) base model \(base.name) (\(base.modelType), \(base.layerCount) layers, hidden \(base.hiddenSize), \(Console.count(base.parameters)) parameters, \(Console.size(base.size)) → \(Console.size(base.storedSize)) stored)")
+            print("\(verb) base model \(base.name) (\(base.modelType), \(base.dtype), \(base.layerCount) layers, hidden \(base.hiddenSize), \(Console.count(base.parameters)) parameters, \(Console.size(base.size)) → \(Console.size(base.storedSize)) stored)")
+            if let note = base.engineNote { Console.note(note) }
         }
     }
 
@@ -34,8 +37,11 @@ struct BaseCommand: ParsableCommand {
                 return
             }
             print(Console.table(
-                ["NAME", "TYPE", "LAYERS", "HIDDEN", "PARAMETERS", "SIZE", "STORED", "DIGEST"],
-                bases.map { [$0.name, $0.modelType, String($0.layerCount), String($0.hiddenSize), Console.count($0.parameters), Console.size($0.size), Console.size($0.storedSize), String($0.digest.prefix(19))] }))
+                ["NAME", "TYPE", "DTYPE", "RUNS", "LAYERS", "HIDDEN", "PARAMETERS", "SIZE", "STORED", "DIGEST"],
+                bases.map {
+                    [$0.name, $0.modelType, $0.dtype, $0.runnable ? "yes" : "no", String($0.layerCount), String($0.hiddenSize), Console.count($0.parameters),
+                     Console.size($0.size), Console.size($0.storedSize), String($0.digest.prefix(19))]
+                }))
         }
     }
 

@@ -1,4 +1,6 @@
 import Foundation
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 /// Output helpers: tables, sizes and counts for people; JSON for programs. Errors, notes, tables and

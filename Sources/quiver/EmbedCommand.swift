@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 struct EmbedCommand: ParsableCommand {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import QuiverHub
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 struct ListCommand: AsyncParsableCommand {
@@ -27,12 +29,13 @@ struct ListCommand: AsyncParsableCommand {
             return
         }
         print(Console.table(
-            ["TASK", "VERSION", "KIND", "ARCHITECTURE", "PARAMETERS", "HEAD", "SIZE", "STORED", "BASE", "CREATED"],
+            ["TASK", "VERSION", "KIND", "ARCHITECTURE", "RUNS", "PARAMETERS", "HEAD", "SIZE", "STORED", "BASE", "CREATED"],
             entries.map { entry in
                 let version = entry.tags.isEmpty ? entry.version : "\(entry.version) (\(entry.tags.joined(separator: ",")))"
-                let kind = entry.members.isEmpty ? entry.kind : "\(entry.kind)[\(entry.members.joined(separator: ","))]"
-                return [entry.task, version, kind, entry.architecture, Console.count(entry.parameters), Console.count(entry.headParameters),
-                        Console.size(entry.size), Console.size(entry.storedSize), entry.base, Console.date(entry.created)]
+                let kind = entry.members.isEmpty ? entry.kind.rawValue : "\(entry.kind)[\(entry.members.joined(separator: ","))]"
+                return [entry.task, version, kind, entry.architecture.rawValue, entry.runnable ? "yes" : "no", Console.count(entry.parameters),
+                        Console.count(entry.headParameters), Console.size(entry.size), Console.size(entry.storedSize), entry.base,
+                        Console.date(entry.created)]
             }))
     }
 

@@ -1,4 +1,6 @@
 import ArgumentParser
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 /// Where the registry is.

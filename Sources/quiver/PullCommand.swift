@@ -1,5 +1,7 @@
 import ArgumentParser
 import QuiverHub
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 struct PullCommand: AsyncParsableCommand {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import QuiverHub
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 struct PushCommand: AsyncParsableCommand {
@@ -52,6 +54,8 @@ struct PushCommand: AsyncParsableCommand {
         case .replaced: print("replaced \(what)")
         case .unchanged: print("unchanged: \(what) already holds this content")
         }
+        for warning in result.warnings { Console.note("warning: \(warning)") }
+        if let note = artifact.engineNote { Console.note("note: \(note)") }
     }
 
     private func publish(_ reference: Reference, from registry: Registry) async throws {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import QuiverHub
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 struct ServeCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 struct ShowCommand: ParsableCommand {
@@ -24,6 +25,7 @@ struct ShowCommand: ParsableCommand {
             "  parameters:    \(Console.count(s.parameters)) adapter + \(Console.count(s.headParameters)) head",
             "  size:          \(Console.size(s.size)) (\(Console.size(s.storedSize)) stored)",
             "  base:          \(s.base) (\(s.baseDigest))",
+            "  runs here:     \(s.engineNote.map { "no — \($0)" } ?? "yes")",
             "  digest:        \(s.digest)",
             "  created:       \(Console.date(s.created))",
         ]
@@ -46,7 +48,7 @@ struct ShowCommand: ParsableCommand {
     /// The training record of a version trained here: recipe, hyper-parameters, data digests, one line per epoch.
     static func trainingLines(_ t: TrainingMetadata) -> [String] {
         let h = t.hyperparameters
-        var recipe = t.architecture
+        var recipe = t.architecture.rawValue
         if let factor = t.reductionFactor { recipe += ", reduction factor \(factor)" }
         if let rank = t.rank { recipe += ", rank \(rank), alpha \(Self.number(t.alpha ?? Double(rank)))" }
         if let members = t.members {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 struct TrainCommand: ParsableCommand {

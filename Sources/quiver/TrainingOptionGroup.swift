@@ -1,5 +1,6 @@
 import ArgumentParser
 import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 /// The options `train` and `fuse --train` share: evaluation data and hyper-parameters.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import QuiverStore
+import QuiverModel
 
 /// Runs the built `quiver` executable as users do.
 struct CLI {

@@ -1,5 +1,6 @@
 import Foundation
 import QuiverStore
+import QuiverModel
 import Testing
 
 /// Runs the built `quiver` executable as users do.

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import QuiverStore
+import QuiverModel
 import Synchronization
 import Testing
 @testable import QuiverHub

@@ -1,6 +1,7 @@
 import Foundation
 import QuiverHub
 import QuiverStore
+import QuiverModel
 import Testing
 
 /// Sample folders, and registries made from them once per test process and copied by each test:

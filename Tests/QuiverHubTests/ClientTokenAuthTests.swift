@@ -5,6 +5,7 @@ import HummingbirdTesting
 import NIOCore
 import QuiverHub
 import QuiverStore
+import QuiverModel
 import Synchronization
 import Testing
 

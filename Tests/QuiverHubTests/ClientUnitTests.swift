@@ -1,5 +1,6 @@
 import Foundation
 import QuiverStore
+import QuiverModel
 import Synchronization
 import Testing
 @testable import QuiverHub

@@ -1,6 +1,7 @@
 import Foundation
 import QuiverHub
 import QuiverStore
+import QuiverModel
 import Synchronization
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import QuiverHub
 import QuiverStore
+import QuiverModel
 import Testing
 
 /// Basic authentication against `docker-registry` with an htpasswd file.

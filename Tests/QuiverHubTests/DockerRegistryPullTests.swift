@@ -1,6 +1,7 @@
 import Foundation
 import QuiverHub
 import QuiverStore
+import QuiverModel
 import Testing
 
 /// Pulls that must leave the local registry as it was, and pulls that resume.

@@ -1,6 +1,7 @@
 import Foundation
 import QuiverHub
 import QuiverStore
+import QuiverModel
 import Testing
 
 /// Push and pull against a real CNCF distribution registry (Debian's `docker-registry`).
@@ -113,7 +114,7 @@ struct DockerRegistryRoundTripTests {
                 let local = Dictionary(uniqueKeysWithValues: try source.list().map { ("\($0.task):\($0.version)", $0) })
                 for entry in entries where entry.kind != "base" {
                     let row = try #require(local["\(entry.task!):\(entry.version!)"])
-                    #expect(entry.kind == row.kind && entry.architecture == row.architecture)
+                    #expect(entry.kind == row.kind.rawValue && entry.architecture == row.architecture.rawValue)
                     #expect(entry.parameters == row.parameters && entry.headParameters == row.headParameters)
                     #expect(entry.base == "tiny-bert" && entry.digest == row.digest)
                 }

@@ -1,6 +1,7 @@
 import Foundation
 import QuiverHub
 import QuiverStore
+import QuiverModel
 import Testing
 
 /// What every remote must do with Quiver's client, run against Debian's `docker-registry` (the

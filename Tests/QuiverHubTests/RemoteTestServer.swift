@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Logging
 import QuiverHub
 import QuiverStore
+import QuiverModel
 import Testing
 
 /// A registry the client tests run against: Debian's `docker-registry` or `quiver serve`. The

@@ -1,6 +1,7 @@
 import Foundation
 import QuiverHub
 import QuiverStore
+import QuiverModel
 import Testing
 
 /// Quiver's own client against `quiver serve` on a socket: the scenarios docker-registry passes,

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import QuiverStore
+import QuiverModel
 import Testing
 
 @testable import QuiverHub

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import QuiverModel
+import QuiverRuntime
 import QuiverStore
 import Testing
 
@@ -17,7 +18,7 @@ import Testing
     func direct(_ tasks: [String], _ registry: Registry, pairs: [String?]? = nil, base: BaseModel? = nil) throws -> [TaskResults] {
         let references = try tasks.map { try Reference(parsing: $0) }
         if let base {
-            let loaded = try references.map { try registry.loadTask($0, base: base.config) }
+            let loaded = try references.map { try registry.loadTask($0, base: base) }
             return try MultiTaskRunner(base: base).predict(loaded, texts: Self.texts, pairs: pairs)
         }
         let (base, loaded) = try registry.loadTasks(references)

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import QuiverStore
+import QuiverModel
 import Testing
 
 @testable import QuiverHub

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import QuiverStore
+import QuiverModel
 import Testing
 
 /// A minimal OCI pusher over raw requests through the router (no socket), for tests that set the

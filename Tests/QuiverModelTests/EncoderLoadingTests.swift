@@ -4,6 +4,7 @@ import QuiverTensor
 import Testing
 
 @testable import QuiverModel
+import QuiverRuntime
 
 /// Loading a base model from a folder, from files in memory and from a registry, and the errors for what does not fit.
 @Suite struct EncoderLoadingTests {

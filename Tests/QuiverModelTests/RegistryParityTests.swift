@@ -3,6 +3,7 @@ import QuiverStore
 import QuiverTensor
 import Testing
 @testable import QuiverModel
+import QuiverRuntime
 
 /// The fixture folders go through the real import path — `push`, `fuse --from` — and come back out of
 /// the registry with the reference library's outputs.
@@ -82,8 +83,8 @@ import Testing
     @Test func fusionsAreListedWithTheirMembers() throws {
         let registry = try Registry(home: Self.loaded.home)
         let fusion = try #require(try registry.list().first { $0.task == "fusion-dynamic-4" })
-        #expect(fusion.kind == "fusion")
-        #expect(fusion.architecture == "dynamic")
+        #expect(fusion.kind == .fusion)
+        #expect(fusion.architecture == .fusionDynamic)
         #expect(fusion.members == (0..<4).map { "fusion-dynamic-4-member-\($0):1" })
         // query and key (h×h + h each) and value (h×h) in 2 layers.
         #expect(fusion.parameters == 2 * (3 * 32 * 32 + 2 * 32))

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import QuiverStore
+import QuiverModel
 
 /// What the registry accepts from elsewhere (a remote, a push to `quiver serve`): manifests and
 /// configs parsed strictly, content sizes bounded before decoding, small blobs read within their

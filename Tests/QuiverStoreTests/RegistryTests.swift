@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import QuiverTensor
 @testable import QuiverStore
+import QuiverModel
 
 @Suite struct RegistryRoundTripTests {
     @Test(arguments: ["sentiment", "topic", "language-id", "entailment", "paraphrase-peft"])
@@ -51,7 +52,7 @@ import QuiverTensor
         #expect(listed.map(\.task) == ["entailment", "paraphrase-peft", "sentiment", "topic"])
         #expect(listed.first { $0.task == "topic" }?.parameters == topic.parameters)
         #expect(listed.first { $0.task == "topic" }?.labels == ["world", "sports", "business", "science"])
-        #expect(listed.allSatisfy { $0.base == "tiny-bert" && $0.kind == "adapter" })
+        #expect(listed.allSatisfy { $0.base == "tiny-bert" && $0.kind == .adapter })
     }
 
     @Test func baseModelIsImportedWithItsFiles() throws {
@@ -184,7 +185,7 @@ import QuiverTensor
         #expect(try registry.push(Reference(parsing: "t"), folder: workspace.sample("topic")).artifact.version == "1")
         #expect(try registry.push(Reference(parsing: "t"), folder: workspace.sample("entailment")).artifact.version == "2")
         #expect(try registry.resolve(Reference(parsing: "t:latest")).version == "2")
-        #expect(try registry.resolve(Reference(parsing: "t:v1.0")).architecture == "seq_bn")
+        #expect(try registry.resolve(Reference(parsing: "t:v1.0")).architecture == .seqBn)
     }
 
     @Test func forcedPushReplacesAVersion() throws {
@@ -192,7 +193,7 @@ import QuiverTensor
         try workspace.registry.push(Reference(parsing: "t:1"), folder: workspace.sample("sentiment"))
         let replaced = try workspace.registry.push(Reference(parsing: "t:1"), folder: workspace.sample("topic"), force: true)
         #expect(replaced.outcome == .replaced)
-        #expect(try workspace.registry.resolve(Reference(parsing: "t:1")).architecture == "double_seq_bn")
+        #expect(try workspace.registry.resolve(Reference(parsing: "t:1")).architecture == .doubleSeqBn)
         #expect(try workspace.registry.list().count == 1)
     }
 }

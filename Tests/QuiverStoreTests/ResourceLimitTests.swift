@@ -3,6 +3,7 @@ import Foundation
 import QuiverTensor
 import Testing
 @testable import QuiverStore
+import QuiverModel
 
 /// Outside input that would cost memory out of proportion to its size is refused before the memory is spent:
 /// compressed blobs that expand beyond their recorded size, and configs whose counts size allocations.

@@ -1,6 +1,7 @@
 import Foundation
 import QuiverTensor
 @testable import QuiverStore
+import QuiverModel
 
 /// A fresh registry and a folder of sample models in a temporary directory, removed at the end.
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import QuiverStore
+import QuiverModel
 
 /// Moving artifacts between two registries through their OCI manifests and blobs — what the hub's
 /// client and server do over HTTP.

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 #if canImport(Glibc)
 import Glibc

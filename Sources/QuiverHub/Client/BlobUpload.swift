@@ -1,5 +1,7 @@
 import Foundation
 import NIOCore
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 #if canImport(Glibc)
 import Glibc

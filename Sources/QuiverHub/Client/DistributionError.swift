@@ -2,6 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 /// The distribution spec's error body: `{"errors": [{"code": …, "message": …, "detail": …}]}`.

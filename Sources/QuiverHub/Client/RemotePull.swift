@@ -1,4 +1,6 @@
 import Foundation
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 /// What a pull did.
@@ -91,7 +93,7 @@ public struct RemotePull: Sendable {
         if let artifact = try registry.catalog.artifact(manifestDigest: digest.description),
            task == nil || artifact.task == task, version == nil || artifact.version == version
         {
-            return LocalCopy(name: "\(artifact.task):\(artifact.version)", kind: artifact.kind, digest: digest)
+            return LocalCopy(name: "\(artifact.task):\(artifact.version)", kind: artifact.kind.rawValue, digest: digest)
         }
         if task == nil, let base = try registry.catalog.baseModels().first(where: { $0.manifestDigest == digest.description }) {
             return LocalCopy(name: base.name, kind: "base", digest: digest)

@@ -1,3 +1,5 @@
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 /// What a push or pull reports while it runs, for progress bars and logs.

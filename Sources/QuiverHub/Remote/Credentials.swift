@@ -1,4 +1,6 @@
 import Foundation
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 /// A user name and password for HTTP basic authentication. Its description never shows the password.

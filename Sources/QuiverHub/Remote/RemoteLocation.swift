@@ -1,4 +1,6 @@
 import Foundation
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 /// Where a remote is: an OCI registry's base URL and the namespace under which Quiver's

@@ -1,4 +1,6 @@
 import Foundation
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 /// The remotes saved with `quiver remote add NAME URL [--insecure]`, in `remotes.json` of the

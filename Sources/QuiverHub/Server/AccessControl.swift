@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 /// Who may do what, checked once for every route before any controller runs.

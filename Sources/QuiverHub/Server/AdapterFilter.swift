@@ -1,4 +1,6 @@
 import Foundation
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 /// Which rows of the list `GET /api/adapters` answers: exact `task`, `base`, `architecture` and
@@ -7,11 +9,9 @@ import QuiverStore
 struct AdapterFilter: Sendable, Equatable {
     var task: String?
     var base: String?
-    var architecture: String?
-    var kind: String?
+    var architecture: AdapterKind?
+    var kind: ArtifactKind?
     var text: String?
-
-    static let kinds = ["adapter", "fusion"]
 
     /// The filter of a query string; unknown parameters are refused so typos do not pass silently.
     init(query: [(key: String, value: String)]) throws(APIError) {
@@ -20,17 +20,17 @@ struct AdapterFilter: Sendable, Equatable {
             switch key {
             case "task": task = value
             case "base": base = value
-            case "architecture": architecture = value
+            case "architecture": architecture = AdapterKind(rawValue: value)
             case "kind":
-                guard Self.kinds.contains(value) else { throw .invalidRequest("kind must be adapter or fusion, not '\(value)'") }
-                kind = value
+                guard let kind = ArtifactKind(rawValue: value) else { throw .invalidRequest("kind must be adapter or fusion, not '\(value)'") }
+                self.kind = kind
             case "q": text = value.isEmpty ? nil : value
             default: throw .invalidRequest("unknown query parameter '\(key.prefix(40))' (use task, base, architecture, kind, q)")
             }
         }
     }
 
-    init(task: String? = nil, base: String? = nil, architecture: String? = nil, kind: String? = nil, text: String? = nil) {
+    init(task: String? = nil, base: String? = nil, architecture: AdapterKind? = nil, kind: ArtifactKind? = nil, text: String? = nil) {
         self.task = task
         self.base = base
         self.architecture = architecture
@@ -44,7 +44,7 @@ struct AdapterFilter: Sendable, Equatable {
         if let architecture, entry.architecture != architecture { return false }
         if let kind, entry.kind != kind { return false }
         if let text {
-            let fields = [entry.task, entry.description, entry.architecture, entry.base] + entry.labels + entry.members
+            let fields = [entry.task, entry.description, entry.architecture.rawValue, entry.base] + entry.labels + entry.members
             return fields.contains { $0.range(of: text, options: [.caseInsensitive, .diacriticInsensitive]) != nil }
         }
         return true

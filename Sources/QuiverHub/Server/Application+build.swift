@@ -3,6 +3,8 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 /// The router of `quiver serve` over `registry`: the OCI distribution endpoint (`/v2/`), the JSON

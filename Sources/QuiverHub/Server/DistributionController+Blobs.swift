@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 extension DistributionController {

@@ -1,5 +1,6 @@
 import Foundation
 import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 /// Runs tasks for `POST /v1/infer` with what is already loaded: up to `ServerLimits.cachedBases`
@@ -95,7 +96,7 @@ final class InferenceEngine: Sendable {
             let base = try self.base(artifacts[0].baseModelId, in: &loaded)
             let tasks = try artifacts.map { artifact in
                 if let task = loaded.tasks.value(for: artifact.manifestDigest) { return task }
-                let task = try registry.loadTask(Reference(task: artifact.task, version: artifact.version), base: base.config)
+                let task = try registry.loadTask(Reference(task: artifact.task, version: artifact.version), base: base)
                 loaded.tasks.insert(task, for: artifact.manifestDigest)
                 return task
             }

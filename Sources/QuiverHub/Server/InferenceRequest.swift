@@ -1,4 +1,6 @@
 import Foundation
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 /// The body of `POST /v1/infer`: one task (`"task": "sentiment[:VERSION]"`) or several

@@ -1,4 +1,6 @@
 import Foundation
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 /// Takes a pushed manifest into the registry: checks that it fits its repository, that its config

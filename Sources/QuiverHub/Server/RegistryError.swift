@@ -1,5 +1,7 @@
 import Foundation
 import HTTPTypes
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 /// An error of the OCI distribution endpoint, answered in the spec's format:

@@ -1,4 +1,6 @@
 import Foundation
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 /// How `quiver serve` runs: where it listens, the namespace it answers for, who may read and write,

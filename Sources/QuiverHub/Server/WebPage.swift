@@ -1,4 +1,6 @@
 import Foundation
+import QuiverModel
+import QuiverRuntime
 import QuiverStore
 
 /// The registry as one self-contained HTML page: every adapter and fusion version grouped by task
@@ -18,7 +20,7 @@ struct WebPage {
 
     func render() -> String {
         let remote = origin + "/" + namespace
-        let fusions = artifacts.filter { $0.kind == "fusion" }.count
+        let fusions = artifacts.filter { $0.kind == .fusion }.count
         var html = """
             <!doctype html>
             <html lang="en">
@@ -82,15 +84,16 @@ struct WebPage {
     ]
 
     private func row(_ artifact: ArtifactSummary, index: Int, startsGroup: Bool) -> String {
-        let search = ([artifact.task, artifact.version, artifact.kind, artifact.architecture, artifact.base, artifact.description]
+        let search = ([artifact.task, artifact.version, artifact.kind.rawValue, artifact.architecture.rawValue, artifact.base, artifact.description]
             + artifact.tags + artifact.labels + artifact.members).joined(separator: " ").lowercased()
         let members = artifact.members.map { "<span class=\"member\">\(e($0))</span>" }.joined(separator: " ")
         let title = artifact.description.isEmpty ? "" : " title=\"\(e(artifact.description))\""
         var cells = "<td class=\"task\"\(title)>\(e(artifact.task))</td>"
         cells += "<td class=\"version\">\(e(artifact.version))</td>"
         cells += "<td class=\"tags\">\(e(artifact.tags.joined(separator: ", ")))</td>"
-        cells += "<td class=\"kind\">\(e(artifact.kind))</td>"
-        cells += "<td class=\"architecture\">\(e(artifact.architecture))</td>"
+        cells += "<td class=\"kind\">\(e(artifact.kind.rawValue))</td>"
+        let runs = artifact.engineNote.map { " <span class=\"stored-only\" title=\"\(e($0))\">stored only</span>" } ?? ""
+        cells += "<td class=\"architecture\">\(e(artifact.architecture.rawValue))\(runs)</td>"
         cells += "<td class=\"num parameters\" data-value=\"\(artifact.parameters)\">\(DisplayFormat.count(artifact.parameters))</td>"
         cells += "<td class=\"num head-parameters\" data-value=\"\(artifact.headParameters)\">\(DisplayFormat.count(artifact.headParameters))</td>"
         cells += "<td class=\"num size\" data-value=\"\(artifact.size)\">\(DisplayFormat.size(artifact.size))</td>"
@@ -98,7 +101,7 @@ struct WebPage {
         cells += "<td class=\"base\">\(e(artifact.base))</td>"
         cells += "<td class=\"members\">\(members)</td>"
         cells += "<td class=\"created\" data-value=\"\(DisplayFormat.isoDate(artifact.created))\"><time datetime=\"\(DisplayFormat.isoDate(artifact.created))\">\(DisplayFormat.date(artifact.created))</time></td>"
-        let classes = "artifact " + artifact.kind + (startsGroup ? " group-start" : "")
+        let classes = "artifact " + artifact.kind.rawValue + (startsGroup ? " group-start" : "")
         return "<tr class=\"\(classes)\" data-task=\"\(e(artifact.task))\" data-version=\"\(e(artifact.version))\" data-index=\"\(index)\" data-search=\"\(e(search))\">\(cells)</tr>\n"
     }
 

@@ -1,4 +1,3 @@
-import QuiverStore
 import QuiverTensor
 
 /// A place in the encoder where a bottleneck adapter or a fusion layer sits.

@@ -1,4 +1,3 @@
-import QuiverStore
 import QuiverTensor
 
 /// Runs compositions inside the encoder: each batch item has its own composition (a mixed batch, like

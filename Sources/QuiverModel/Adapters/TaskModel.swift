@@ -1,5 +1,4 @@
 import Foundation
-import QuiverStore
 import QuiverTensor
 
 /// A task ready to run on its base model: the composition of adapters it needs and its head.
@@ -19,33 +18,33 @@ public struct TaskModel: Sendable {
 
     // MARK: - From files
 
-    /// An adapter from its folder's files by name (`adapters` or PEFT layout); `source` names them in errors.
-    public static func adapter(name: String, files: [String: [UInt8]], source: String, base: BertConfig) throws -> TaskModel {
-        guard let configBytes = files["adapter_config.json"] else {
-            throw QuiverError(.invalidInput, "\(source): missing adapter_config.json")
+    /// An adapter from its folder's files by name (`adapters` or PEFT layout); `source` names them in errors. A PEFT
+    /// sequence classifier needs the base's `pooler`.
+    public static func adapter(name: String, files: [String: [UInt8]], source: String, base: BertConfig, pooler: LinearWeights? = nil) throws -> TaskModel {
+        try adapter(name: name, folder: AdapterFolder(files: .memory(files, source: source)), base: base, pooler: pooler)
+    }
+
+    /// An adapter already read; refused in one line when this build's engine does not run its kind.
+    public static func adapter(name: String, folder: AdapterFolder, base: BertConfig, pooler: LinearWeights? = nil) throws -> TaskModel {
+        if let note = folder.engineNote { throw QuiverError(.unsupported, "\(name): \(note)") }
+        guard let weights = folder.files.first(where: { $0.role == .adapterWeights })?.safetensors else {
+            throw QuiverError(.invalidInput, "\(folder.source): missing adapter weights")
         }
-        let configPath = source + "/adapter_config.json"
-        let json = try parseJSON(configBytes, source: configPath)
         let composition: Composition
-        if json["peft_type"] != nil {
-            let config = try LoRAConfig(peftJSON: json, source: configPath)
-            let weights = try tensors(files, "adapter_model.safetensors", source: source)
+        if let config = folder.bottleneck {
+            composition = .bottleneck(try BottleneckAdapter(config: config, weights: weights, hiddenSize: base.hiddenSize))
+        } else if let config = folder.lora {
             composition = .lora(try LoRAAdapter(config: config, weights: weights, base: base))
         } else {
-            guard let inner = json["config"] else { throw QuiverError(.invalidInput, "\(configPath): missing \"config\" object") }
-            let weights = try tensors(files, "adapter.safetensors", source: source)
-            switch inner["architecture"]?.stringValue ?? "bottleneck" {
-            case "bottleneck":
-                let config = try BottleneckConfig(json: inner, source: configPath)
-                composition = .bottleneck(try BottleneckAdapter(config: config, weights: weights, hiddenSize: base.hiddenSize))
-            case "lora":
-                let config = try LoRAConfig(adaptersJSON: inner, source: configPath)
-                composition = .lora(try LoRAAdapter(config: config, weights: weights, base: base))
-            case let other:
-                throw QuiverError(.unsupported, "\(configPath): unknown architecture \"\(other)\"")
-            }
+            throw QuiverError(.unsupported, "\(name): \(folder.architecture) adapters do not run in this build")
         }
-        return TaskModel(name: name, composition: composition, head: try head(files, source: source, base: base))
+        var head: ClassificationHead?
+        if let config = folder.head, let headWeights = folder.files.first(where: { $0.role == .headWeights })?.safetensors {
+            head = try ClassificationHead(config: config, weights: headWeights, hiddenSize: base.hiddenSize)
+        } else if let peft = folder.peft, folder.headParameters > 0 {
+            head = try ClassificationHead(peftClassifier: weights, peft: peft, pooler: pooler, hiddenSize: base.hiddenSize)
+        }
+        return TaskModel(name: name, composition: composition, head: head)
     }
 
     /// A head on the base model alone, from a folder holding only `head_config.json` and `model_head.safetensors`.
@@ -110,47 +109,5 @@ public struct TaskModel: Sendable {
         } catch {
             throw QuiverError(.invalidInput, "\(source): invalid JSON: \(error)")
         }
-    }
-}
-
-extension Registry {
-    /// Loads an adapter or fusion version (with a fusion's members, by digest) for `base`.
-    public func loadTask(_ reference: Reference, base: BertConfig) throws -> TaskModel {
-        let artifact = try resolve(reference)
-        return try loadTask(artifact, base: base)
-    }
-
-    func loadTask(_ artifact: ArtifactRow, base: BertConfig) throws -> TaskModel {
-        let name = "\(artifact.task):\(artifact.version)"
-        let files = try files(of: artifact)
-        guard artifact.kind == "fusion" else {
-            return try TaskModel.adapter(name: name, files: files, source: name, base: base)
-        }
-        let members = try catalog.members(ofFusion: artifact.id!).map { member -> BottleneckAdapter in
-            guard case .bottleneck(let adapter) = try loadTask(member, base: base).composition else {
-                throw QuiverError(.corrupt, "\(name): member \(member.task):\(member.version) is not a bottleneck adapter")
-            }
-            return adapter
-        }
-        return try TaskModel.fusion(name: name, files: files, members: members, source: name, base: base)
-    }
-}
-
-extension Registry {
-    /// The base model the tasks were trained on and the tasks themselves, ready to run together.
-    ///
-    /// - Throws: `QuiverError(.incompatible)` when the tasks belong to different base models.
-    public func loadTasks(_ references: [Reference]) throws -> (base: BaseModel, tasks: [TaskModel]) {
-        let artifacts = try references.map { try resolve($0) }
-        guard let first = artifacts.first else { throw QuiverError(.invalidInput, "no task given") }
-        guard let baseRow = try catalog.baseModel(id: first.baseModelId) else {
-            throw QuiverError(.corrupt, "\(first.task):\(first.version) names a base model the catalog does not hold")
-        }
-        for artifact in artifacts where artifact.baseModelId != first.baseModelId {
-            let other = try catalog.baseModel(id: artifact.baseModelId)?.name ?? "?"
-            throw QuiverError(.incompatible, "\(artifact.task):\(artifact.version) belongs to base model '\(other)', \(first.task):\(first.version) to '\(baseRow.name)'; tasks run together must share one base")
-        }
-        let base = try BaseModel(registry: self, base: baseRow.name)
-        return (base, try artifacts.map { try loadTask($0, base: base.config) })
     }
 }

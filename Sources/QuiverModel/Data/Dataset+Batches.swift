@@ -1,4 +1,3 @@
-import QuiverStore
 
 /// Orders and batches for training: deterministic from a seed on every platform and Swift version
 /// (no `shuffled(using:)`, whose algorithm the standard library does not promise to keep).

@@ -1,5 +1,4 @@
 import Foundation
-import QuiverStore
 
 /// The labelled examples of one data file (JSON Lines, CSV or TSV), read strictly: the first bad
 /// row stops the reading with an error naming the file, the line and what is wrong.

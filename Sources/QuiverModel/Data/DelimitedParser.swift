@@ -1,4 +1,3 @@
-import QuiverStore
 
 /// CSV (RFC 4180) and TSV: a header row naming the columns `text`, `label` and optionally
 /// `text_pair`, in any order (other columns are ignored), then one record per example.

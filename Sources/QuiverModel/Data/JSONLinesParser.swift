@@ -1,4 +1,3 @@
-import QuiverStore
 import QuiverTensor
 
 /// JSON Lines: one object per line with `text` (string), optional `text_pair` (string or null) and

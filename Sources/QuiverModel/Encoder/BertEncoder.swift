@@ -1,4 +1,3 @@
-import QuiverStore
 import QuiverTensor
 
 /// A BERT-family encoder (post-LN transformer) running on the CPU: embeddings, `layerCount` layers of

@@ -1,4 +1,3 @@
-import QuiverStore
 import QuiverTensor
 
 // MARK: - Sites

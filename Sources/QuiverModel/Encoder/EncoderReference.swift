@@ -1,5 +1,4 @@
 import Foundation
-import QuiverStore
 import QuiverTensor
 
 extension BertEncoder {

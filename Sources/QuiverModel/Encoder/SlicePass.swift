@@ -1,4 +1,3 @@
-import QuiverStore
 import QuiverTensor
 
 /// One slice of a forward pass — whole batch items — and everything its layers read and write, as pointers.

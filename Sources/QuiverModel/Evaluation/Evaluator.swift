@@ -1,4 +1,3 @@
-import QuiverStore
 
 /// Runs a task with a single-label classification head over a dataset and scores its predictions.
 ///

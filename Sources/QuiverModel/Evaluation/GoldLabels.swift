@@ -1,4 +1,3 @@
-import QuiverStore
 
 /// Maps a dataset's gold labels onto a head's labels.
 ///

@@ -1,5 +1,4 @@
 import Foundation
-import QuiverStore
 import QuiverTensor
 
 /// Runs one or several tasks over a list of texts on one base model.

@@ -1,5 +1,4 @@
 import Foundation
-import QuiverStore
 import QuiverTensor
 
 /// A base model ready to run: its configuration, encoder and tokenizer, loaded from a registry or from a Hugging
@@ -81,14 +80,6 @@ public struct BaseModel: Sendable {
         try self.init(name: name, encoder: encoder, tokenizer: tokenizer)
     }
 
-    /// The base model `base` of a registry — or its only base model when `base` is nil — from its verified blobs.
-    ///
-    /// - Throws: `QuiverError` `.notFound` for an unknown name or a registry without base model, `.invalidInput`
-    ///   when several base models exist and none is named, `.corrupt` for a damaged blob.
-    public init(registry: Registry, base: String?) throws {
-        let (row, files) = try registry.baseModelFiles(named: base)
-        try self.init(name: row.name, files: files, source: "base model '\(row.name)'")
-    }
 
     /// The encoder of `weights`; `source` names config.json in errors about its settings.
     private static func encoder(config: BertConfig, weights: SafetensorsFile, source: String) throws -> BertEncoder {

@@ -1,4 +1,3 @@
-import QuiverStore
 
 /// Sentence embeddings from a base model: one vector per text, pooled from the last hidden states.
 ///

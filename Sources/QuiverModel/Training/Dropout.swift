@@ -1,4 +1,3 @@
-import QuiverStore
 
 /// The dropout probabilities a training step applies, taken from the configurations as the `adapters` library
 /// reads them (docs/training.md). All are 0 in evaluation.

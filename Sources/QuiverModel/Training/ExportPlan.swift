@@ -1,4 +1,3 @@
-import QuiverStore
 import QuiverTensor
 
 /// The files a trained model is saved as: configuration files as bytes, and safetensors files whose tensors are

@@ -1,4 +1,3 @@
-import QuiverStore
 import QuiverTensor
 
 /// What a sublayer keeps for backward.

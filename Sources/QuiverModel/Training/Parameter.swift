@@ -1,4 +1,3 @@
-import QuiverStore
 
 /// A trainable tensor: its values, updated in place by the optimiser, and its gradient.
 ///

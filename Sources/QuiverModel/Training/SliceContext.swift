@@ -1,4 +1,3 @@
-import QuiverStore
 import QuiverTensor
 
 /// What every module of one slice of a training step shares: the rows, the slice's memory, where its gradients go,

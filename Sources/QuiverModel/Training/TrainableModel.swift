@@ -1,4 +1,3 @@
-import QuiverStore
 
 /// One batch of labelled examples.
 public struct TrainingBatch: Sendable {

@@ -1,4 +1,3 @@
-import QuiverStore
 import QuiverTensor
 
 /// Tensor names in the `adapters` library's layout (`{prefix}encoder.layer.{i}.…`, `heads.{name}.{index}.…`) or

@@ -1,4 +1,3 @@
-import QuiverStore
 import QuiverTensor
 
 extension TrainableTask {
@@ -117,7 +116,7 @@ extension TrainableTask {
             return make(base: base, builder: builder, sublayers: [:], lora: [:], head: head,
                         dropout: dropout(base: base.config, head: task.head?.config.dropoutProbability))
         }
-        let task = try TaskModel.adapter(name: source, files: files, source: source, base: base.config)
+        let task = try TaskModel.adapter(name: source, files: files, source: source, base: base.config, pooler: base.weights.pooler)
         if let peft = try peftParts(files: files, source: source) {
             guard case .lora(let adapter) = task.composition else { throw QuiverError(.invalidInput, "\(source): not LoRA") }
             let modules = builder.loraModules(

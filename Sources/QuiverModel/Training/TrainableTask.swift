@@ -1,5 +1,4 @@
 import Foundation
-import QuiverStore
 import QuiverTensor
 
 /// A task model in training: a frozen base encoder, the adapter, LoRA or fusion plugged into it, and a

@@ -1,4 +1,3 @@
-import QuiverStore
 import QuiverTensor
 
 // The modules of a model in training: the same math as the inference types (`BottleneckModule`, `LoRAModule`,

@@ -1,4 +1,3 @@
-import QuiverStore
 import QuiverTensor
 
 /// The stages of an encoder layer in forward order: where a trainable module can sit.

@@ -1,4 +1,3 @@
-import QuiverStore
 import QuiverTensor
 
 /// A tensor the forward pass reads: trainable (it belongs to a `Parameter`) or frozen.

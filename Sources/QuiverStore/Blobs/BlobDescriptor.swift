@@ -1,3 +1,5 @@
+import QuiverModel
+
 /// What the store knows of one blob: the digest and size of the stored bytes (its address, the OCI
 /// rule) and of the uncompressed content (its identity, so identical content is stored once).
 public struct BlobDescriptor: Sendable, Equatable, Codable {

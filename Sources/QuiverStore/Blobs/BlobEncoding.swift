@@ -1,3 +1,5 @@
+import QuiverModel
+
 /// How a blob's stored bytes encode its content.
 public enum BlobEncoding: String, Codable, Sendable {
     /// Stored bytes are the content.

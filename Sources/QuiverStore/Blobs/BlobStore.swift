@@ -1,3 +1,4 @@
+import QuiverModel
 import Foundation
 import QuiverTensor
 
@@ -160,6 +161,23 @@ public final class BlobStore: Sendable {
         var output: [UInt8] = []
         output.reserveCapacity(blob.contentSize)
         try read(blob) { output.append(contentsOf: $0) }
+        return output
+    }
+
+    /// The first `count` bytes of a blob's content (all of it when shorter), decoding no further. Digests are not
+    /// checked — the rest is not read — so this is for looking at a file's header (tensor names and shapes), never
+    /// for handing out content.
+    public func readPrefix(_ blob: BlobDescriptor, count: Int) throws -> [UInt8] {
+        struct Enough: Error {}
+        var output: [UInt8] = []
+        do {
+            try map(blob, at: path(of: blob.digest)) { stored in
+                try decode(stored: stored, encoding: blob.encoding, contentLimit: blob.contentSize) { bytes in
+                    output.append(contentsOf: bytes.prefix(count - output.count))
+                    if output.count == count { throw Enough() }
+                }
+            }
+        } catch is Enough {}
         return output
     }
 

@@ -1,3 +1,5 @@
+import QuiverModel
+
 /// How much content one stored blob received from elsewhere may decode to, decided from its
 /// descriptor before a byte of it is downloaded or decoded.
 ///

@@ -1,3 +1,4 @@
+import QuiverModel
 import QuiverCodec
 
 /// The blob store's use of QuiverCodec's byte-plane container.

@@ -1,3 +1,4 @@
+import QuiverModel
 import Foundation
 import GRDB
 
@@ -116,6 +117,18 @@ public final class Catalog: Sendable {
             try db.drop(table: "blob")
             try db.rename(table: "new_blob", to: "blob")
             try db.create(index: "blob_on_contentDigest", on: "blob", columns: ["contentDigest"])
+        }
+        migrator.registerMigration("v3-any-base-any-adapter") { db in
+            // Bases of any family: the model classes and dtypes they were saved with, and why this build's engine
+            // cannot run one (NULL: it can); versions likewise.
+            try db.alter(table: "baseModel") { t in
+                t.add(column: "architectures", .text).notNull().defaults(to: "[]")
+                t.add(column: "dtype", .text).notNull().defaults(to: "")
+                t.add(column: "engineNote", .text)
+            }
+            try db.alter(table: "artifact") { t in
+                t.add(column: "engineNote", .text)
+            }
         }
         return migrator
     }

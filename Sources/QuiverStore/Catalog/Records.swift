@@ -1,3 +1,4 @@
+import QuiverModel
 import Foundation
 import GRDB
 
@@ -57,6 +58,12 @@ public struct BaseModelRow: Codable, Sendable, Equatable, FetchableRecord, Mutab
     public var size: Int
     public var storedSize: Int
     public var createdAt: Date
+    /// JSON array of `architectures` (model class names).
+    public var architectures: String
+    /// The weights' dtypes (`BF16`, `F16+F32`…).
+    public var dtype: String
+    /// Nil when the engine of the build that stored it runs it, else why not (one line).
+    public var engineNote: String?
 
     public enum Columns {
         static let id = Column("id")
@@ -64,7 +71,32 @@ public struct BaseModelRow: Codable, Sendable, Equatable, FetchableRecord, Mutab
         static let digest = Column("digest")
     }
 
+    public init(config: BaseConfig, manifestDigest: String, configDigest: String, engineNote: String?, size: Int, storedSize: Int, createdAt: Date = Date()) {
+        id = nil
+        name = config.name
+        digest = config.digest
+        self.manifestDigest = manifestDigest
+        self.configDigest = configDigest
+        modelType = config.modelType
+        hiddenSize = config.hiddenSize
+        layerCount = config.layerCount
+        headCount = config.headCount
+        intermediateSize = config.intermediateSize
+        vocabSize = config.vocabSize
+        maxPositions = config.maxPositions
+        parameters = config.parameters
+        self.size = size
+        self.storedSize = storedSize
+        self.createdAt = createdAt
+        architectures = Registry.jsonArray(config.architectures ?? [])
+        dtype = config.dtype ?? ""
+        self.engineNote = engineNote
+    }
+
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    /// Whether this build's engine runs it.
+    public var runnable: Bool { engineNote == nil }
 }
 
 /// An adapter or fusion version (table `artifact`).
@@ -73,13 +105,12 @@ public struct ArtifactRow: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var id: Int64?
     public var task: String
     public var version: String
-    /// `adapter` or `fusion`.
-    public var kind: String
+    public var kind: ArtifactKind
     public var manifestDigest: String
     public var configDigest: String
-    public var architecture: String
-    /// The folder layout it came in: `adapters`, `peft` or `quiver`.
-    public var format: String
+    public var architecture: AdapterKind
+    /// The library layout its files follow.
+    public var format: ArtifactFormat
     public var baseModelId: Int64
     public var parameters: Int
     public var headParameters: Int
@@ -91,6 +122,11 @@ public struct ArtifactRow: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     /// JSON object of free-form metadata (training metrics, hyper-parameters…).
     public var metadata: String
     public var createdAt: Date
+    /// Nil when the engine of the build that stored it runs it on its base, else why not (one line).
+    public var engineNote: String?
+
+    /// Whether this build's engine runs it.
+    public var runnable: Bool { engineNote == nil }
 
     public enum Columns {
         static let id = Column("id")
@@ -112,8 +148,7 @@ public struct ArtifactRow: Codable, Sendable, Equatable, FetchableRecord, Mutabl
 public struct FileRow: Codable, Sendable, Equatable {
     /// File name in the folder layout (`adapter.safetensors`…).
     public var name: String
-    /// What the file is (`adapterConfig`, `adapterWeights`, `headConfig`, `headWeights`…).
-    public var role: String
+    public var role: FileRole
     public var blobDigest: String
 }
 
@@ -121,7 +156,7 @@ struct ArtifactFileRow: Codable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "artifactFile"
     var artifactId: Int64
     var name: String
-    var role: String
+    var role: FileRole
     var blobDigest: String
 }
 
@@ -129,7 +164,7 @@ struct BaseModelFileRow: Codable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "baseModelFile"
     var baseModelId: Int64
     var name: String
-    var role: String
+    var role: FileRole
     var blobDigest: String
 }
 
@@ -149,3 +184,9 @@ public struct FusionMemberRow: Codable, Sendable, Equatable, FetchableRecord, Pe
     public var memberId: Int64
     public var memberManifestDigest: String
 }
+
+// The closed sets are stored as their names.
+extension ArtifactKind: DatabaseValueConvertible {}
+extension ArtifactFormat: DatabaseValueConvertible {}
+extension AdapterKind: DatabaseValueConvertible {}
+extension FileRole: DatabaseValueConvertible {}

@@ -1,3 +1,5 @@
+import QuiverModel
+
 /// Text from elsewhere (a remote's error messages, tags, annotations) made safe to print on a
 /// terminal: a registry must not be able to move the cursor, clear the screen, set the window title,
 /// plant hyperlinks or hide text in what Quiver prints.

@@ -1,3 +1,4 @@
+import QuiverModel
 import Foundation
 
 /// An OCI content descriptor.
@@ -83,38 +84,12 @@ public struct Manifest: Codable, Sendable, Equatable {
     }
 }
 
-/// The config blob of an adapter or fusion manifest: what `show` displays, portable between registries.
-public struct ArtifactConfig: Codable, Sendable, Equatable {
-    public struct Base: Codable, Sendable, Equatable {
-        public var name: String
-        public var digest: String
-    }
-
-    public struct Member: Codable, Sendable, Equatable {
-        public var task: String
-        public var version: String
-        public var manifestDigest: String
-    }
-
-    public var task: String
-    public var version: String
-    public var kind: String
-    public var architecture: String
-    public var format: String
-    public var base: Base
-    public var parameters: Int
-    public var headParameters: Int
-    public var labels: [String]
-    public var description: String
-    public var members: [Member]?
-    /// Free-form JSON text (training metrics and hyper-parameters…).
-    public var metadata: String?
-
+extension ArtifactConfig {
     /// The manifest annotations that repeat this config (what `list --remote` shows without reading it).
     public var manifestAnnotations: [String: String] {
         var annotations = [
-            AnnotationKey.task: task, AnnotationKey.version: version, AnnotationKey.kind: kind,
-            AnnotationKey.architecture: architecture, AnnotationKey.parameters: String(parameters),
+            AnnotationKey.task: task, AnnotationKey.version: version, AnnotationKey.kind: kind.rawValue,
+            AnnotationKey.architecture: architecture.rawValue, AnnotationKey.parameters: String(parameters),
             AnnotationKey.headParameters: String(headParameters), AnnotationKey.baseName: base.name,
             AnnotationKey.baseDigest: base.digest,
         ]
@@ -122,35 +97,11 @@ public struct ArtifactConfig: Codable, Sendable, Equatable {
         if let members, !members.isEmpty { annotations[AnnotationKey.members] = members.map(\.manifestDigest).joined(separator: ",") }
         return annotations
     }
-
-    public func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return [UInt8](try! encoder.encode(self))
-    }
 }
 
-/// The config blob of a base model manifest.
-public struct BaseConfig: Codable, Sendable, Equatable {
-    public var name: String
-    public var digest: String
-    public var modelType: String
-    public var hiddenSize: Int
-    public var layerCount: Int
-    public var headCount: Int
-    public var intermediateSize: Int
-    public var vocabSize: Int
-    public var maxPositions: Int
-    public var parameters: Int
-
+extension BaseConfig {
     /// The manifest annotations that repeat this config.
     public var manifestAnnotations: [String: String] {
         [AnnotationKey.baseName: name, AnnotationKey.baseDigest: digest, AnnotationKey.parameters: String(parameters)]
-    }
-
-    public func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return [UInt8](try! encoder.encode(self))
     }
 }

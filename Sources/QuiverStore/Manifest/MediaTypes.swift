@@ -1,3 +1,5 @@
+import QuiverModel
+
 /// Media types of Quiver's OCI artifacts.
 public enum MediaType {
     public static let imageManifest = "application/vnd.oci.image.manifest.v1+json"

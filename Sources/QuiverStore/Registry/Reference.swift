@@ -1,3 +1,5 @@
+import QuiverModel
+
 /// `TASK[:VERSION]`: a task name (one OCI repository path component) and an optional version
 /// (an OCI tag). Without a version it means the `latest` tag.
 public struct Reference: Sendable, Equatable, CustomStringConvertible {

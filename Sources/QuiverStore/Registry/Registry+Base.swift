@@ -1,3 +1,4 @@
+import QuiverModel
 import Foundation
 
 extension Registry {
@@ -16,7 +17,7 @@ extension Registry {
             var files: [FileRow] = []
             var stored: [BlobDescriptor] = []
             var layers: [Descriptor] = []
-            var weightsDigest: Digest?
+            var weights: [(name: String, digest: Digest)] = []
             var size = 0, storedSize = 0
             var staged: [StagedBlob] = []
             for file in folder.files {
@@ -29,17 +30,19 @@ extension Registry {
                 layers.append(layer(row, blob))
                 size += blob.contentSize
                 storedSize += blob.size
-                if file.role == "weights" { weightsDigest = blob.contentDigest }
+                if file.role == .weights { weights.append((file.name, blob.contentDigest)) }
             }
+            let digest = Self.baseDigest(weights: weights)
             let config = folder.config
-            if let existing = try catalog.baseModel(named: name), existing.digest != weightsDigest!.description {
+            if let existing = try catalog.baseModel(named: name), existing.digest != digest.description {
                 throw QuiverError(.conflict, "base model '\(name)' already exists with other content (\(existing.digest)); choose another --name")
             }
             for stage in staged { try stage.commit() }
             let baseConfig = BaseConfig(
-                name: name, digest: weightsDigest!.description, modelType: config.modelType, hiddenSize: config.hiddenSize,
+                name: name, digest: digest.description, modelType: config.modelType, hiddenSize: config.hiddenSize,
                 layerCount: config.layerCount, headCount: config.headCount, intermediateSize: config.intermediateSize,
-                vocabSize: config.vocabSize, maxPositions: config.maxPositions, parameters: folder.parameterCount)
+                vocabSize: config.vocabSize, maxPositions: config.maxPositions, parameters: folder.parameterCount,
+                architectures: config.architectures, dtype: folder.dtype)
             let configBlob = try store(baseConfig.encoded())
             let manifest = Manifest(
                 artifactType: MediaType.baseArtifact,
@@ -49,14 +52,19 @@ extension Registry {
             let manifestBlob = try store(manifest.encoded())
             blobs.syncDirectory()
             let row = BaseModelRow(
-                id: nil, name: name, digest: baseConfig.digest, manifestDigest: manifestBlob.digest.description,
-                configDigest: configBlob.digest.description, modelType: config.modelType, hiddenSize: config.hiddenSize,
-                layerCount: config.layerCount, headCount: config.headCount, intermediateSize: config.intermediateSize,
-                vocabSize: config.vocabSize, maxPositions: config.maxPositions, parameters: folder.parameterCount,
-                size: size, storedSize: storedSize, createdAt: Date())
+                config: baseConfig, manifestDigest: manifestBlob.digest.description, configDigest: configBlob.digest.description,
+                engineNote: folder.engineNote, size: size, storedSize: storedSize)
             let (base, inserted) = try catalog.insertBaseModel(row, files: files, blobs: stored + [configBlob, manifestBlob], force: false)
             return BaseAddResult(base: base, added: inserted)
         }
+    }
+
+    /// A base model's identity wherever it is stored: the content digest of its one weights file, or for shards the
+    /// digest of their names and content digests (`name digest` lines, in name order).
+    static func baseDigest(weights: [(name: String, digest: Digest)]) -> Digest {
+        if weights.count == 1 { return weights[0].digest }
+        let lines = weights.sorted { $0.name < $1.name }.map { "\($0.name) \($0.digest)\n" }.joined()
+        return Digest.of(Array(lines.utf8))
     }
 
     /// Removes a base model that no adapter uses.

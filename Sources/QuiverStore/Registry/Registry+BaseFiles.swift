@@ -1,3 +1,5 @@
+import QuiverModel
+
 extension Registry {
     /// A base model's files, verified, by file name (`config.json`, `model.safetensors`, `vocab.txt`,
     /// `tokenizer.json`…): the folder `quiver base add` imported, held in memory.

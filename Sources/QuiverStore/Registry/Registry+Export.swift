@@ -1,3 +1,4 @@
+import QuiverModel
 import Foundation
 
 extension Registry {

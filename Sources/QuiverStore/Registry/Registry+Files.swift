@@ -1,3 +1,5 @@
+import QuiverModel
+
 extension Registry {
     /// A version's files, verified, by file name: the folder `quiver pull --output` would write, in memory.
     public func files(of artifact: ArtifactRow) throws -> [String: [UInt8]] {

@@ -1,3 +1,4 @@
+import QuiverModel
 import Foundation
 import QuiverTensor
 
@@ -11,11 +12,19 @@ extension Registry {
         members memberReferences: [Reference], as reference: Reference, folder path: String,
         description: String? = nil, force: Bool = false, metadata: String? = nil
     ) throws -> PushResult {
-        let folder = try FusionFolder(path: path)
-        return try locked(.shared) {
+        try importFusion(members: memberReferences, as: reference, fusion: FusionFolder(path: path), description: description, force: force, metadata: metadata)
+    }
+
+    /// Imports a fusion already read (from a folder, or from a training run's files in memory).
+    @discardableResult
+    public func importFusion(
+        members memberReferences: [Reference], as reference: Reference, fusion folder: FusionFolder,
+        description: String? = nil, force: Bool = false, metadata: String? = nil
+    ) throws -> PushResult {
+        try locked(.shared) {
             let members = try memberReferences.map { try resolve($0) }
             let facts = try members.map { member -> FusionMember in
-                let isBottleneck = member.kind == "adapter" && Self.fusableArchitectures.contains(member.architecture)
+                let isBottleneck = member.kind == .adapter && member.architecture.isFusable
                 return FusionMember(
                     name: "\(member.task):\(member.version)", kind: member.kind, architecture: member.architecture, baseDigest: String(member.baseModelId),
                     locations: isBottleneck ? try adapterLocations(of: member) : [:])
@@ -24,7 +33,7 @@ extension Registry {
             guard let base = try catalog.baseModel(id: members[0].baseModelId) else {
                 throw QuiverError(.corrupt, "\(memberReferences[0]) names a base model the catalog does not hold")
             }
-            try folder.checkCompatibility(with: try config(of: base), baseName: base.name, memberLocations: facts.map(\.locations))
+            try folder.checkCompatibility(with: try shapes(of: base), baseName: base.name, memberLocations: facts.map(\.locations))
             var files: [FileRow] = []
             var staged: [StagedBlob] = []
             for file in folder.files {
@@ -33,15 +42,15 @@ extension Registry {
                 staged.append(stage)
             }
             let content = ArtifactContent(
-                kind: "fusion", architecture: folder.architecture, format: "adapters", base: base,
+                kind: .fusion, architecture: folder.architecture, format: .adapters, base: base,
                 parameters: folder.parameters, headParameters: folder.headParameters, labels: folder.head?.labels ?? [],
-                description: description ?? "", metadata: metadata, files: files, blobs: staged.map(\.descriptor), members: members)
+                description: description ?? "", metadata: metadata, files: files, blobs: staged.map(\.descriptor), members: members,
+                engineNote: base.engineNote)
             return try commit(content, staged: staged, as: reference, force: force)
         }
     }
 
     /// The architectures whose outputs a fusion can attend over.
-    static let fusableArchitectures: Set = ["seq_bn", "double_seq_bn", "bottleneck"]
 
     /// A fusion's members must be as many as it was trained over, distinct bottleneck adapters of
     /// one base model (`baseDigest`, when known).
@@ -49,10 +58,10 @@ extension Registry {
         guard members.count == folder.adapterNames.count else {
             throw QuiverError(
                 .invalidInput,
-                "\(folder.path)/adapter_fusion_config.json: the fusion was trained over \(folder.adapterNames.count) adapters (\(folder.adapterNames.joined(separator: ", "))), \(members.count) were given")
+                "\(folder.source)/adapter_fusion_config.json: the fusion was trained over \(folder.adapterNames.count) adapters (\(folder.adapterNames.joined(separator: ", "))), \(members.count) were given")
         }
-        for member in members where member.kind != "adapter" || !fusableArchitectures.contains(member.architecture) {
-            throw QuiverError(.invalidInput, "\(member.name) is a \(member.kind == "fusion" ? "fusion" : member.architecture + " adapter"); fusion members must be bottleneck adapters")
+        for member in members where member.kind != .adapter || !member.architecture.isFusable {
+            throw QuiverError(.invalidInput, "\(member.name) is a \(member.kind == .fusion ? "fusion" : "\(member.architecture) adapter"); fusion members must be bottleneck adapters")
         }
         guard Set(members.map(\.baseDigest)).count == 1, baseDigest.map({ $0 == members[0].baseDigest }) ?? true else {
             throw QuiverError(.incompatible, "fusion members belong to different base models")
@@ -64,7 +73,7 @@ extension Registry {
 
     /// Where an adapter has bottleneck layers: location → layer indices (as strings).
     func adapterLocations(of artifact: ArtifactRow) throws -> [String: Set<String>] {
-        guard let weights = try catalog.artifactFiles(artifact.id!).first(where: { $0.role == "adapterWeights" }) else {
+        guard let weights = try catalog.artifactFiles(artifact.id!).first(where: { $0.role == .adapterWeights }) else {
             throw QuiverError(.corrupt, "\(artifact.task):\(artifact.version) has no adapter weights in the catalog")
         }
         let bytes = try blobs.readAll(try descriptor(ofBlob: weights.blobDigest))

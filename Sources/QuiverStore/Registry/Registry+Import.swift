@@ -1,3 +1,4 @@
+import QuiverModel
 import Foundation
 import QuiverTensor
 
@@ -41,11 +42,14 @@ struct IncomingManifest {
 
     init(_ bytes: [UInt8], source: String, limits: ContentLimits = .standard) throws {
         let manifest = try Manifest.decode(bytes, source: source)
-        let (kind, configType, fileNames): (Kind, String, Set<String>)
+        let (kind, configType, isFileName, fileNames): (Kind, String, (String) -> Bool, String)
         switch manifest.artifactType {
-        case MediaType.baseArtifact: (kind, configType, fileNames) = (.base, MediaType.baseConfig, ModelFolder.fileNames)
-        case MediaType.adapterArtifact: (kind, configType, fileNames) = (.adapter, MediaType.adapterConfig, AdapterFolder.fileNames)
-        case MediaType.fusionArtifact: (kind, configType, fileNames) = (.fusion, MediaType.fusionConfig, FusionFolder.fileNames)
+        case MediaType.baseArtifact:
+            (kind, configType, isFileName, fileNames) = (.base, MediaType.baseConfig, ModelFolder.isFileName, "the files of a Hugging Face model folder")
+        case MediaType.adapterArtifact:
+            (kind, configType, isFileName, fileNames) = (.adapter, MediaType.adapterConfig, AdapterFolder.fileNames.contains, AdapterFolder.fileNames.sorted().joined(separator: ", "))
+        case MediaType.fusionArtifact:
+            (kind, configType, isFileName, fileNames) = (.fusion, MediaType.fusionConfig, FusionFolder.fileNames.contains, FusionFolder.fileNames.sorted().joined(separator: ", "))
         default: throw QuiverError(.unsupported, "\(source): artifactType \"\(manifest.artifactType)\" is not a Quiver artifact")
         }
         guard manifest.config.mediaType == configType else {
@@ -55,11 +59,11 @@ struct IncomingManifest {
         self.manifest = manifest
         self.kind = kind
         self.layers = try manifest.layers.map { layer in
-            guard let title = layer.annotations?[AnnotationKey.title], fileNames.contains(title) else {
+            guard let title = layer.annotations?[AnnotationKey.title], isFileName(title) else {
                 let given = layer.annotations?[AnnotationKey.title].map { "\"\($0)\"" } ?? "none"
                 throw QuiverError(
                     .invalidInput,
-                    "\(source): layer \(layer.digest) is named \(given) (\(AnnotationKey.title)); a \(kind.rawValue) holds \(fileNames.sorted().joined(separator: ", "))")
+                    "\(source): layer \(layer.digest) is named \(given) (\(AnnotationKey.title)); a \(kind.rawValue) holds \(fileNames)")
             }
             guard titles.insert(title).inserted else {
                 throw QuiverError(.invalidInput, "\(source): two layers are named \(title)")
@@ -147,7 +151,7 @@ extension Registry {
         var pending: [Digest: PendingBlob] = [:]
         var entries: [Catalog.ImportEntry] = []
         /// Base models of this import by weights digest.
-        var bases: [String: (name: String, config: BertConfig)] = [:]
+        var bases: [String: (name: String, shapes: BaseShapes)] = [:]
         /// Adapters of this import by manifest digest (possible fusion members).
         var members: [String: FusionMember] = [:]
     }
@@ -155,8 +159,8 @@ extension Registry {
     /// What a fusion needs to know of a member adapter.
     struct FusionMember {
         var name: String
-        var kind: String
-        var architecture: String
+        var kind: ArtifactKind
+        var architecture: AdapterKind
         var baseDigest: String
         /// Where it has bottleneck layers: location → layer indices.
         var locations: [String: Set<String>]
@@ -198,8 +202,10 @@ extension Registry {
         let claims = Claims(source: "base model \(config.name)")
         let base = try Self.naming(config.name, folder) { try ModelFolder(path: folder) }
         let files = try fileRows(incoming, files: base.files, source: claims.source)
-        let weights = incoming.layers.first { $0.title == "model.safetensors" }?.blob.contentDigest.description ?? ""
-        try claims.check("digest", config.digest, weights)
+        let weights = zip(base.files, files).filter { $0.0.role == .weights }.compactMap { file, row in
+            incoming.layers.first { $0.title == row.name }.map { (name: file.name, digest: $0.blob.contentDigest) }
+        }
+        try claims.check("digest", config.digest, Self.baseDigest(weights: weights).description)
         try claims.check("modelType", config.modelType, base.config.modelType)
         try claims.check("hiddenSize", config.hiddenSize, base.config.hiddenSize)
         try claims.check("layerCount", config.layerCount, base.config.layerCount)
@@ -208,18 +214,17 @@ extension Registry {
         try claims.check("vocabSize", config.vocabSize, base.config.vocabSize)
         try claims.check("maxPositions", config.maxPositions, base.config.maxPositions)
         try claims.check("parameters", config.parameters, base.parameterCount)
+        if let architectures = config.architectures { try claims.check("architectures", architectures, base.config.architectures) }
+        if let dtype = config.dtype { try claims.check("dtype", dtype, base.dtype) }
         try claims.checkAnnotations(incoming.manifest.annotations, config.manifestAnnotations)
         if let existing = try catalog.baseModel(named: config.name), existing.manifestDigest != manifestDigest.description {
             throw QuiverError(.conflict, "base model '\(config.name)' exists here with other content (\(existing.digest))")
         }
-        batch.bases[config.digest] = (config.name, base.config)
+        batch.bases[config.digest] = (config.name, BaseShapes(base))
         let layers = incoming.layers.map(\.blob)
         let row = BaseModelRow(
-            id: nil, name: config.name, digest: config.digest, manifestDigest: manifestDigest.description,
-            configDigest: incoming.manifest.config.digest.description, modelType: config.modelType, hiddenSize: config.hiddenSize,
-            layerCount: config.layerCount, headCount: config.headCount, intermediateSize: config.intermediateSize,
-            vocabSize: config.vocabSize, maxPositions: config.maxPositions, parameters: config.parameters,
-            size: layers.reduce(0) { $0 + $1.contentSize }, storedSize: layers.reduce(0) { $0 + $1.size }, createdAt: Date())
+            config: config, manifestDigest: manifestDigest.description, configDigest: incoming.manifest.config.digest.description,
+            engineNote: base.engineNote, size: layers.reduce(0) { $0 + $1.contentSize }, storedSize: layers.reduce(0) { $0 + $1.size })
         return (.base(row), files)
     }
 
@@ -235,9 +240,9 @@ extension Registry {
         try Reference.validateVersion(config.version)
         if let task = artifact.task { try claims.check("task", config.task, task, actual: "the repository") }
         if let tag = artifact.tag, tag != Reference.latest { try claims.check("version", config.version, tag, actual: "the tag") }
-        try claims.check("kind", config.kind, incoming.kind.rawValue, actual: "the manifest")
+        try claims.check("kind", config.kind.rawValue, incoming.kind.rawValue, actual: "the manifest")
         let localBase = try catalog.baseModel(digest: config.base.digest)
-        guard let base = try batch.bases[config.base.digest] ?? localBase.map({ (name: $0.name, config: try self.config(of: $0)) }) else {
+        guard let base = try batch.bases[config.base.digest] ?? localBase.map({ (name: $0.name, shapes: try self.shapes(of: $0)) }) else {
             throw QuiverError(.notFound, "base model \(config.base.name) (\(config.base.digest)) is not in the registry; pull it first")
         }
         let verified = try Self.naming(name, folder) {
@@ -266,7 +271,8 @@ extension Registry {
             configDigest: configDigest.description, architecture: config.architecture, format: config.format, baseModelId: 0,
             parameters: config.parameters, headParameters: config.headParameters,
             size: layers.reduce(0) { $0 + $1.contentSize }, storedSize: layers.reduce(0) { $0 + $1.size },
-            labels: Self.jsonArray(config.labels), description: config.description, metadata: config.metadata ?? "{}", createdAt: Date())
+            labels: Self.jsonArray(config.labels), description: config.description, metadata: config.metadata ?? "{}", createdAt: Date(),
+            engineNote: verified.engineNote)
         return (.artifact(row, baseDigest: config.base.digest, memberManifestDigests: (config.members ?? []).map(\.manifestDigest)), files)
     }
 
@@ -310,32 +316,33 @@ extension Registry {
     /// What the verified content of an adapter or fusion gives, to compare with its config.
     private struct VerifiedContent {
         var files: [FolderFile]
-        var architecture: String
-        var format: String
+        var architecture: AdapterKind
+        var format: ArtifactFormat
         var parameters: Int
         var headParameters: Int
         var labels: [String]
+        var engineNote: String?
     }
 
     private func verifyAdapter(
-        _ path: String, config: ArtifactConfig, base: (name: String, config: BertConfig), batch: inout ImportBatch, manifestDigest: Digest
+        _ path: String, config: ArtifactConfig, base: (name: String, shapes: BaseShapes), batch: inout ImportBatch, manifestDigest: Digest
     ) throws -> VerifiedContent {
         let folder = try AdapterFolder(path: path)
-        try folder.checkCompatibility(with: base.config, baseName: base.name)
+        try folder.checkCompatibility(with: base.shapes, baseName: base.name)
         if let members = config.members, !members.isEmpty {
             throw QuiverError(.invalidInput, "\(config.task):\(config.version): an adapter's config lists fusion members")
         }
-        let weights = folder.files.first { $0.role == "adapterWeights" }?.safetensors
+        let weights = folder.files.first { $0.role == .adapterWeights }?.safetensors
         batch.members[manifestDigest.description] = FusionMember(
-            name: "\(config.task):\(config.version)", kind: "adapter", architecture: folder.architecture, baseDigest: config.base.digest,
+            name: "\(config.task):\(config.version)", kind: .adapter, architecture: folder.architecture, baseDigest: config.base.digest,
             locations: weights.map(Self.adapterLocations) ?? [:])
         return VerifiedContent(
-            files: folder.files, architecture: folder.architecture, format: folder.format.rawValue, parameters: folder.parameters,
-            headParameters: folder.headParameters, labels: folder.labels)
+            files: folder.files, architecture: folder.architecture, format: folder.format, parameters: folder.parameters,
+            headParameters: folder.headParameters, labels: folder.labels, engineNote: base.shapes.engineNote ?? folder.engineNote)
     }
 
     private func verifyFusion(
-        _ path: String, config: ArtifactConfig, base: (name: String, config: BertConfig), batch: ImportBatch
+        _ path: String, config: ArtifactConfig, base: (name: String, shapes: BaseShapes), batch: ImportBatch
     ) throws -> VerifiedContent {
         let folder = try FusionFolder(path: path)
         let members = try (config.members ?? []).map { member -> FusionMember in
@@ -346,16 +353,16 @@ extension Registry {
             guard let memberBase = try catalog.baseModel(id: local.baseModelId) else {
                 throw QuiverError(.corrupt, "\(local.task):\(local.version) names a base model the catalog does not hold")
             }
-            let isBottleneck = local.kind == "adapter" && Self.fusableArchitectures.contains(local.architecture)
+            let isBottleneck = local.kind == .adapter && local.architecture.isFusable
             return FusionMember(
                 name: "\(local.task):\(local.version)", kind: local.kind, architecture: local.architecture, baseDigest: memberBase.digest,
                 locations: isBottleneck ? try adapterLocations(of: local) : [:])
         }
         try Self.checkMembers(members, of: folder, baseDigest: config.base.digest)
-        try folder.checkCompatibility(with: base.config, baseName: base.name, memberLocations: members.map(\.locations))
+        try folder.checkCompatibility(with: base.shapes, baseName: base.name, memberLocations: members.map(\.locations))
         return VerifiedContent(
-            files: folder.files, architecture: folder.architecture, format: "adapters", parameters: folder.parameters,
-            headParameters: folder.headParameters, labels: folder.head?.labels ?? [])
+            files: folder.files, architecture: folder.architecture, format: .adapters, parameters: folder.parameters,
+            headParameters: folder.headParameters, labels: folder.head?.labels ?? [], engineNote: base.shapes.engineNote)
     }
 
     /// The layers must be exactly the folder's files, with the roles the folder gives them, and hold
@@ -366,7 +373,7 @@ extension Registry {
             guard let file = byName[layer.title] else {
                 throw QuiverError(.invalidInput, "\(source): layer \(layer.title) is not a file of this \(incoming.kind.rawValue) (\(files.map(\.name).joined(separator: ", ")))")
             }
-            if let role = layer.descriptor.annotations?[AnnotationKey.role], role != file.role {
+            if let role = layer.descriptor.annotations?[AnnotationKey.role], role != file.role.rawValue {
                 throw QuiverError(.invalidInput, "\(source): layer \(layer.title) says role \"\(role)\", it is the \(file.role)")
             }
             if let tensors = file.safetensors {

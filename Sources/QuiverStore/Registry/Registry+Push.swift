@@ -1,3 +1,4 @@
+import QuiverModel
 import Foundation
 import QuiverTensor
 
@@ -14,6 +15,8 @@ extension Registry {
     public struct PushResult: Sendable {
         public var artifact: ArtifactRow
         public var outcome: PushOutcome
+        /// Notes that did not stop the push (an adapter made for another base…), one line each.
+        public var warnings: [String] = []
     }
 
     /// Imports an adapter folder (`adapters` library, PEFT LoRA or a Quiver export) as `reference`.
@@ -25,10 +28,18 @@ extension Registry {
         _ reference: Reference, folder path: String, baseName: String? = nil, description: String? = nil, force: Bool = false,
         metadata: String? = nil
     ) throws -> PushResult {
-        let folder = try AdapterFolder(path: path)
-        return try locked(.shared) {
+        try push(reference, adapter: AdapterFolder(path: path), baseName: baseName, description: description, force: force, metadata: metadata)
+    }
+
+    /// Stores an adapter already read (from a folder, or from a training run's files in memory) as `reference`.
+    @discardableResult
+    public func push(
+        _ reference: Reference, adapter folder: AdapterFolder, baseName: String? = nil, description: String? = nil, force: Bool = false,
+        metadata: String? = nil
+    ) throws -> PushResult {
+        try locked(.shared) {
             let base = try resolveBase(named: baseName, recordedDigest: folder.export?.base.digest)
-            try folder.checkCompatibility(with: try config(of: base), baseName: base.name)
+            try folder.checkCompatibility(with: try shapes(of: base), baseName: base.name)
             var files: [FileRow] = []
             var staged: [StagedBlob] = []
             for file in folder.files {
@@ -37,19 +48,21 @@ extension Registry {
                 staged.append(stage)
             }
             let content = ArtifactContent(
-                kind: "adapter", architecture: folder.architecture, format: folder.format.rawValue, base: base,
+                kind: .adapter, architecture: folder.architecture, format: folder.format, base: base,
                 parameters: folder.parameters, headParameters: folder.headParameters, labels: folder.labels,
                 description: description ?? folder.export?.description ?? "", metadata: metadata ?? folder.export?.metadata,
-                files: files, blobs: staged.map(\.descriptor), members: [])
-            return try commit(content, staged: staged, as: reference, force: force)
+                files: files, blobs: staged.map(\.descriptor), members: [], engineNote: base.engineNote ?? folder.engineNote)
+            var result = try commit(content, staged: staged, as: reference, force: force)
+            result.warnings = folder.warnings(baseName: base.name)
+            return result
         }
     }
 
     /// What a version holds, independent of its task and version names.
     struct ArtifactContent {
-        var kind: String
-        var architecture: String
-        var format: String
+        var kind: ArtifactKind
+        var architecture: AdapterKind
+        var format: ArtifactFormat
         var base: BaseModelRow
         var parameters: Int
         var headParameters: Int
@@ -59,6 +72,8 @@ extension Registry {
         var files: [FileRow]
         var blobs: [BlobDescriptor]
         var members: [ArtifactRow]
+        /// Why this build's engine does not run it (nil: it does).
+        var engineNote: String? = nil
     }
 
     /// Decides what a push does, then commits the staged files, writes the config and manifest
@@ -97,7 +112,7 @@ extension Registry {
                 baseModelId: content.base.id!, parameters: content.parameters, headParameters: content.headParameters,
                 size: content.blobs.reduce(0) { $0 + $1.contentSize }, storedSize: content.blobs.reduce(0) { $0 + $1.size },
                 labels: Self.jsonArray(content.labels), description: content.description, metadata: content.metadata ?? "{}",
-                createdAt: Date())
+                createdAt: Date(), engineNote: content.engineNote)
             do {
                 let inserted = try catalog.insertArtifact(
                     row, files: content.files, blobs: content.blobs + [configBlob, manifestBlob],
@@ -124,8 +139,8 @@ extension Registry {
         let configBlob = shouldStore ? try store(configBytes) : Self.rawDescriptor(configBytes)
         let baseManifest = try descriptor(ofBlob: content.base.manifestDigest)
         let manifest = Manifest(
-            artifactType: content.kind == "fusion" ? MediaType.fusionArtifact : MediaType.adapterArtifact,
-            config: Descriptor(mediaType: content.kind == "fusion" ? MediaType.fusionConfig : MediaType.adapterConfig, digest: configBlob.digest, size: configBlob.size),
+            artifactType: content.kind == .fusion ? MediaType.fusionArtifact : MediaType.adapterArtifact,
+            config: Descriptor(mediaType: content.kind == .fusion ? MediaType.fusionConfig : MediaType.adapterConfig, digest: configBlob.digest, size: configBlob.size),
             layers: zip(content.files, content.blobs).map { layer($0, $1) },
             subject: Descriptor(mediaType: MediaType.imageManifest, digest: baseManifest.digest, size: baseManifest.size, artifactType: MediaType.baseArtifact),
             annotations: config.manifestAnnotations)
@@ -143,8 +158,42 @@ extension Registry {
         String(decoding: try! JSONEncoder().encode(strings), as: UTF8.self)
     }
 
-    /// The base model's configuration, read back from its stored `config.json`.
+    /// The base model's configuration, read back from its stored `config.json`, and its tensors' shapes from the
+    /// headers of its stored weights (decoded no further than the header).
+    public func shapes(of base: BaseModelRow) throws -> BaseShapes {
+        let files = try catalog.baseModelFiles(base.id!)
+        guard let configFile = files.first(where: { $0.name == "config.json" }) else {
+            throw QuiverError(.corrupt, "base model '\(base.name)' has no config.json in the catalog")
+        }
+        let source = "base model '\(base.name)' config.json"
+        let json = try JSONParser.parse(try blobs.readAll(try descriptor(ofBlob: configFile.blobDigest)))
+        let config = try ModelConfig(json: json, source: source)
+        var tensors: [String: [Int]] = [:]
+        for file in files where file.role == .weights {
+            let blob = try descriptor(ofBlob: file.blobDigest)
+            let length = try blobs.readPrefix(blob, count: 8)
+            guard length.count == 8 else { throw QuiverError(.corrupt, "base model '\(base.name)' \(file.name) is too short") }
+            let headerLength = length.withUnsafeBytes { Int(clamping: $0.loadUnaligned(as: UInt64.self).littleEndian) }
+            guard headerLength <= SafetensorsHeader.maximumHeaderLength else {
+                throw QuiverError(.corrupt, "base model '\(base.name)' \(file.name): header length \(headerLength) is over the limit")
+            }
+            let prefix = try blobs.readPrefix(blob, count: 8 + headerLength)
+            do {
+                let header = try prefix.withUnsafeBytes { try SafetensorsHeader.parse(prefix: $0, fileLength: blob.contentSize) }
+                for tensor in header.tensors { tensors[tensor.name] = tensor.shape }
+            } catch {
+                throw QuiverError(.corrupt, "base model '\(base.name)' \(file.name): \(error)")
+            }
+        }
+        let bert = config.architecture == .bert ? try BertConfig(json: json, source: source) : nil
+        return BaseShapes(config: config, bert: bert, tensors: tensors, engineNote: base.engineNote)
+    }
+
+    /// The configuration of a base the engine runs (BERT), from its stored `config.json` alone.
     public func config(of base: BaseModelRow) throws -> BertConfig {
+        guard BaseArchitecture(rawValue: base.modelType) == .bert else {
+            throw QuiverError(.unsupported, "base model '\(base.name)': \(base.engineNote ?? "\(base.modelType) is not run by this build's engine")")
+        }
         guard let file = try catalog.baseModelFiles(base.id!).first(where: { $0.name == "config.json" }) else {
             throw QuiverError(.corrupt, "base model '\(base.name)' has no config.json in the catalog")
         }

@@ -1,11 +1,12 @@
+import QuiverModel
 import Foundation
 
 /// One row of `quiver list`.
 public struct ArtifactSummary: Sendable, Codable, Equatable {
     public var task: String
     public var version: String
-    public var kind: String
-    public var architecture: String
+    public var kind: ArtifactKind
+    public var architecture: AdapterKind
     /// Adapter (or fusion) weights only.
     public var parameters: Int
     public var headParameters: Int
@@ -21,9 +22,14 @@ public struct ArtifactSummary: Sendable, Codable, Equatable {
     public var members: [String]
     public var description: String
     public var created: Date
+    /// Whether this build's engine runs it (`infer`, `eval`, `/v1/infer`); when not, `engineNote` says why.
+    public var runnable: Bool
+    public var engineNote: String?
 
     enum CodingKeys: String, CodingKey {
-        case task, version, kind, architecture, parameters
+        case task, version, kind, architecture, runnable
+        case engineNote = "engine_note"
+        case parameters
         case headParameters = "head_parameters"
         case size
         case storedSize = "stored_size"
@@ -37,7 +43,7 @@ public struct ArtifactSummary: Sendable, Codable, Equatable {
 public struct ArtifactDetail: Sendable, Codable {
     public struct File: Sendable, Codable {
         public var name: String
-        public var role: String
+        public var role: FileRole
         public var digest: String
         public var size: Int
         public var storedSize: Int
@@ -50,7 +56,7 @@ public struct ArtifactDetail: Sendable, Codable {
     }
 
     public var summary: ArtifactSummary
-    public var format: String
+    public var format: ArtifactFormat
     public var files: [File]
     public var config: String
     public var headConfig: String?
@@ -77,12 +83,13 @@ extension Registry {
     }
 
     func summary(_ artifact: ArtifactRow, base: BaseModelRow?, tags: [String]) throws -> ArtifactSummary {
-        let members = artifact.kind == "fusion" ? try catalog.members(ofFusion: artifact.id!).map { "\($0.task):\($0.version)" } : []
+        let members = artifact.kind == .fusion ? try catalog.members(ofFusion: artifact.id!).map { "\($0.task):\($0.version)" } : []
         return ArtifactSummary(
             task: artifact.task, version: artifact.version, kind: artifact.kind, architecture: artifact.architecture,
             parameters: artifact.parameters, headParameters: artifact.headParameters, size: artifact.size,
             storedSize: artifact.storedSize, base: base?.name ?? "?", baseDigest: base?.digest ?? "", digest: artifact.manifestDigest,
-            tags: tags, labels: artifact.labelList, members: members, description: artifact.description, created: artifact.createdAt)
+            tags: tags, labels: artifact.labelList, members: members, description: artifact.description, created: artifact.createdAt,
+            runnable: artifact.runnable, engineNote: artifact.engineNote)
     }
 
     public func show(_ reference: Reference) throws -> ArtifactDetail {
@@ -94,8 +101,8 @@ extension Registry {
         for file in try catalog.artifactFiles(artifact.id!) {
             let blob = try descriptor(ofBlob: file.blobDigest)
             files.append(.init(name: file.name, role: file.role, digest: blob.digest.description, size: blob.contentSize, storedSize: blob.size, encoding: blob.encoding.rawValue))
-            if file.role == "adapterConfig" || file.role == "fusionConfig" { config = String(decoding: try blobs.readAll(blob), as: UTF8.self) }
-            if file.role == "headConfig" { headConfig = String(decoding: try blobs.readAll(blob), as: UTF8.self) }
+            if file.role == .adapterConfig || file.role == .fusionConfig { config = String(decoding: try blobs.readAll(blob), as: UTF8.self) }
+            if file.role == .headConfig { headConfig = String(decoding: try blobs.readAll(blob), as: UTF8.self) }
         }
         let usedBy = try catalog.fusions(using: artifact.id!).map { "\($0.task):\($0.version)" }
         return ArtifactDetail(

@@ -1,3 +1,4 @@
+import QuiverModel
 import Foundation
 
 /// One OCI artifact of the local registry ready to be sent: its manifest, the blobs it references,
@@ -30,7 +31,7 @@ extension Registry {
             throw QuiverError(.corrupt, "\(artifact.task):\(artifact.version) names a base model the catalog does not hold")
         }
         var dependencies = [try outgoing(base: base)]
-        if artifact.kind == "fusion" {
+        if artifact.kind == .fusion {
             dependencies += try catalog.members(ofFusion: artifact.id!).map { try outgoing($0) }
         }
         let latest = try catalog.artifact(Reference(task: artifact.task))

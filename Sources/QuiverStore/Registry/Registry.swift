@@ -1,3 +1,4 @@
+import QuiverModel
 import Foundation
 import QuiverTensor
 
@@ -111,7 +112,7 @@ public final class Registry: Sendable {
         Descriptor(
             mediaType: MediaType.layer(fileName: file.name, encoding: blob.encoding), digest: blob.digest, size: blob.size,
             annotations: [
-                AnnotationKey.title: file.name, AnnotationKey.role: file.role,
+                AnnotationKey.title: file.name, AnnotationKey.role: file.role.rawValue,
                 AnnotationKey.contentDigest: blob.contentDigest.description, AnnotationKey.contentSize: String(blob.contentSize),
             ])
     }

@@ -1,5 +1,4 @@
 import Foundation
-import QuiverStore
 
 /// Trains a `TrainableModel`: epochs over the shuffled training set, each batch a `TrainingSteps` step (AdamW with
 /// a linear warm-up and decay, gradient clipping), evaluation after each epoch, and the best epoch's weights kept.

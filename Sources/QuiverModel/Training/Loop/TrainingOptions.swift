@@ -1,4 +1,3 @@
-import QuiverStore
 
 /// The hyper-parameters of a training run. The defaults are those a user of the `adapters` library gets from
 /// `train_adapter` with `AdapterTrainer` and a `TrainingArguments` left at its defaults: AdamW (β 0.9, 0.999,

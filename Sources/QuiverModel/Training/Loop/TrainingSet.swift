@@ -1,4 +1,3 @@
-import QuiverStore
 
 /// A dataset tokenized once for training or evaluation: each example's encoding (truncated to the run's
 /// maximum length) and the index of its label in the task's label list.

@@ -1,4 +1,3 @@
-import QuiverStore
 
 /// The optimizer's side of a training run, one batch at a time, in the order of the `adapters` library's trainer
 /// (`AdapterTrainer`, the Hugging Face `Trainer` with the library's callback):

@@ -1,0 +1,54 @@
+import QuiverTensor
+
+/// One LoRA module: `output += scaling · (input · Aᵀ) · Bᵀ`.
+public struct LoRAModule: Sendable {
+    /// a is (rank, inFeatures).
+    public let a: FloatBuffer
+    /// b is (outFeatures, rank).
+    public let b: FloatBuffer
+    public let rank: Int
+    public let inFeatures: Int
+    public let outFeatures: Int
+    public let scaling: Float
+}
+
+/// LoRA on the encoder's projections, in the `adapters` layout or PEFT's.
+public final class LoRAAdapter: Sendable {
+    public let config: LoRAConfig
+    public let modules: [LoRASite: LoRAModule]
+
+    /// Loads the LoRA matrices of a weights file. PEFT's matrices on the pooler (its `"dense"` target also
+    /// matches `pooler.dense`) do not affect hidden states and are skipped.
+    public init(config: LoRAConfig, weights file: SafetensorsFile, base: BertConfig) throws {
+        var pairs: [LoRASite: (a: String?, b: String?)] = [:]
+        for tensor in file.header.tensors {
+            switch AdapterTensor.parse(tensor.name) {
+            case .lora(let layer, let target, _, let matrix)?:
+                let site = LoRASite(layer: layer, projection: ProjectionSite(target))
+                if matrix == .a { pairs[site, default: (nil, nil)].a = tensor.name } else { pairs[site, default: (nil, nil)].b = tensor.name }
+            default:
+                if tensor.name.hasPrefix("base_model.model.") && (tensor.name.contains("pooler.dense.lora_") || !tensor.name.contains(".lora_")) {
+                    continue  // pooler LoRA, or a module PEFT saved whole (`modules_to_save`)
+                }
+                throw QuiverError(.invalidInput, "\(file.source): tensor '\(tensor.name)' is not a LoRA tensor")
+            }
+        }
+        var modules: [LoRASite: LoRAModule] = [:]
+        for (site, names) in pairs {
+            guard let aName = names.a, let bName = names.b else {
+                throw QuiverError(.invalidInput, "\(file.source): layer \(site.layer) \(site.projection.rawValue) has lora_\(names.a == nil ? "A" : "B") without its partner")
+            }
+            let aShape = try file.info(aName).shape, bShape = try file.info(bName).shape
+            guard aShape.count == 2, bShape.count == 2, aShape[0] == bShape[1], aShape[0] >= 1 else {
+                throw QuiverError(.invalidInput, "\(file.source): layer \(site.layer) \(site.projection.rawValue): lora_A \(aShape) and lora_B \(bShape) do not chain")
+            }
+            modules[site] = LoRAModule(
+                a: try file.floatBuffer(aName), b: try file.floatBuffer(bName), rank: aShape[0], inFeatures: aShape[1],
+                outFeatures: bShape[0], scaling: config.scaling)
+        }
+        self.config = config
+        self.modules = modules
+    }
+
+    var largestRank: Int { modules.values.map(\.rank).max() ?? 0 }
+}

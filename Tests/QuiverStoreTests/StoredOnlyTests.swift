@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+@testable import QuiverStore
+import QuiverModel
+
+/// What this build's engine does not run is still stored — exact counts, checked against its base — and says why
+/// it does not run, in one line, wherever a version is shown.
+@Suite struct StoredOnlyTests {
+    /// Pushes an edited copy of a sample and returns its catalog row; the push must succeed.
+    func pushEdited(_ sample: String, file: String, _ edit: @escaping (inout [String: Any]) -> Void) throws -> (Workspace, ArtifactRow) {
+        let workspace = try Workspace.withBase()
+        let folder = try workspace.copy(sample, to: "edited")
+        try editJSON(folder + "/" + file, edit)
+        let result = try workspace.registry.push(Reference(parsing: "edited"), folder: folder)
+        return (workspace, result.artifact)
+    }
+
+    func editInner(_ key: String, _ value: Any) -> (inout [String: Any]) -> Void {
+        { json in
+            var config = json["config"] as! [String: Any]
+            config[key] = value
+            json["config"] = config
+        }
+    }
+
+    @Test(arguments: [
+        ("is_parallel", JSONValueBox.bool(true), "par_bn", "is_parallel"),
+        ("phm_layer", .bool(true), "compacter", "phm_layer"),
+        ("use_gating", .bool(true), "seq_bn", "use_gating"),
+        ("non_linearity", .string("gelu_new"), "seq_bn", "non_linearity \"gelu_new\""),
+    ])
+    func bottleneckVariantsTheEngineLacks(_ key: String, _ value: JSONValueBox, _ kind: String, _ mention: String) throws {
+        let (workspace, row) = try pushEdited("sentiment", file: "adapter_config.json", editInner(key, value.any))
+        #expect(row.architecture == AdapterKind(rawValue: kind))
+        #expect(!row.runnable)
+        #expect(row.engineNote?.contains(mention) == true, "\(row.engineNote ?? "nil")")
+        #expect(row.engineNote?.contains("\n") == false)
+        let summary = try #require(try workspace.registry.list().first { $0.task == "edited" })
+        #expect(!summary.runnable && summary.engineNote == row.engineNote)
+        #expect(row.parameters > 0 && row.headParameters > 0)
+    }
+
+    @Test func prefixTuningConfigIsStoredNotRun() throws {
+        let (_, row) = try pushEdited("sentiment", file: "adapter_config.json", editInner("architecture", "prefix_tuning"))
+        #expect(row.architecture == .prefixTuning && !row.runnable)
+        #expect(row.engineNote?.hasPrefix("prefix_tuning (adapters): stored and distributed") == true)
+    }
+
+    @Test func headOfAnotherTypeIsStoredNotRun() throws {
+        let (_, row) = try pushEdited("topic", file: "head_config.json", editInner("head_type", "tagging"))
+        #expect(!row.runnable)
+        #expect(row.engineNote?.contains("head_type \"tagging\"") == true)
+    }
+
+    /// A PEFT type this build does not know is stored as opaque, with counts from its tensors.
+    @Test func unknownPEFTTypeIsOpaque() throws {
+        let (_, row) = try pushEdited("paraphrase-peft", file: "adapter_config.json") { $0["peft_type"] = "FOO" }
+        #expect(row.architecture == .other("foo") && row.format == .peft && !row.runnable)
+        #expect(row.engineNote == "peft_type FOO: stored as opaque with exact counts; this build does not know foo's layout")
+        #expect(row.parameters == 8192)
+    }
+
+    /// A base of a family the engine does not run is stored with its counts; adapters on it are stored, not run.
+    @Test func foreignBaseIsStoredNotRun() throws {
+        let workspace = try Workspace.withBase()
+        let folder = try workspace.copy("tiny-bert", to: "other-base")
+        try editJSON(folder + "/config.json") { $0["model_type"] = "gpt2" }
+        let base = try workspace.registry.addBase(folder: folder, name: "other").base
+        #expect(base.modelType == "gpt2" && !base.runnable)
+        #expect(base.engineNote == "gpt2: stored and distributed; this build's engine runs bert")
+        let pushed = try workspace.registry.push(Reference(parsing: "on-gpt2"), folder: workspace.sample("paraphrase-peft"), baseName: "other")
+        #expect(!pushed.artifact.runnable && pushed.artifact.engineNote == base.engineNote)
+    }
+}
