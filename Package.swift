@@ -73,9 +73,10 @@ let package = Package(
             name: "QuiverTestServers",
             dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
             path: "Tests/Support/QuiverTestServers"),
-        .testTarget(name: "QuiverTensorTests", dependencies: ["QuiverTensor"]),
+        // Fixtures are read from the source tree (#filePath), not bundled.
+        .testTarget(name: "QuiverTensorTests", dependencies: ["QuiverTensor"], exclude: ["Fixtures"]),
         .testTarget(name: "QuiverCodecTests", dependencies: ["QuiverCodec"]),
-        .testTarget(name: "QuiverStoreTests", dependencies: ["QuiverStore"]),
+        .testTarget(name: "QuiverStoreTests", dependencies: ["QuiverStore"], exclude: ["Fixtures"]),
         .testTarget(name: "QuiverModelTests", dependencies: ["QuiverModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "QuiverCLITests", dependencies: ["quiver", "QuiverStore"]),
         .testTarget(
