@@ -323,6 +323,16 @@ import Testing
         #expect(error(emptyPastEnd)?.message == "tensor 'w': offset 7 is past the end of storage '0' (6 elements)")
     }
 
+    @Test func theLimitNamesTheTensorThatCrossesIt() {
+        let pickle = PickleBuilder.stateDict([
+            ("small", { $0.tensor("0", count: 6, shape: [6], strides: [1]) }),
+            ("huge", { $0.tensor("1", type: "ByteStorage", count: 1, shape: [1 << 40], strides: [0]) }),
+        ])
+        let error = error(pickle, storages: ["0": sixFloats, "1": [7]])
+        #expect(error?.kind == .limitExceeded)
+        #expect(error?.message.hasSuffix("at 'huge': views repeat elements or storages too often") == true)
+    }
+
     @Test func theStateDictMustMapDistinctNamesToTensors() {
         let tensor: (inout PickleBuilder) -> Void = { $0.tensor("0", count: 6, shape: [6], strides: [1]) }
         #expect(error(PickleBuilder.stateDict([("w", tensor), ("w", tensor)]))?.message == "data.pkl: tensor 'w' appears twice (or differs only in Unicode normalisation)")

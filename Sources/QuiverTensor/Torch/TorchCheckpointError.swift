@@ -8,7 +8,8 @@ public struct TorchCheckpointError: Error, CustomStringConvertible, Sendable, Eq
         case notACheckpoint
         /// A malformed zip archive: truncated, overlapping entries, names escaping the archive…
         case malformedArchive
-        /// Something the reader does not implement: compressed entries, big-endian data, a legacy tar file…
+        /// Something the reader does not implement: compressed entries, big-endian data, torch's tar format,
+        /// tensor metadata, legacy storage views…
         case unsupported
         /// A malformed pickle: truncated, an unknown opcode, a stack underflow, a wrong argument type.
         case malformedPickle
@@ -22,7 +23,8 @@ public struct TorchCheckpointError: Error, CustomStringConvertible, Sendable, Eq
         case invalidTensor
         /// The pickle is not a state dict (names mapped to tensors).
         case notAStateDict
-        /// The converted tensors would exceed the bound derived from the file's size.
+        /// The converted tensors would exceed the bound derived from the file's size, or the pickle makes more
+        /// values, memo entries or MARKs than the unpickler allows.
         case limitExceeded
     }
 
