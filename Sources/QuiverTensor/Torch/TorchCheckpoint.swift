@@ -31,7 +31,8 @@ public final class TorchCheckpoint: @unchecked Sendable {
     /// Bytes of all tensors copied contiguously (views of one storage count once per name).
     public let byteCount: Int
 
-    private let views: [TorchTensorView]
+    /// Each tensor's view of its storage, in `tensors`' order (internal for the tests and the fuzz target).
+    let views: [TorchTensorView]
     /// Each storage's bytes in the file, by key.
     private let storageRanges: [String: Range<Int>]
     private let storage: Storage
@@ -135,7 +136,8 @@ public final class TorchCheckpoint: @unchecked Sendable {
         }
     }
 
-    private func withStorage<R>(_ key: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    /// The bytes of the storage `key`; valid only inside `body`.
+    func withStorage<R>(_ key: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         Self.withBytes(of: storage) { file in body(UnsafeRawBufferPointer(rebasing: file[storageRanges[key]!])) }
     }
 
