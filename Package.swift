@@ -77,9 +77,10 @@ let package = Package(
             name: "QuiverTestServers",
             dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
             path: "Tests/Support/QuiverTestServers"),
-        .testTarget(name: "QuiverTensorTests", dependencies: ["QuiverTensor"]),
+        // Its fixtures are read from the source tree (#filePath), not bundled.
+        .testTarget(name: "QuiverTensorTests", dependencies: ["QuiverTensor"], exclude: ["Fixtures"]),
         .testTarget(name: "QuiverCodecTests", dependencies: ["QuiverCodec"]),
-        .testTarget(name: "QuiverStoreTests", dependencies: ["QuiverStore", "QuiverModel"]),
+        .testTarget(name: "QuiverStoreTests", dependencies: ["QuiverStore", "QuiverModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "QuiverModelTests", dependencies: ["QuiverModel", "QuiverStore", "QuiverRuntime"], resources: [.copy("Fixtures")]),
         .testTarget(name: "QuiverCLITests", dependencies: ["quiver", "QuiverStore", "QuiverModel"]),
         .testTarget(

@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(safetensors json codec configs manifest tokenizer data hub http)
+TARGETS=(safetensors json torch codec configs manifest tokenizer data hub http)
 OUT=.build/fuzz
 # A crash is reported by libFuzzer (and ASan) at once; Swift's own backtracer would add a minute per crash.
 export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
@@ -69,6 +69,7 @@ build() {
     echo "building $target"
     case $target in
         safetensors | json) binary "$target" QuiverTensor "$dir" "" $(tensor_sources) ;;
+        torch) binary torch QuiverTensor "$dir" "" $(tensor_sources) Sources/QuiverTensor/Torch/*.swift ;;
         codec) binary codec QuiverCodec "$dir" -lz Sources/QuiverCodec/*.swift ;;
         configs | manifest)
             module QuiverTensor "$dir" $(tensor_sources)
