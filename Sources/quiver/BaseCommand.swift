@@ -6,7 +6,22 @@ import QuiverStore
 struct BaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "base", abstract: "Manage base models.",
-        subcommands: [Add.self, List.self, Remove.self])
+        subcommands: [Add.self, List.self, Export.self, Remove.self])
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a base model back out as a Hugging Face model folder (weights as safetensors, bit-identical tensors).")
+
+        @Argument(help: "The base model's name.") var name: String
+        @Argument(help: ArgumentHelp("The folder to write.", valueName: "DIR")) var folder: String
+        @Flag(help: "Overwrite files that exist with other content.") var force = false
+        @OptionGroup var registry: RegistryOptions
+
+        func run() throws {
+            let files = try registry.open().exportBase(named: name, to: folder, force: force)
+            print("wrote \(files.count) files of base model \(name) to \(folder)")
+        }
+    }
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -90,8 +90,9 @@ import QuiverModel
         }
     }
 
-    @Test func pytorchPickleOnly() throws {
-        try expectRefusal(.unsupported, mentioning: "use_safetensors=True") { workspace in
+    /// A `.bin` that is no `torch.save` checkpoint (here: safetensors bytes under the PyTorch name).
+    @Test func binThatIsNotACheckpoint() throws {
+        try expectRefusal(.invalidInput, mentioning: "not a PyTorch checkpoint") { workspace in
             let folder = try workspace.copy("topic", to: "bad")
             try FileManager.default.moveItem(atPath: folder + "/adapter.safetensors", toPath: folder + "/pytorch_adapter.bin")
             try push(workspace, "topic", folder)

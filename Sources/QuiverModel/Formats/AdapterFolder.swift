@@ -60,11 +60,18 @@ public struct AdapterFolder: Sendable {
             let weights = try files.tensors("adapter_model.safetensors", legacy: "adapter_model.bin", role: .adapterWeights)
             self.files = [configFile, weights]
             var tuner = 0, head = 0
-            for tensor in weights.safetensors!.header.tensors {
+            let tied = try weights.tiedNames()
+            for tensor in weights.safetensors!.header.tensors where !tied.contains(tensor.name) {
                 if peft.isHead(tensor.name) { head += tensor.elementCount } else { tuner += tensor.elementCount }
             }
             parameters = tuner
             headParameters = head
+            // PEFT saves no label names: a classifier's labels are transformers' defaults, LABEL_0…
+            if let classifier = weights.safetensors!.header.tensors.first(where: {
+                peft.isHead($0.name) && ($0.name.hasSuffix("classifier.weight") || $0.name.hasSuffix("score.weight")) && $0.shape.count == 2
+            }), classifier.shape[0] <= HeadConfig.maximumLabels {
+                labels = (0..<classifier.shape[0]).map { "LABEL_\($0)" }
+            }
             engineNote = Self.peftEngineNote(peft, configPath: configPath, config: config, lora: &lora)
         } else {
             format = .adapters
@@ -212,7 +219,7 @@ public struct AdapterFolder: Sendable {
             guard case .head = parsed else { throw QuiverError(.invalidInput, "\(location) is not a head tensor") }
             return parsed!.shapeProblem(tensor.shape, hidden: base.config.hiddenSize)
         }
-        if format == .adapters, [.seqBn, .doubleSeqBn, .bottleneck].contains(architecture) {
+        if format == .adapters, [.seqBn, .doubleSeqBn, .bottleneck].contains(architecture), !tensor.name.contains(".invertible_adapters.") {
             guard case .bottleneck = parsed else { throw QuiverError(.invalidInput, "\(location) is not a \(architecture) adapter tensor") }
             return parsed!.shapeProblem(tensor.shape, hidden: base.config.hiddenSize)
         }
@@ -223,7 +230,7 @@ public struct AdapterFolder: Sendable {
         }
         guard !tuner.module.isEmpty else { return nil }  // shared across modules (VeRA's projections)
         guard let weight = base.shape(ofModule: tuner.module) ?? base.shape(ofModule: tuner.module, parameter: "bias") else {
-            return "module \(tuner.module) is not in the base"
+            return base.hasModule(tuner.module) ? nil : "module \(tuner.module) is not in the base"
         }
         if tuner.marker.hasPrefix("lokr_") { factors.add(tuner, shape: tensor.shape) }
         let transposed = peft?.json["fan_in_fan_out"]?.boolValue == true

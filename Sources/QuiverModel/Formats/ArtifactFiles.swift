@@ -68,7 +68,9 @@ public struct ArtifactFiles: Sendable {
         case .memory(let files):
             guard found == name else { throw QuiverError(.corrupt, "\(location(found)): a stored version holds only safetensors") }
             do {
-                return FolderFile(name: name, role: role, content: .tensors(try SafetensorsFile(bytes: files[name]!, source: location(name))))
+                let file = FolderFile(name: name, role: role, content: .tensors(try SafetensorsFile(bytes: files[name]!, source: location(name))))
+                _ = try file.tiedNames()
+                return file
             } catch let error as SafetensorsError {
                 throw QuiverError(.invalidInput, "invalid safetensors file \(error.description)")
             }

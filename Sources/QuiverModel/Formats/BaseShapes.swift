@@ -35,9 +35,18 @@ public struct BaseShapes: Sendable {
         }
     }
 
-    /// Whether the base has a module of that path (any of its parameters).
+    /// Whether the base has a module of that path: a layer with parameters, or a container of some (an attention
+    /// block), named as `shape(ofModule:)` matches names.
     public func hasModule(_ module: String) -> Bool {
-        shape(ofModule: module, parameter: "weight") != nil || shape(ofModule: module, parameter: "bias") != nil
+        var path = Substring(module)
+        while true {
+            for prefix in [""] + Self.modelPrefixes {
+                let start = prefix + path + "."
+                if tensors.keys.contains(where: { $0.hasPrefix(start) }) { return true }
+            }
+            guard let dot = path.firstIndex(of: ".") else { return false }
+            path = path[path.index(after: dot)...]
+        }
     }
 
     /// The prefixes task models put before a bare model's names.

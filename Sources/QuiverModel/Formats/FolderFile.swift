@@ -20,13 +20,48 @@ public struct FolderFile: Sendable {
             throw QuiverError(.invalidInput, "missing file \(path)")
         }
         if path.hasSuffix(".bin") {
-            throw QuiverError(.unsupported, "\(path): PyTorch .bin files are not read yet")
+            do {
+                let checkpoint = try TorchCheckpoint(path: path)
+                var metadata = ["format": "pt"]
+                if !checkpoint.aliases.isEmpty { metadata[tiedKey] = JSONWriter.serialize(.object(checkpoint.aliases.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })) }
+                let file = FolderFile(name: name, role: role, content: .tensors(try checkpoint.safetensors(metadata: metadata)))
+                _ = try file.tiedNames()
+                return file
+            } catch let error as TorchCheckpointError {
+                throw QuiverError(.invalidInput, error.description)
+            }
         }
         do {
-            return FolderFile(name: name, role: role, content: .tensors(try SafetensorsFile(path: path)))
+            let file = FolderFile(name: name, role: role, content: .tensors(try SafetensorsFile(path: path)))
+            _ = try file.tiedNames()
+            return file
         } catch let error as SafetensorsError {
             throw QuiverError(.invalidInput, "invalid safetensors file \(error.description)")
         }
+    }
+
+    /// The safetensors metadata key under which a converted PyTorch file lists its tied names (`{"alias": "first"}`):
+    /// both names keep their bytes, counts take them once.
+    static let tiedKey = "quiver.tied"
+
+    /// Names that repeat an earlier tensor (tied weights of a converted `.bin`), checked: each names a tensor of the
+    /// same dtype, shape and bytes.
+    package func tiedNames() throws -> Set<String> {
+        guard let file = safetensors, let text = file.header.metadata?[Self.tiedKey] else { return [] }
+        guard let map = try? JSONParser.parse(Array(text.utf8)).objectValue else {
+            throw QuiverError(.invalidInput, "\(file.source): metadata \(Self.tiedKey) is not a JSON object")
+        }
+        var tied = Set<String>()
+        for (alias, value) in map {
+            guard let target = value.stringValue, alias != target, let a = file.header.tensor(named: alias), let b = file.header.tensor(named: target),
+                a.dtype == b.dtype, a.shape == b.shape,
+                file.withBytes(of: a, { x in file.withBytes(of: b) { y in x.elementsEqual(y) } })
+            else {
+                throw QuiverError(.invalidInput, "\(file.source): metadata \(Self.tiedKey) ties '\(alias)' to a tensor it does not equal")
+            }
+            tied.insert(alias)
+        }
+        return tied
     }
 
     package static func bytes(at path: String, name: String, role: FileRole, limit: Int = 64 << 20) throws -> FolderFile {
@@ -40,7 +75,8 @@ public struct FolderFile: Sendable {
 
     /// Element count of every tensor in the file (0 for other files).
     package var parameterCount: Int {
-        safetensors?.header.tensors.reduce(0) { $0 + $1.elementCount } ?? 0
+        let tied = (try? tiedNames()) ?? []
+        return safetensors?.header.tensors.reduce(0) { tied.contains($1.name) ? $0 : $0 + $1.elementCount } ?? 0
     }
 }
 

@@ -66,6 +66,7 @@ public struct ModelFolder: Sendable {
         self.files = files
 
         var ignored = Set(tensors.keys.filter(Self.isBuffer))
+        for file in weights { ignored.formUnion(try file.tiedNames()) }
         engineNote = config.architecture.engineNote
         if config.architecture == .bert {
             let bert = try BertConfig(json: configJSON, source: configPath)

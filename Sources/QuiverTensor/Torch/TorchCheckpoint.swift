@@ -30,6 +30,9 @@ public final class TorchCheckpoint: @unchecked Sendable {
     public let tensors: [Tensor]
     /// Bytes of all tensors copied contiguously (views of one storage count once per name).
     public let byteCount: Int
+    /// Names that are the very same tensor as an earlier name (same storage, offset, dtype, shape and strides — tied
+    /// weights), each mapped to that first name. Both keep their copy in `safetensors()`; counts take them once.
+    public let aliases: [String: String]
 
     /// Each tensor's view of its storage, in `tensors`' order (internal for the tests and the fuzz target).
     let views: [TorchTensorView]
@@ -81,6 +84,12 @@ public final class TorchCheckpoint: @unchecked Sendable {
         tensors = parsed.tensors.map { Tensor(name: $0.name, dtype: $0.view.dtype, shape: $0.view.shape) }
         storageRanges = parsed.storageRanges
         byteCount = parsed.byteCount
+        var first: [TorchTensorView: String] = [:]
+        var aliases: [String: String] = [:]
+        for (tensor, view) in zip(tensors, views) {
+            if let earlier = first[view] { aliases[tensor.name] = earlier } else { first[view] = tensor.name }
+        }
+        self.aliases = aliases
     }
 
     // MARK: - Tensors

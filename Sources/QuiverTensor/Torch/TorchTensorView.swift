@@ -1,6 +1,6 @@
 /// A tensor as `_rebuild_tensor_v2` describes it: `shape` and `strides` (in elements) over a storage, starting
 /// at element `offset`. Views of one storage may overlap (tied weights) and need not be contiguous.
-struct TorchTensorView: Equatable {
+struct TorchTensorView: Hashable {
     /// The storage's key (`data/<key>` in a zip checkpoint).
     var storage: String
     var dtype: DType

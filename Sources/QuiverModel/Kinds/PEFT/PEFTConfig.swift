@@ -53,7 +53,10 @@ public struct PEFTConfig: Sendable {
     /// The module path of a saved tensor, without PEFT's `base_model.model.` wrapper and the parameter name.
     static func components(of tensor: String) -> [Substring] {
         var name = Substring(tensor)
-        if name.hasPrefix("base_model.model.") { name = name.dropFirst("base_model.model.".count) }
+        for wrapper in ["base_model.model.", "base_model."] where name.hasPrefix(wrapper) {
+            name = name.dropFirst(wrapper.count)
+            break
+        }
         return name.split(separator: ".")
     }
 

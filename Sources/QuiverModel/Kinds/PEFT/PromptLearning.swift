@@ -5,7 +5,8 @@ struct PromptLearning {
     var tokenDimension: Int
     var submodules: Int
     var layers: Int
-    /// Prefix tuning without `prefix_projection` saves the per-layer keys and values themselves.
+    /// Prefix tuning saves the per-layer keys and values themselves (PEFT runs `prefix_projection`'s encoder before
+    /// saving and keeps only its output).
     var savesLayerStates: Bool
 
     init(_ config: PEFTConfig, source: String) throws {
@@ -20,7 +21,7 @@ struct PromptLearning {
         tokenDimension = try size("token_dim", default: 0)
         submodules = try size("num_transformer_submodules", default: 1)
         layers = try size("num_layers", default: 0)
-        savesLayerStates = config.kind == .prefixTuning && config.json["prefix_projection"]?.boolValue != true
+        savesLayerStates = config.kind == .prefixTuning
     }
 
     /// Why this does not fit `base`, naming the field or tensor; nil when it does.

@@ -32,16 +32,16 @@ public struct TunerTensor: Sendable, Equatable {
 
     /// Parses a tensor name of a module-tuning kind; nil when no component carries one of the kind's markers.
     public static func parse(_ name: String, kind: AdapterKind) -> TunerTensor? {
-        let prefixes = markerPrefixes(of: kind)
-        guard !prefixes.isEmpty else { return nil }
         let components = PEFTConfig.components(of: name)
-        guard let index = components.firstIndex(where: { component in prefixes.contains { component.hasPrefix($0) } }) else {
-            return nil
+        // The `adapters` library: `<module>.loras.<adapter>.<marker>…` (LoRA, IA³, DoRA's `m`, VeRA's vectors).
+        if let loras = components.firstIndex(of: "loras"), loras + 2 < components.count {
+            return TunerTensor(module: components[..<loras].joined(separator: "."), marker: String(components[loras + 2]))
         }
-        var module = components[..<index]
-        if module.last == "loras" || module.last == "ia3" { module = module.dropLast() }
-        if module.count >= 2, module[module.count - 2] == "loras" { module = module.dropLast(2) }  // …loras.<adapter>
-        return TunerTensor(module: module.joined(separator: "."), marker: String(components[index]))
+        let prefixes = markerPrefixes(of: kind)
+        guard !prefixes.isEmpty,
+            let index = components.firstIndex(where: { component in prefixes.contains { component.hasPrefix($0) } })
+        else { return nil }
+        return TunerTensor(module: components[..<index].joined(separator: "."), marker: String(components[index]))
     }
 
     /// Why `shape` does not fit a module whose weight has shape `weight`, or nil when it does (or the rule for this
