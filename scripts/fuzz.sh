@@ -22,20 +22,22 @@ OUT=.build/fuzz
 # A crash is reported by libFuzzer (and ASan) at once; Swift's own backtracer would add a minute per crash.
 export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
 SWIFTC=${SWIFTC:-swiftc}
-FLAGS=(-sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6)
+FLAGS=(-sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6 -package-name Quiver)
 
 tensor_sources() {
     echo Sources/QuiverTensor/DType.swift Sources/QuiverTensor/FloatConversion.swift Sources/QuiverTensor/MappedFile.swift \
         Sources/QuiverTensor/JSON/*.swift Sources/QuiverTensor/Safetensors/*.swift \
         Sources/QuiverTensor/Kernels/Activation.swift Sources/QuiverTensor/Kernels/VectorMath.swift
 }
+# The formats layer: files, kinds, every kind's configuration and tensor names (no engine).
+model_sources() {
+    echo Sources/QuiverModel/QuiverError.swift Sources/QuiverModel/Files/*.swift Sources/QuiverModel/Formats/*.swift
+    ls Sources/QuiverModel/Kinds/*/*Config.swift Sources/QuiverModel/Kinds/PEFT/*.swift | sort -u
+}
 store_sources() {
-    echo Sources/QuiverStore/QuiverError.swift Sources/QuiverStore/Blobs/Digest.swift Sources/QuiverStore/Blobs/BlobEncoding.swift \
-        Sources/QuiverStore/Blobs/BlobDescriptor.swift Sources/QuiverStore/Blobs/ContentLimits.swift Sources/QuiverStore/Display/DisplayFormat.swift \
-        Sources/QuiverStore/Manifest/*.swift Sources/QuiverStore/Registry/Reference.swift \
-        Sources/QuiverStore/FileSystem/FileSystem.swift Sources/QuiverStore/Formats/AdapterConfigs.swift \
-        Sources/QuiverStore/Formats/LibraryConfigs.swift Sources/QuiverStore/Formats/BertConfig.swift \
-        Sources/QuiverStore/Formats/AdapterTensorNames.swift Sources/QuiverStore/Formats/StrictJSON.swift
+    echo Sources/QuiverStore/Blobs/BlobEncoding.swift Sources/QuiverStore/Blobs/BlobDescriptor.swift \
+        Sources/QuiverStore/Blobs/ContentLimits.swift Sources/QuiverStore/Display/DisplayFormat.swift \
+        Sources/QuiverStore/Manifest/*.swift Sources/QuiverStore/Registry/Reference.swift
 }
 hub_sources() {
     echo Sources/QuiverHub/DistributionHeader.swift Sources/QuiverHub/Server/RegistryError.swift \
@@ -71,23 +73,28 @@ build() {
         safetensors | json) binary "$target" QuiverTensor "$dir" "" $(tensor_sources) ;;
         torch) binary torch QuiverTensor "$dir" "" $(tensor_sources) Sources/QuiverTensor/Torch/*.swift ;;
         codec) binary codec QuiverCodec "$dir" -lz Sources/QuiverCodec/*.swift ;;
-        configs | manifest)
-            module QuiverTensor "$dir" $(tensor_sources)
+        configs)
+            module QuiverTensor "$dir" $(tensor_sources) Sources/QuiverTensor/Torch/*.swift
             module Crypto "$dir" Fuzz/Stubs/Crypto.swift
-            binary "$target" QuiverStore "$dir" "" $(store_sources) ;;
+            binary configs QuiverModel "$dir" "" $(model_sources) ;;
+        manifest)
+            module QuiverTensor "$dir" $(tensor_sources) Sources/QuiverTensor/Torch/*.swift
+            module Crypto "$dir" Fuzz/Stubs/Crypto.swift
+            module QuiverModel "$dir" $(model_sources)
+            binary manifest QuiverStore "$dir" "" $(store_sources) ;;
         tokenizer)
             module QuiverTensor "$dir" $(tensor_sources)
             binary tokenizer QuiverModel "$dir" "" Sources/QuiverModel/Tokenizer/*.swift ;;
         data)
-            module QuiverTensor "$dir" $(tensor_sources)
+            module QuiverTensor "$dir" $(tensor_sources) Sources/QuiverTensor/Torch/*.swift
             module Crypto "$dir" Fuzz/Stubs/Crypto.swift
-            module QuiverStore "$dir" $(store_sources) Sources/QuiverStore/Samples/SeededGenerator.swift
-            binary data QuiverModel "$dir" "" Sources/QuiverModel/Data/*.swift ;;
+            binary data QuiverModel "$dir" "" $(model_sources) Sources/QuiverModel/Data/*.swift Sources/QuiverModel/Samples/SeededGenerator.swift ;;
         hub)
             local http=.build/checkouts/swift-http-types/Sources/HTTPTypes
             [ -d "$http" ] || { echo "fuzz.sh: $http missing: run 'swift package resolve' first" >&2; exit 1; }
-            module QuiverTensor "$dir" $(tensor_sources)
+            module QuiverTensor "$dir" $(tensor_sources) Sources/QuiverTensor/Torch/*.swift
             module Crypto "$dir" Fuzz/Stubs/Crypto.swift
+            module QuiverModel "$dir" $(model_sources)
             module QuiverStore "$dir" $(store_sources)
             module HTTPTypes "$dir" "$http"/*.swift
             binary hub QuiverHub "$dir" "" $(hub_sources) Fuzz/Stubs/Registry.swift ;;

@@ -51,7 +51,7 @@ func runStoreBenchmark(_ arguments: [String]) throws {
     // MARK: Pull (verified read of the weights blob to a file) vs gunzip + sha256sum
     let registry = try Registry(home: root + "/registry-0")
     let show = try registry.baseModels()[0]
-    let blobRow = try registry.catalog.blobs().first { $0.contentSize == weightBytes || $0.size > weightBytes / 2 }!
+    let blobRow = try registry.storedBlobs().first { $0.contentSize == weightBytes || $0.size > weightBytes / 2 }!
     let blob = try blobRow.descriptor()
     let pullPath = root + "/pulled.safetensors"
     let pullSeconds = try Measure.best(3) {

@@ -3,8 +3,6 @@
 // sets the chunk size; the rest is the file.
 // Built into module QuiverModel (its Data/ folder) by scripts/fuzz.sh; see docs/fuzzing.md.
 
-import QuiverModel
-import QuiverStore
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzData(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

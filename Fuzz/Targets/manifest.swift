@@ -4,6 +4,7 @@
 // Built into module QuiverStore (a subset of its files) by scripts/fuzz.sh; see docs/fuzzing.md.
 
 import Foundation
+import QuiverModel
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzManifest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

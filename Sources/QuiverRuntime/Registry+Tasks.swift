@@ -17,7 +17,7 @@ extension Registry {
         guard artifact.kind == .fusion else {
             return try TaskModel.adapter(name: name, files: files, source: name, base: base.config, pooler: base.encoder.weights.pooler)
         }
-        let members = try catalog.members(ofFusion: artifact.id!).map { member -> BottleneckAdapter in
+        let members = try self.members(ofFusion: artifact.id!).map { member -> BottleneckAdapter in
             guard case .bottleneck(let adapter) = try loadTask(member, base: base).composition else {
                 throw QuiverError(.corrupt, "\(name): member \(member.task):\(member.version) is not a bottleneck adapter")
             }
@@ -37,11 +37,11 @@ extension Registry {
         for artifact in artifacts {
             if let note = artifact.engineNote { throw QuiverError(.unsupported, "\(artifact.task):\(artifact.version): \(note)") }
         }
-        guard let baseRow = try catalog.baseModel(id: first.baseModelId) else {
+        guard let baseRow = try self.baseModel(id: first.baseModelId) else {
             throw QuiverError(.corrupt, "\(first.task):\(first.version) names a base model the catalog does not hold")
         }
         for artifact in artifacts where artifact.baseModelId != first.baseModelId {
-            let other = try catalog.baseModel(id: artifact.baseModelId)?.name ?? "?"
+            let other = try self.baseModel(id: artifact.baseModelId)?.name ?? "?"
             throw QuiverError(.incompatible, "\(artifact.task):\(artifact.version) belongs to base model '\(other)', \(first.task):\(first.version) to '\(baseRow.name)'; tasks run together must share one base")
         }
         let base = try BaseModel(registry: self, base: baseRow.name)

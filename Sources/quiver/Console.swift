@@ -1,4 +1,5 @@
 import Foundation
+import QuiverHub
 import QuiverModel
 import QuiverRuntime
 import QuiverStore

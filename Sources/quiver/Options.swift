@@ -9,6 +9,6 @@ struct RegistryOptions: ParsableArguments {
     var home: String?
 
     func open() throws -> Registry {
-        try Registry(home: home ?? Registry.defaultHome())
+        try Registry(home: home ?? DefaultHome.path())
     }
 }

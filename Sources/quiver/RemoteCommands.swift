@@ -83,5 +83,5 @@ struct RemoteAccessOptions: ParsableArguments {
 
 extension RegistryOptions {
     /// The registry folder, without opening it.
-    var homePath: String { home ?? Registry.defaultHome() }
+    var homePath: String { home ?? DefaultHome.path() }
 }

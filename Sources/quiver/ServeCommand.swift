@@ -39,7 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let environmentToken = ProcessInfo.processInfo.environment["QUIVER_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let settings = try ServerSettings(
-            home: registry.home ?? Registry.defaultHome(), host: host, port: port, namespace: namespace,
+            home: registry.home ?? DefaultHome.path(), host: host, port: port, namespace: namespace,
             token: token ?? environmentToken, anonymousRead: anonymousRead,
             anonymousWrites: readOnly ? .readOnly : (allowAnonymousWrites ? .allowed : .loopbackOnly), publicURLs: publicURL)
         let auth =

@@ -1,5 +1,5 @@
 import Foundation
-import QuiverStore
+@testable import QuiverStore
 import QuiverModel
 import Testing
 @testable import QuiverHub

@@ -90,12 +90,12 @@ public struct RemotePull: Sendable {
     /// A local artifact or base model with exactly this manifest (and so the same content, task and
     /// version): nothing to fetch or import.
     private func localCopy(of digest: Digest, task: String?, version: String?) throws -> LocalCopy? {
-        if let artifact = try registry.catalog.artifact(manifestDigest: digest.description),
+        if let artifact = try registry.artifact(manifestDigest: digest.description),
            task == nil || artifact.task == task, version == nil || artifact.version == version
         {
             return LocalCopy(name: "\(artifact.task):\(artifact.version)", kind: artifact.kind.rawValue, digest: digest)
         }
-        if task == nil, let base = try registry.catalog.baseModels().first(where: { $0.manifestDigest == digest.description }) {
+        if task == nil, let base = try registry.baseModels().first(where: { $0.manifestDigest == digest.description }) {
             return LocalCopy(name: base.name, kind: "base", digest: digest)
         }
         return nil

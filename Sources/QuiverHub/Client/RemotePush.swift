@@ -89,7 +89,7 @@ public struct RemotePush: Sendable {
     /// Other repositories of the remote that should hold a blob: those of the local artifacts and
     /// base models that use it (published from here earlier, the usual way a blob gets there).
     private func mountSources(of digest: Digest, excluding repository: String) throws -> [String] {
-        try registry.catalog.users(ofBlob: digest.description).compactMap { user -> String? in
+        try registry.users(ofBlob: digest.description).compactMap { user -> String? in
             let name: String
             if user.hasPrefix("base ") {
                 name = Registry.baseRepository(String(user.dropFirst("base ".count)))

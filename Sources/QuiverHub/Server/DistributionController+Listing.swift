@@ -10,12 +10,12 @@ extension DistributionController {
         var tags: [String]
         switch name.content {
         case .task(let task):
-            let versions = try registry.catalog.versions(of: task)
+            let versions = try registry.versions(of: task)
             guard !versions.isEmpty else { throw RegistryError(.nameUnknown, "repository \(name) is unknown: no adapter or fusion '\(task)' here") }
             tags = versions.map(\.version)
-            if try registry.catalog.artifact(Reference(task: task)) != nil { tags.append(Reference.latest) }
+            if try registry.artifact(Reference(task: task)) != nil { tags.append(Reference.latest) }
         case .base(let baseName):
-            guard try registry.catalog.baseModel(named: baseName) != nil else {
+            guard try registry.baseModel(named: baseName) != nil else {
                 throw RegistryError(.nameUnknown, "repository \(name) is unknown: no base model '\(baseName)' here")
             }
             tags = [Reference.latest]
@@ -26,8 +26,8 @@ extension DistributionController {
 
     /// `GET /v2/_catalog`: every repository: `NAMESPACE/TASK` and `NAMESPACE/base/NAME`.
     func catalog(_ request: Request) throws -> Response {
-        let tasks = Set(try registry.catalog.artifacts().map(\.task)).map { RepositoryName(namespace: namespace, content: .task($0)) }
-        let bases = try registry.catalog.baseModels().map { RepositoryName(namespace: namespace, content: .base($0.name)) }
+        let tasks = Set(try registry.artifacts().map(\.task)).map { RepositoryName(namespace: namespace, content: .task($0)) }
+        let bases = try registry.baseModels().map { RepositoryName(namespace: namespace, content: .base($0.name)) }
         let page = try Page((tasks + bases).map(\.description).sorted(), request: request, limits: limits)
         return try JSONResponse.make(["repositories": page.items], headers: page.linkHeaders(path: "/v2/_catalog"))
     }

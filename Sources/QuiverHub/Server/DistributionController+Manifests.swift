@@ -27,17 +27,17 @@ extension DistributionController {
         case .task(let task):
             let row: ArtifactRow?
             switch reference {
-            case .tag(let tag): row = try registry.catalog.artifact(Reference(task: task, version: tag))
-            case .digest(let digest): row = try registry.catalog.artifact(manifestDigest: digest.description).flatMap { $0.task == task ? $0 : nil }
+            case .tag(let tag): row = try registry.artifact(Reference(task: task, version: tag))
+            case .digest(let digest): row = try registry.artifact(manifestDigest: digest.description).flatMap { $0.task == task ? $0 : nil }
             }
             guard let row else {
-                let versions = try registry.catalog.versions(of: task).map(\.version)
+                let versions = try registry.versions(of: task).map(\.version)
                 guard !versions.isEmpty else { throw RegistryError(.nameUnknown, "repository \(name) is unknown: no adapter or fusion '\(task)' here") }
                 throw RegistryError(.manifestUnknown, "\(name):\(reference) is unknown (versions: \(versions.joined(separator: ", ")))", detail: ["reference": reference.description])
             }
             return try Digest(parsing: row.manifestDigest)
         case .base(let baseName):
-            guard let base = try registry.catalog.baseModel(named: baseName) else {
+            guard let base = try registry.baseModel(named: baseName) else {
                 throw RegistryError(.nameUnknown, "repository \(name) is unknown: no base model '\(baseName)' here")
             }
             let digest = try Digest(parsing: base.manifestDigest)
@@ -76,7 +76,7 @@ extension DistributionController {
         let digest = try manifestDigest(name, reference)
         switch name.content {
         case .task:
-            guard let row = try registry.catalog.artifact(manifestDigest: digest.description) else {
+            guard let row = try registry.artifact(manifestDigest: digest.description) else {
                 throw RegistryError(.manifestUnknown, "\(name):\(reference) is unknown")
             }
             try registry.remove(Reference(task: row.task, version: row.version))

@@ -59,7 +59,7 @@ final class InferenceEngine: Sendable {
         let artifacts = try references.map { try registry.resolve($0) }
         guard let first = artifacts.first else { throw QuiverError(.invalidInput, "no task given") }
         for artifact in artifacts where artifact.baseModelId != first.baseModelId {
-            let names = try [first, artifact].map { try registry.catalog.baseModel(id: $0.baseModelId)?.name ?? "?" }
+            let names = try [first, artifact].map { try registry.baseModel(id: $0.baseModelId)?.name ?? "?" }
             throw QuiverError(.incompatible, "\(artifact.task):\(artifact.version) belongs to base model '\(names[1])', \(first.task):\(first.version) to '\(names[0])'; tasks run together must share one base")
         }
         return artifacts
@@ -120,7 +120,7 @@ final class InferenceEngine: Sendable {
                 status: .serviceUnavailable, code: "overloaded", message: "the base model cache is in use; try again shortly",
                 headers: [.retryAfter: String(Int(wait.rounded(.up)))])
         }
-        guard let row = try registry.catalog.baseModel(id: id) else {
+        guard let row = try registry.baseModel(id: id) else {
             throw QuiverError(.corrupt, "an adapter names a base model the catalog does not hold (id \(id))")
         }
         if loaded.bases.count >= limits.cachedBases, let oldest = loaded.bases.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {

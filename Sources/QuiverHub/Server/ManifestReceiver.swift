@@ -43,14 +43,14 @@ struct ManifestReceiver: Sendable {
     private func alreadyStored(_ digest: Digest, repository: RepositoryName, reference: ManifestReference) throws -> Digest? {
         switch repository.content {
         case .task(let task):
-            guard let row = try registry.catalog.artifact(manifestDigest: digest.description), row.task == task else { return nil }
+            guard let row = try registry.artifact(manifestDigest: digest.description), row.task == task else { return nil }
             switch reference {
             case .digest: return digest
             case .tag(let tag) where tag == row.version: return digest
-            case .tag: return try registry.catalog.artifact(Reference(task: task))?.id == row.id ? digest : nil
+            case .tag: return try registry.artifact(Reference(task: task))?.id == row.id ? digest : nil
             }
         case .base(let name):
-            return try registry.catalog.baseModel(named: name)?.manifestDigest == digest.description ? digest : nil
+            return try registry.baseModel(named: name)?.manifestDigest == digest.description ? digest : nil
         }
     }
 

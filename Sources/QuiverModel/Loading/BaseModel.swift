@@ -5,7 +5,7 @@ import QuiverTensor
 /// Face model folder (`config.json`, `model.safetensors`, `tokenizer.json` or `vocab.txt` + `tokenizer_config.json`).
 ///
 /// ```swift
-/// let model = try BaseModel(registry: Registry(home: Registry.defaultHome()), base: nil)  // the only base
+/// let model = try BaseModel(registry: Registry(home: "…/registry"), base: nil)  // the only base
 /// let states = try model.encoder.forward(EncoderInput(model.tokenizer.encode("Hello!")))
 /// ```
 public struct BaseModel: Sendable {

@@ -70,7 +70,7 @@ extension Registry {
         let pinned = try artifacts.map { try Reference(task: $0.task, version: $0.version) }
         let (train, dev) = try loadTrainingData(data)
         let (base, tasks) = try loadTasks(pinned)  // refuses members of different base models
-        guard let baseRow = try catalog.baseModel(id: artifacts[0].baseModelId) else {
+        guard let baseRow = try self.baseModel(id: artifacts[0].baseModelId) else {
             throw QuiverError(.corrupt, "\(pinned[0]) names a base model the catalog does not hold")
         }
         try Self.checkMaxLength(options.maxLength, base: base)
@@ -116,7 +116,7 @@ extension Registry {
 
     /// Refuses, before any training, an explicit version that exists already (unless `force`).
     func checkFree(_ reference: Reference, force: Bool) throws {
-        guard !force, reference.version != nil, try catalog.artifact(reference) != nil else { return }
+        guard !force, reference.version != nil, try self.artifact(reference) != nil else { return }
         throw QuiverError(.conflict, "\(reference) already exists; train another version or use --force")
     }
 

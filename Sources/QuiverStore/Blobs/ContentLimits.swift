@@ -37,14 +37,14 @@ public struct ContentLimits: Sendable, Equatable {
             guard blob.contentSize <= maximumContentSize else {
                 throw QuiverError(
                     .invalidInput,
-                    "\(what) declares \(DisplayFormat.count(blob.contentSize)) bytes of content, over the limit of \(DisplayFormat.size(maximumContentSize))")
+                    "\(what) declares \(blob.contentSize) bytes of content, over the limit of \(maximumContentSize) bytes")
             }
             let (bound, overflow) = blob.size.multipliedReportingOverflow(by: maximumRatio)
             guard blob.contentSize <= ratioExemptSize || overflow || blob.contentSize <= bound else {
                 throw QuiverError(
                     .invalidInput,
-                    "\(what) declares \(DisplayFormat.count(blob.contentSize)) bytes of content from \(DisplayFormat.count(blob.size)) stored bytes, "
-                        + "a ratio over \(maximumRatio) to 1 for content above \(DisplayFormat.size(ratioExemptSize)): refused as a decompression bomb")
+                    "\(what) declares \(blob.contentSize) bytes of content from \(blob.size) stored bytes, "
+                        + "a ratio over \(maximumRatio) to 1 for content above \(ratioExemptSize) bytes: refused as a decompression bomb")
             }
         }
     }

@@ -1,4 +1,3 @@
-import QuiverModel
 import Foundation
 
 /// Numbers, sizes and dates as people read them: one format for the CLI's tables, transfer

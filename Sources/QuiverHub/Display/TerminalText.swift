@@ -1,4 +1,3 @@
-import QuiverModel
 
 /// Text from elsewhere (a remote's error messages, tags, annotations) made safe to print on a
 /// terminal: a registry must not be able to move the cursor, clear the screen, set the window title,
