@@ -36,7 +36,7 @@ model_sources() {
 }
 store_sources() {
     echo Sources/QuiverStore/Blobs/BlobEncoding.swift Sources/QuiverStore/Blobs/BlobDescriptor.swift \
-        Sources/QuiverStore/Blobs/ContentLimits.swift Sources/QuiverStore/Display/DisplayFormat.swift \
+        Sources/QuiverStore/Blobs/ContentLimits.swift \
         Sources/QuiverStore/Manifest/*.swift Sources/QuiverStore/Registry/Reference.swift
 }
 hub_sources() {

@@ -8,21 +8,28 @@ import QuiverTensor
 /// adapter push latency, and `list` with 10,000 adapters in the catalog.
 ///
 /// Options: `--base DIR` (a Hugging Face folder, e.g. all-MiniLM-L6-v2; default: a synthetic
-/// MiniLM-shaped model), `--adapters N` (default 10000).
+/// MiniLM-shaped model), `--adapters N` (default 10000), `--layouts GB` (instead: a sharded BF16 base of GB
+/// gigabytes and a PyTorch `.bin` adapter, see StoreLayoutsBenchmark.swift).
 func runStoreBenchmark(_ arguments: [String]) throws {
     var baseFolder: String?
     var adapterCount = 10_000
+    var layoutGigabytes: Double?
     var iterator = arguments.makeIterator()
     while let argument = iterator.next() {
         switch argument {
         case "--base": baseFolder = iterator.next()
         case "--adapters": adapterCount = Int(iterator.next() ?? "") ?? adapterCount
+        case "--layouts": layoutGigabytes = Double(iterator.next() ?? "") ?? 1
         default: throw QuiverError(.invalidInput, "unknown option \(argument)")
         }
     }
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("quiver-bench-store-\(getpid())").path
     try? FileManager.default.removeItem(atPath: root)
     defer { try? FileManager.default.removeItem(atPath: root) }
+    if let layoutGigabytes {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        return try runStoreLayoutsBenchmark(root: root, gigabytes: layoutGigabytes)
+    }
     let shape = SampleFolders.SampleConfig(hiddenSize: 384, layerCount: 6, headCount: 12, intermediateSize: 1536, maxPositions: 512)
     if baseFolder == nil {
         baseFolder = root + "/base"

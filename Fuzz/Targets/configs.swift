@@ -1,7 +1,7 @@
 // Fuzz target: the configuration files of adapter folders, fusions and heads (adapter_config.json in the
 // `adapters` and PEFT layouts, adapter_fusion_config.json, head_config.json, config.json of a base model) and
 // the tensor-name table that reads safetensors names.
-// Built into module QuiverStore (a subset of its files) by scripts/fuzz.sh; see docs/fuzzing.md.
+// Built into module QuiverModel (its formats layer) by scripts/fuzz.sh; see docs/fuzzing.md.
 
 import Foundation
 import QuiverTensor
@@ -25,6 +25,12 @@ public func fuzzConfigs(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         _ = try? LoRAConfig(peftJSON: candidate, source: source)
         _ = try? FusionConfig(json: candidate, source: source)
         _ = try? BertConfig(json: candidate, source: source)
+        if let model = try? ModelConfig(json: candidate, source: source) { fuzzSink &+= model.hiddenSize &+ model.layerCount }
+        if let peft = try? PEFTConfig(json: candidate, source: source) {
+            fuzzSink &+= peft.modulesToSave.count
+            let shapes = BaseShapes(config: (try? ModelConfig(json: .object([("model_type", .string("bert")), ("hidden_size", .integer(8)), ("num_hidden_layers", .integer(2))]), source: source))!, bert: nil, tensors: [:], engineNote: nil)
+            _ = (try? PromptLearning(peft, source: source))?.problem(base: shapes, tensors: [("prompt_embeddings", [3, 8])])
+        }
     }
     if let head = try? HeadConfig(json: json, source: source) { fuzzSink &+= head.labels.count }
     // Tensor names arrive in safetensors headers: every string in the document is tried as one.
@@ -38,13 +44,19 @@ public func fuzzConfigs(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
     }
     collect(json)
-    let base = try? BertConfig(json: json["base"] ?? .null, source: source)
+    let hidden = json["hidden"]?.intValue ?? 768
     for name in strings {
         if let tensor = AdapterTensor.parse(name) {
             _ = tensor.layer
-            if let base { _ = tensor.shapeProblem([1, 2], base: base) }
+            _ = tensor.shapeProblem([1, 2], hidden: hidden)
         }
-        _ = try? Reference(parsing: name)
+        for kind in [AdapterKind.lora, .ia3, .lokr, .vera, .other(name)] {
+            if let tuner = TunerTensor.parse(name, kind: kind) {
+                _ = tuner.shapeProblem([4, hidden], weight: [hidden, hidden], transposed: false, feedforward: nil)
+            }
+        }
+        _ = AdapterKind(rawValue: name).rawValue
+        _ = AdapterFolder.layerIndex(name)
         _ = try? Digest(parsing: name)
     }
     return 0
