@@ -42,7 +42,7 @@ public struct Evaluator: Sendable {
         guard let head = task.head else {
             throw QuiverError(.unsupported, "\(task.name) has no prediction head, so there are no labels to evaluate (push it with head_config.json and model_head.safetensors)")
         }
-        guard head.config.type != "multilabel_classification" else {
+        guard head.config.type != .multilabelClassification else {
             throw QuiverError(.unsupported, "\(task.name) has a multi-label head; eval scores single-label classification (one label per row)")
         }
         return head

@@ -90,7 +90,7 @@ public struct MultiTaskRunner: Sendable {
     static func prediction(text: String, pair: String?, task: TaskModel, logits: [Float]?, embedding: [Float]?) -> TaskPrediction {
         var prediction = TaskPrediction(text: text, textPair: pair, logits: logits, embedding: embedding)
         guard let head = task.head, let logits else { return prediction }
-        if head.config.type == "multilabel_classification" {
+        if head.config.type == .multilabelClassification {
             prediction.labels = zip(head.labels, logits).filter { $0.1 > 0 }.map(\.0)  // sigmoid > 0.5
         } else {
             let best = logits.indices.max { logits[$0] < logits[$1] }!

@@ -2,7 +2,13 @@ import QuiverTensor
 
 /// A prediction head (`adapters`' classification head: CLS → dropout → Linear → act → dropout → Linear).
 public struct HeadConfig: Sendable, Equatable {
-    public var type: String
+    /// `head_type`: the head types this build runs.
+    public enum HeadType: String, Sendable, Equatable, CaseIterable {
+        case classification
+        case multilabelClassification = "multilabel_classification"
+    }
+
+    public var type: HeadType
     public var layers: Int
     public var activation: Nonlinearity
     public var labels: [String]
@@ -23,10 +29,10 @@ public struct HeadConfig: Sendable, Equatable {
         guard let type = config["head_type"]?.stringValue else {
             throw QuiverError(.invalidInput, "\(source): missing \"head_type\"")
         }
-        guard ["classification", "multilabel_classification"].contains(type) else {
+        guard let headType = HeadType(rawValue: type) else {
             throw QuiverError(.unsupported, "\(source): head_type \"\(type)\" is not supported (classification, multilabel_classification)")
         }
-        self.type = type
+        self.type = headType
         layers = config["layers"]?.intValue ?? 2
         guard layers >= 1 else { throw QuiverError(.invalidInput, "\(source): \"layers\" must be at least 1") }
         let activationName = config["activation_function"]?.stringValue ?? "tanh"
