@@ -15,7 +15,6 @@
 // of one fusion site on one thread (FusionBreakdown.swift).
 import Foundation
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 import QuiverTensor
 

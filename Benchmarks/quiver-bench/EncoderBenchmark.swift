@@ -7,7 +7,6 @@
 // --rounds N (default 3), --quick (one short round).
 import Foundation
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 import QuiverTensor
 

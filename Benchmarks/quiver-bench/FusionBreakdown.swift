@@ -14,7 +14,6 @@
 // seq_bn, double_seq_bn) and residual_before false; other configs keep the current path.
 import Foundation
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 import QuiverTensor
 

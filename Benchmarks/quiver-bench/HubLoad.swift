@@ -2,7 +2,6 @@ import AsyncHTTPClient
 import Foundation
 import QuiverHub
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 import Synchronization
 

@@ -7,7 +7,6 @@
 // `TrainingSet` of the same JSON Lines files); the library runs scripts/bench/accuracy_torch.py (`AdapterTrainer`).
 import Foundation
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 import QuiverTensor
 

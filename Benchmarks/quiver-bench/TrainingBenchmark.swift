@@ -13,7 +13,6 @@
 // Figures: docs/benchmarks.md, "Training (issue 5)".
 import Foundation
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 import QuiverTensor
 

@@ -1,7 +1,6 @@
 import Foundation
 import QuiverHub
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// Output helpers: tables, sizes and counts for people; JSON for programs. Errors, notes, tables and

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 struct EvalCommand: ParsableCommand {

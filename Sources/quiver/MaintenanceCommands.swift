@@ -1,6 +1,5 @@
 import ArgumentParser
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 struct RemoveCommand: ParsableCommand {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import QuiverHub
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 struct PushCommand: AsyncParsableCommand {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// `quiver`: the command-line face of the Quiver libraries. Commands parse, call a library, print.

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import QuiverHub
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 struct RemoteCommand: ParsableCommand {

@@ -1,6 +1,5 @@
 import Foundation
 import QuiverModel
-import QuiverRuntime
 
 /// Shows a training run on stderr: on a terminal a bar redrawn in place (epoch, steps, loss, examples/s, time
 /// left); otherwise — a log file, a pipe — a plain line every `interval` seconds. Epoch results always get a line.

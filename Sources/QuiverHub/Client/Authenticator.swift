@@ -3,7 +3,6 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// Chooses the `Authorization` header of each request and answers `401` challenges: a bearer

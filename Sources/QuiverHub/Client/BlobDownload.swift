@@ -2,7 +2,6 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 #if canImport(Glibc)
 import Glibc

@@ -1,7 +1,6 @@
 import Foundation
 import NIOCore
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 #if canImport(Glibc)
 import Glibc

@@ -3,7 +3,6 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// A manifest as received: its exact bytes and their digest.

@@ -3,7 +3,6 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// A client of the OCI Distribution API (any OCI registry, or `quiver serve`) for one remote: its

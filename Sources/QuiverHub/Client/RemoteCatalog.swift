@@ -1,6 +1,5 @@
 import Foundation
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// One tag of one repository of a remote, described from its manifest's annotations.

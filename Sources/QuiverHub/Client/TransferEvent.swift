@@ -1,5 +1,4 @@
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// What a push or pull reports while it runs, for progress bars and logs.

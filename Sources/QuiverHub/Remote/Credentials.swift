@@ -1,6 +1,5 @@
 import Foundation
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// A user name and password for HTTP basic authentication. Its description never shows the password.

@@ -1,6 +1,5 @@
 import Foundation
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// Where a remote is: an OCI registry's base URL and the namespace under which Quiver's

@@ -1,6 +1,5 @@
 import Foundation
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// Turns what the user typed (`--to`, `--from`, `--remote`, or `QUIVER_REMOTE`) into a location.

@@ -1,6 +1,5 @@
 import Foundation
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// The remotes saved with `quiver remote add NAME URL [--insecure]`, in `remotes.json` of the

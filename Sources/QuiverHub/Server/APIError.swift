@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// An error of the JSON API and the inference endpoint: `{"error": {"code": "not_found", "message": "…"}}`.

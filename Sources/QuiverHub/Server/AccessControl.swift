@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// Who may do what, checked once for every route before any controller runs.

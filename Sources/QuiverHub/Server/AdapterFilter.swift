@@ -1,6 +1,5 @@
 import Foundation
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// Which rows of the list `GET /api/adapters` answers: exact `task`, `base`, `architecture` and

@@ -4,7 +4,6 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// The router of `quiver serve` over `registry`: the OCI distribution endpoint (`/v2/`), the JSON

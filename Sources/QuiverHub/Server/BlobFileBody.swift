@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 #if canImport(Glibc)

@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// The JSON API over the registry's catalog: `GET /api/adapters` (the objects of `quiver list

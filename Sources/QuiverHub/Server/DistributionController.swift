@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// The OCI distribution endpoint under `/v2/`: the subset of the spec that pushes and pulls use

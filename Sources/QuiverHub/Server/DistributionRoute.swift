@@ -1,6 +1,5 @@
 import Foundation
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// What a manifest request names: a tag (a version, or `latest`) or a digest.

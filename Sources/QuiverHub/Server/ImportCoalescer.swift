@@ -1,5 +1,4 @@
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// Runs one import per key at a time: a request for a key already being imported waits for that

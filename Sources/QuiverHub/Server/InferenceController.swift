@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// `POST /v1/infer`: an adapter, a fusion or several tasks on texts; the answer is the JSON of

@@ -1,6 +1,5 @@
 import Foundation
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// The body of `POST /v1/infer`: one task (`"task": "sentiment[:VERSION]"`) or several

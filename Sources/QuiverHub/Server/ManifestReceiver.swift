@@ -1,6 +1,5 @@
 import Foundation
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// Takes a pushed manifest into the registry: checks that it fits its repository, that its config

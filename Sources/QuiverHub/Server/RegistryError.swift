@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// An error of the OCI distribution endpoint, answered in the spec's format:

@@ -1,5 +1,4 @@
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// A repository the server answers for: `NAMESPACE/TASK` holds an adapter's or fusion's versions

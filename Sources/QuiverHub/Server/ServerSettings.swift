@@ -1,6 +1,5 @@
 import Foundation
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// How `quiver serve` runs: where it listens, the namespace it answers for, who may read and write,

@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// `GET /`: the web page listing the registry.

@@ -1,6 +1,5 @@
 import Foundation
 import QuiverModel
-import QuiverRuntime
 import QuiverStore
 
 /// The registry as one self-contained HTML page: every adapter and fusion version grouped by task
