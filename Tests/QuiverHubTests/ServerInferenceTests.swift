@@ -116,6 +116,26 @@ import Testing
         }
     }
 
+    /// A version stored but not run by this build (a gated bottleneck) is a 422 that says why, in one line.
+    @Test func storedOnlyVersionSaysWhyItDoesNotRun() async throws {
+        let workspace = try ServerWorkspace.filled()
+        let folder = workspace.root + "/gated"
+        try FileManager.default.copyItem(atPath: workspace.samples + "/sentiment", toPath: folder)
+        let configPath = folder + "/adapter_config.json"
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: configPath))) as! [String: Any]
+        var inner = json["config"] as! [String: Any]
+        inner["use_gating"] = true
+        json["config"] = inner
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: configPath))
+        try workspace.registry.push(Reference(parsing: "gated"), folder: folder)
+        try await workspace.app().test(.router) { client in
+            let response = try await client.post(json: ["task": "gated", "texts": ["x"]], to: "/v1/infer")
+            #expect(response.status == .unprocessableContent, "\(response.text)")
+            #expect(response.apiErrorCode == "unsupported")
+            #expect(response.text.contains("gated:1: ") && response.text.contains("use_gating"), "\(response.text)")
+        }
+    }
+
     /// Another base model with one adapter (`other-task`), named `name`.
     func addOtherBase(_ name: String, task: String, to workspace: ServerWorkspace, seed: UInt64) throws {
         var shape = SampleFolders.config

@@ -58,6 +58,9 @@ final class InferenceEngine: Sendable {
     private static func resolve(_ references: [Reference], in registry: Registry) throws -> [ArtifactRow] {
         let artifacts = try references.map { try registry.resolve($0) }
         guard let first = artifacts.first else { throw QuiverError(.invalidInput, "no task given") }
+        for artifact in artifacts {
+            if let note = artifact.engineNote { throw QuiverError(.unsupported, "\(artifact.task):\(artifact.version): \(note)") }
+        }
         for artifact in artifacts where artifact.baseModelId != first.baseModelId {
             let names = try [first, artifact].map { try registry.baseModel(id: $0.baseModelId)?.name ?? "?" }
             throw QuiverError(.incompatible, "\(artifact.task):\(artifact.version) belongs to base model '\(names[1])', \(first.task):\(first.version) to '\(names[0])'; tasks run together must share one base")
