@@ -39,8 +39,12 @@ public struct TunerTensor: Sendable, Equatable {
             return nil
         }
         var module = components[..<index]
-        if module.last == "loras" || module.last == "ia3" { module = module.dropLast() }
-        if module.count >= 2, module[module.count - 2] == "loras" { module = module.dropLast(2) }  // …loras.<adapter>
+        // `…loras.<adapter>` first: an `adapters` adapter may itself be named "ia3" or "loras".
+        if module.count >= 2, module[module.count - 2] == "loras" {
+            module = module.dropLast(2)
+        } else if module.last == "loras" || module.last == "ia3" {
+            module = module.dropLast()
+        }
         return TunerTensor(module: module.joined(separator: "."), marker: String(components[index]))
     }
 
