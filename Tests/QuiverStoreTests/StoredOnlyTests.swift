@@ -40,10 +40,16 @@ import QuiverModel
         #expect(row.parameters > 0 && row.headParameters > 0)
     }
 
-    @Test func prefixTuningConfigIsStoredNotRun() throws {
-        let (_, row) = try pushEdited("sentiment", file: "adapter_config.json", editInner("architecture", "prefix_tuning"))
+    /// Prefix tuning runs now; a gated one (UniPELT's `use_gating`) is stored with a note naming the flag.
+    @Test func gatedPrefixTuningIsStoredNotRun() throws {
+        let (_, row) = try pushEdited("sentiment", file: "adapter_config.json") { json in
+            var config = json["config"] as! [String: Any]
+            config["architecture"] = "prefix_tuning"
+            config["use_gating"] = true
+            json["config"] = config
+        }
         #expect(row.architecture == .prefixTuning && !row.runnable)
-        #expect(row.engineNote?.hasPrefix("prefix_tuning (adapters): stored and distributed") == true)
+        #expect(row.engineNote?.contains("use_gating") == true, "\(row.engineNote ?? "nil")")
     }
 
     @Test func headOfAnotherTypeIsStoredNotRun() throws {

@@ -7,11 +7,13 @@ public struct CompositionHooks: EncoderHooks {
     public let compositions: [Composition]
     /// For each batch item, the index of its composition.
     public let itemComposition: [Int]
+    public let largestAttentionPrefix: Int
 
     public init(compositions: [Composition], itemComposition: [Int]) {
         precondition(itemComposition.allSatisfy { compositions.indices.contains($0) }, "CompositionHooks: item without a composition")
         self.compositions = compositions
         self.itemComposition = itemComposition
+        largestAttentionPrefix = compositions.map(\.attentionPrefixLength).max() ?? 0
     }
 
     /// One composition for every item of a batch.
@@ -26,23 +28,64 @@ public struct CompositionHooks: EncoderHooks {
     }
 
     public func addProjectionDelta(_ context: ProjectionHookContext) {
+        let site = LoRASite(layer: context.layer, projection: context.site)
         for group in groups(context.slice) {
-            guard case .lora(let adapter) = compositions[group.composition],
-                  let module = adapter.modules[LoRASite(layer: context.layer, projection: context.site)]
-            else { continue }
-            let rows = group.rows.count
-            var arena = ScratchArena(context.scratch)
-            let reduced = arena.take(rows * module.rank)  // reduced is (rows, rank)
-            Linear.forward(
-                context.input + group.rows.lowerBound * context.inFeatures, weight: module.a.readPointer, bias: nil,
-                into: reduced, rows: rows, inFeatures: module.inFeatures, outFeatures: module.rank, threading: context.threading)
-            // output (rows, out) += scaling · reduced · Bᵀ
-            Gemm.sgemm(
-                .normal, .transposed, m: rows, n: module.outFeatures, k: module.rank, alpha: module.scaling,
-                a: reduced, lda: module.rank, b: module.b.readPointer, ldb: module.rank, beta: 1,
-                c: context.output + group.rows.lowerBound * context.outputStride, ldc: context.outputStride,
-                threading: context.threading)
+            for part in compositions[group.composition].parts {
+                switch part {
+                case .lora(let adapter):
+                    guard let module = adapter.modules[site] else { continue }
+                    addLoRADelta(module, context, rows: group.rows)
+                case .ia3(let adapter):
+                    guard let vector = adapter.vectors[site], !vector.scalesInput else { continue }
+                    // output (rows, out) ⊙= l: after the bias, as the libraries do
+                    vector.apply(context.output + group.rows.lowerBound * context.outputStride, rows: group.rows.count, stride: context.outputStride)
+                default:
+                    continue
+                }
+            }
         }
+    }
+
+    /// output (rows, out) += s · (input · Aᵀ) · Bᵀ over `rows` of the slice.
+    private func addLoRADelta(_ module: LoRAModule, _ context: ProjectionHookContext, rows range: Range<Int>) {
+        let rows = range.count
+        var arena = ScratchArena(context.scratch)
+        let reduced = arena.take(rows * module.rank)  // reduced is (rows, rank)
+        Linear.forward(
+            context.input + range.lowerBound * context.inFeatures, weight: module.a.readPointer, bias: nil,
+            into: reduced, rows: rows, inFeatures: module.inFeatures, outFeatures: module.rank, threading: context.threading)
+        // output (rows, out) += scaling · reduced · Bᵀ
+        Gemm.sgemm(
+            .normal, .transposed, m: rows, n: module.outFeatures, k: module.rank, alpha: module.scaling,
+            a: reduced, lda: module.rank, b: module.b.readPointer, ldb: module.rank, beta: 1,
+            c: context.output + range.lowerBound * context.outputStride, ldc: context.outputStride,
+            threading: context.threading)
+    }
+
+    public func scalesProjectionInput(layer: Int, site: ProjectionSite) -> Bool {
+        let site = LoRASite(layer: layer, projection: site)
+        for composition in compositions {
+            for case .ia3(let adapter) in composition.parts where adapter.vectors[site]?.scalesInput == true { return true }
+        }
+        return false
+    }
+
+    public func scaleProjectionInput(_ context: ProjectionInputContext) {
+        let site = LoRASite(layer: context.layer, projection: context.site)
+        for group in groups(context.slice) {
+            for case .ia3(let adapter) in compositions[group.composition].parts {
+                guard let vector = adapter.vectors[site], vector.scalesInput else { continue }
+                // input (rows, in) ⊙= l: PEFT's feed-forward form, W (x ⊙ l) + b
+                vector.apply(context.input + group.rows.lowerBound * context.inFeatures, rows: group.rows.count, stride: context.inFeatures)
+            }
+        }
+    }
+
+    public func attentionPrefix(layer: Int, item: Int) -> AttentionPrefix? {
+        for case .prefixTuning(let adapter) in compositions[itemComposition[item]].parts {
+            return adapter.layers[layer]
+        }
+        return nil
     }
 
     public func replacesSublayerOutput(layer: Int, location: SublayerLocation) -> Bool {
@@ -114,7 +157,10 @@ private struct SublayerBlock {
         case .fuse(let fusion):
             guard let layer = fusion.layers[site] else { return standard() }
             block.fuse(fusion, layer, at: site)
-        case .base, .lora:
+        case .kinds(let stack):
+            guard let part = stack.parts.first(where: { $0.replaces(site) }) else { return standard() }
+            block.run(part, at: site)
+        case .base, .lora, .ia3, .prefixTuning:
             standard()
         }
     }

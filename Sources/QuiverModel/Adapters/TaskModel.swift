@@ -35,6 +35,10 @@ public struct TaskModel: Sendable {
             composition = .bottleneck(try BottleneckAdapter(config: config, weights: weights, hiddenSize: base.hiddenSize))
         } else if let config = folder.lora {
             composition = .lora(try LoRAAdapter(config: config, weights: weights, base: base))
+        } else if let config = folder.ia3 {
+            composition = .ia3(try IA3Adapter(config: config, weights: weights, base: base))
+        } else if let config = folder.prefixTuning {
+            composition = .prefixTuning(try PrefixTuningAdapter(config: config, weights: weights, base: base))
         } else {
             throw QuiverError(.unsupported, "\(name): \(folder.architecture) adapters do not run in this build")
         }

@@ -169,7 +169,10 @@ public final class BertEncoder: Sendable {
         let plan = ForwardPlan(batch: batch, sequenceLength: t, threads: threads)
 
         let masks = AttentionMasks(attentionMask: states.attentionMask, batch: batch, sequenceLength: t)
-        let buffers = workspaces.borrow(plan, hidden: hiddenSize, intermediateSize: config.intermediateSize) {
+        let buffers = workspaces.borrow(
+            plan, hidden: hiddenSize, intermediateSize: config.intermediateSize,
+            attentionPrefix: hooks.largestAttentionPrefix
+        ) {
             hooks.scratchFloats(rows: $0, config: config)
         }
         defer { workspaces.giveBack(buffers) }

@@ -2,7 +2,8 @@ import QuiverTensor
 
 // MARK: - Sites
 
-/// The six Linear projections of an encoder layer, after each of which a hook may add a delta (LoRA).
+/// The six Linear projections of an encoder layer, after each of which a hook may add a delta (LoRA) or scale the
+/// output (IA³), and before each of which it may scale the input (PEFT's feed-forward IA³).
 public enum ProjectionSite: String, Sendable, CaseIterable {
     /// `attention.self.query`.
     case query
@@ -64,7 +65,8 @@ public struct BatchSlice: Sendable, Equatable {
 
 // MARK: - Contexts
 
-/// What a projection hook receives: the projection's input, and its output `input · Wᵀ + b` to add a delta to.
+/// What a projection hook receives: the projection's input, and its output `input · Wᵀ + b` to add a delta to or
+/// to scale.
 public struct ProjectionHookContext {
     public let layer: Int
     public let site: ProjectionSite
@@ -73,7 +75,7 @@ public struct ProjectionHookContext {
     public let input: UnsafePointer<Float>
     public let inFeatures: Int
     /// output is (slice.rows, outFeatures) with rows `outputStride` floats apart (query, key and value are
-    /// column blocks of one (rows, 3·hidden) buffer). Add to it; do not write outside the block.
+    /// column blocks of one (rows, 3·hidden) buffer). Change it in place; do not write outside the block.
     public let output: UnsafeMutablePointer<Float>
     public let outFeatures: Int
     public let outputStride: Int
@@ -81,6 +83,35 @@ public struct ProjectionHookContext {
     public let scratch: UnsafeMutableBufferPointer<Float>
     /// The threading the encoder used for the projection itself; products of the hook should use it too.
     public let threading: Gemm.Threading
+}
+
+/// What a projection-input hook receives: the rows a projection is about to read, to change in place.
+public struct ProjectionInputContext {
+    public let layer: Int
+    public let site: ProjectionSite
+    public let slice: BatchSlice
+    /// input is (slice.rows, inFeatures), contiguous, private to this projection (the encoder copies it first when
+    /// the same rows are read elsewhere: the residual, the other projections of the same input).
+    public let input: UnsafeMutablePointer<Float>
+    public let inFeatures: Int
+}
+
+/// Key and value vectors that a hook puts in front of an item's own keys and values in a layer's self-attention
+/// (prefix tuning). Every query of the item sees them, padded queries included; positions are not shifted.
+public struct AttentionPrefix: Sendable {
+    /// The number of positions.
+    public let length: Int
+    /// keys is (length, hidden): the heads side by side, as the key projection writes them.
+    public let keys: FloatBuffer
+    /// values is (length, hidden), laid out like `keys`.
+    public let values: FloatBuffer
+
+    public init(length: Int, keys: FloatBuffer, values: FloatBuffer) {
+        precondition(keys.count == values.count && length > 0 && keys.count % length == 0, "AttentionPrefix: sizes")
+        self.length = length
+        self.keys = keys
+        self.values = values
+    }
 }
 
 /// What a sublayer hook receives to compute a sublayer's output in place of `LayerNorm(projected + residual)`.
@@ -139,9 +170,24 @@ public protocol EncoderHooks: Sendable {
     /// pass and slice. Default 0.
     func scratchFloats(rows: Int, config: BertConfig) -> Int
 
-    /// Called after every projection `output = input · Wᵀ + b` of every layer; may add a delta to `output`.
-    /// Default: nothing.
+    /// Called after every projection `output = input · Wᵀ + b` of every layer; may add a delta to `output` (LoRA)
+    /// or scale it (IA³). Default: nothing.
     func addProjectionDelta(_ context: ProjectionHookContext)
+
+    /// Whether `scaleProjectionInput` changes the input of projection `site` of `layer`. Default false.
+    func scalesProjectionInput(layer: Int, site: ProjectionSite) -> Bool
+
+    /// Changes a projection's input rows before its product (PEFT's feed-forward IA³: `W (x ⊙ l) + b`); called only
+    /// where `scalesProjectionInput` is true. Default: nothing.
+    func scaleProjectionInput(_ context: ProjectionInputContext)
+
+    /// The most positions `attentionPrefix` returns for any layer and item: the encoder sizes its attention buffers
+    /// with it, and with 0 (the default) never asks for prefixes.
+    var largestAttentionPrefix: Int { get }
+
+    /// The keys and values in front of batch item `item`'s own (numbered in the whole batch) in `layer`'s
+    /// self-attention, at most `largestAttentionPrefix` positions; nil for none (the default).
+    func attentionPrefix(layer: Int, item: Int) -> AttentionPrefix?
 
     /// Whether `sublayerOutput` replaces the encoder's `LayerNorm(projected + residual)` at `location` of `layer`.
     /// Default false.
@@ -155,6 +201,10 @@ public protocol EncoderHooks: Sendable {
 extension EncoderHooks {
     public func scratchFloats(rows: Int, config: BertConfig) -> Int { 0 }
     public func addProjectionDelta(_ context: ProjectionHookContext) {}
+    public func scalesProjectionInput(layer: Int, site: ProjectionSite) -> Bool { false }
+    public func scaleProjectionInput(_ context: ProjectionInputContext) {}
+    public var largestAttentionPrefix: Int { 0 }
+    public func attentionPrefix(layer: Int, item: Int) -> AttentionPrefix? { nil }
     public func replacesSublayerOutput(layer: Int, location: SublayerLocation) -> Bool { false }
     public func sublayerOutput(_ context: SublayerHookContext) { context.standardOutput() }
 }

@@ -7,6 +7,8 @@ final class SliceBuffers: @unchecked Sendable {
     let rows: Int
     let sequenceLength: Int
     let headThreads: Int
+    /// The most key/value positions a hook puts in front of an item's keys (prefix tuning); 0 for none.
+    let attentionPrefix: Int
     let hookScratchCount: Int
     /// queryKeyValue is (rows, 3·hidden); after the attention its first rows·hidden floats hold the attention
     /// sublayer's output, (rows, hidden).
@@ -17,8 +19,10 @@ final class SliceBuffers: @unchecked Sendable {
     let projected: FloatBuffer
     /// intermediate is (rows, intermediateSize).
     let intermediate: FloatBuffer
-    /// scores is (headThreads, sequenceLength, sequenceLength): one attention matrix per thread.
+    /// scores is (headThreads, sequenceLength, attentionPrefix + sequenceLength): one attention matrix per thread.
     let scores: FloatBuffer
+    /// prefixMask is (headThreads, attentionPrefix + sequenceLength): a prefixed item's additive mask, per thread.
+    let prefixMask: FloatBuffer
     /// hookScratch is what `EncoderHooks.scratchFloats` asked for.
     let hookScratch: FloatBuffer
     /// oneDNN primitives, one set per thread working on the slice (they keep their shapes between passes).
@@ -30,16 +34,21 @@ final class SliceBuffers: @unchecked Sendable {
     /// The most rows for which products are computed transposed.
     static let transposedProductRowLimit = 64
 
-    init(rows: Int, sequenceLength: Int, headThreads: Int, hidden: Int, intermediateSize: Int, hookScratch: Int) {
+    init(
+        rows: Int, sequenceLength: Int, headThreads: Int, hidden: Int, intermediateSize: Int, hookScratch: Int,
+        attentionPrefix: Int = 0
+    ) {
         self.rows = rows
         self.sequenceLength = sequenceLength
         self.headThreads = headThreads
+        self.attentionPrefix = attentionPrefix
         self.hookScratchCount = hookScratch
         queryKeyValue = FloatBuffer(count: rows * 3 * hidden)
         context = FloatBuffer(count: rows * hidden)
         projected = FloatBuffer(count: rows * hidden)
         intermediate = FloatBuffer(count: rows * intermediateSize)
-        scores = FloatBuffer(count: headThreads * sequenceLength * sequenceLength)
+        scores = FloatBuffer(count: headThreads * sequenceLength * (attentionPrefix + sequenceLength))
+        prefixMask = FloatBuffer(count: attentionPrefix > 0 ? headThreads * (attentionPrefix + sequenceLength) : 0)
         self.hookScratch = FloatBuffer(count: hookScratch)
         kernels = (0..<headThreads).map { _ in DNNLKernels() }
         transposedProduct =
@@ -48,8 +57,8 @@ final class SliceBuffers: @unchecked Sendable {
     }
 
     /// Whether these buffers serve a slice of `rows` rows of length `sequenceLength`.
-    func fits(rows: Int, sequenceLength: Int, headThreads: Int, hookScratch: Int) -> Bool {
-        rows <= self.rows && sequenceLength * sequenceLength <= self.sequenceLength * self.sequenceLength
+    func fits(rows: Int, sequenceLength: Int, headThreads: Int, hookScratch: Int, attentionPrefix: Int = 0) -> Bool {
+        rows <= self.rows && sequenceLength <= self.sequenceLength && attentionPrefix <= self.attentionPrefix
             && headThreads <= self.headThreads && hookScratch <= hookScratchCount
             && (rows > Self.transposedProductRowLimit || transposedProduct != nil)
     }
@@ -63,7 +72,7 @@ final class WorkspacePool: @unchecked Sendable {
 
     /// Buffers for every worker of `plan`, reused when the idle ones are large enough.
     func borrow(
-        _ plan: ForwardPlan, hidden: Int, intermediateSize: Int, hookScratch: (Int) -> Int
+        _ plan: ForwardPlan, hidden: Int, intermediateSize: Int, attentionPrefix: Int = 0, hookScratch: (Int) -> Int
     ) -> [SliceBuffers] {
         let reusable = lock.withLock { idle.popLast() } ?? []
         let rows = plan.largestSliceRows
@@ -72,13 +81,13 @@ final class WorkspacePool: @unchecked Sendable {
             if worker < reusable.count,
                 reusable[worker].fits(
                     rows: rows, sequenceLength: plan.sequenceLength, headThreads: plan.headThreads,
-                    hookScratch: scratch)
+                    hookScratch: scratch, attentionPrefix: attentionPrefix)
             {
                 return reusable[worker]
             }
             return SliceBuffers(
                 rows: rows, sequenceLength: plan.sequenceLength, headThreads: plan.headThreads, hidden: hidden,
-                intermediateSize: intermediateSize, hookScratch: scratch)
+                intermediateSize: intermediateSize, hookScratch: scratch, attentionPrefix: attentionPrefix)
         }
     }
 

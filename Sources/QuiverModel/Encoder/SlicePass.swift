@@ -55,7 +55,8 @@ extension SlicePass {
     ///     a = LayerNorm(Attention(x)·W_oᵀ + b_o + x)
     ///     x = LayerNorm(act(a·W_iᵀ + b_i)·W_o2ᵀ + b_o2 + a)
     ///
-    /// with the hooks after each projection and in place of each `LayerNorm(… + residual)`.
+    /// with the hooks before and after each projection, in the attention (prefixes) and in place of each
+    /// `LayerNorm(… + residual)`.
     func runLayer(_ index: Int) {
         let layer = weights.layers[index]
         let h = hiddenSize
@@ -67,12 +68,13 @@ extension SlicePass {
         let intermediate = buffers.intermediate.pointer  // (rows, intermediateSize)
 
         // MARK: Self-attention
-        project(layer.queryKeyValue, input: x, output: queryKeyValue)
+        projectQueryKeyValue(index, layer.queryKeyValue, input: x, output: queryKeyValue)
         addProjectionDelta(index, .query, input: x, inFeatures: h, output: queryKeyValue, stride: 3 * h)
         addProjectionDelta(index, .key, input: x, inFeatures: h, output: queryKeyValue + h, stride: 3 * h)
         addProjectionDelta(index, .value, input: x, inFeatures: h, output: queryKeyValue + 2 * h, stride: 3 * h)
-        attend(queryKeyValue: queryKeyValue, into: context)
+        attend(layer: index, queryKeyValue: queryKeyValue, into: context)
 
+        scaleInputInPlace(index, .attentionOutput, context, inFeatures: h)  // context is read by nothing else
         project(layer.attentionOutput, input: context, output: projected)
         addProjectionDelta(index, .attentionOutput, input: context, inFeatures: h, output: projected, stride: h)
         sublayer(
@@ -81,10 +83,19 @@ extension SlicePass {
 
         // MARK: Feed-forward
         let i = config.intermediateSize
-        project(layer.intermediate, input: attentionOutput, output: intermediate)
-        addProjectionDelta(index, .intermediate, input: attentionOutput, inFeatures: h, output: intermediate, stride: i)
+        var intermediateInput = UnsafePointer(attentionOutput)
+        if hooks.scalesProjectionInput(layer: index, site: .intermediate) {
+            // attentionOutput is the residual of the output sublayer: scale a copy, in `projected` (free until
+            // output.dense writes it).
+            projected.update(from: attentionOutput, count: rows * h)
+            scaleInputInPlace(index, .intermediate, projected, inFeatures: h)
+            intermediateInput = UnsafePointer(projected)
+        }
+        project(layer.intermediate, input: intermediateInput, output: intermediate)
+        addProjectionDelta(index, .intermediate, input: intermediateInput, inFeatures: h, output: intermediate, stride: i)
         activate(intermediate, count: rows * i)
 
+        scaleInputInPlace(index, .output, intermediate, inFeatures: i)  // intermediate is read by nothing else
         project(layer.output, input: intermediate, output: projected)
         addProjectionDelta(index, .output, input: intermediate, inFeatures: i, output: projected, stride: h)
         sublayer(index, .output, projected: projected, residual: attentionOutput, norm: layer.outputNorm, output: x)
@@ -128,6 +139,42 @@ extension SlicePass {
         }
     }
 
+    /// queryKeyValue (rows, 3h) = x · [W_q; W_k; W_v]ᵀ + b in one product — or block by block when a hook scales
+    /// the input of query, key or value: each such block reads its own scaled copy of x (in `context`, free until
+    /// the attention writes it).
+    private func projectQueryKeyValue(
+        _ layer: Int, _ linear: LinearWeights, input x: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+    ) {
+        let scalesQuery = hooks.scalesProjectionInput(layer: layer, site: .query)
+        let scalesKey = hooks.scalesProjectionInput(layer: layer, site: .key)
+        let scalesValue = hooks.scalesProjectionInput(layer: layer, site: .value)
+        guard scalesQuery || scalesKey || scalesValue else { return project(linear, input: x, output: output) }
+        let scales = [scalesQuery, scalesKey, scalesValue]
+        let h = hiddenSize
+        for (block, site) in [ProjectionSite.query, .key, .value].enumerated() {
+            var input = x
+            if scales[block] {
+                let copy = buffers.context.pointer
+                copy.update(from: x, count: rows * h)
+                scaleInputInPlace(layer, site, copy, inFeatures: h)
+                input = UnsafePointer(copy)
+            }
+            // output[:, block] (rows, h), rows 3h apart = input · W[block rows]ᵀ + b[block]
+            Gemm.sgemm(
+                .normal, .transposed, m: rows, n: h, k: h, a: input, lda: h, b: linear.weight.readPointer + block * h * h,
+                ldb: h, c: output + block * h, ldc: 3 * h, threading: threading)
+            let bias = linear.bias.readPointer + block * h
+            for row in 0..<rows { Elementwise.accumulate(bias, into: output + row * 3 * h + block * h, count: h) }
+        }
+    }
+
+    /// Lets the hooks scale a projection's input rows, when they do at this site; `input` must be private to it.
+    private func scaleInputInPlace(_ layer: Int, _ site: ProjectionSite, _ input: UnsafeMutablePointer<Float>, inFeatures: Int) {
+        guard hooks.scalesProjectionInput(layer: layer, site: site) else { return }
+        hooks.scaleProjectionInput(
+            ProjectionInputContext(layer: layer, site: site, slice: slice, input: input, inFeatures: inFeatures))
+    }
+
     private func addProjectionDelta(
         _ layer: Int, _ site: ProjectionSite, input: UnsafePointer<Float>, inFeatures: Int,
         output: UnsafeMutablePointer<Float>, stride: Int
@@ -160,29 +207,56 @@ extension SlicePass {
 extension SlicePass {
     /// context = softmax(Q·Kᵀ/√d + mask)·V for every (item, head) of the slice, heads read in place from the
     /// (rows, 3·hidden) projection. Keys after an item's last token are padding, whose weight is exactly 0: they
-    /// are skipped. Padded query rows are computed like the others (transformers computes them too).
-    func attend(queryKeyValue: UnsafePointer<Float>, into context: UnsafeMutablePointer<Float>) {
+    /// are skipped. Padded query rows are computed like the others (transformers computes them too). An item with
+    /// a prefix from the hooks attends to the prefix's keys and values first (mask 0), then to its own.
+    func attend(layer: Int, queryKeyValue: UnsafePointer<Float>, into context: UnsafeMutablePointer<Float>) {
         let h = hiddenSize
         let heads = config.headCount
         let headDim = config.headDimension
         let t = slice.sequenceLength
         let itemCount = slice.items.count
+        // Without prefixes (always, for hooks that add none) nothing is asked and nothing is allocated.
+        let prefixes: [AttentionPrefix?] =
+            hooks.largestAttentionPrefix == 0
+            ? [] : slice.items.map { hooks.attentionPrefix(layer: layer, item: $0) }
         nonisolated(unsafe) let (queryKeyValue, context) = (queryKeyValue, context)
         let pass = self
         Parallel.forEachChunk(of: itemCount * heads, threads: headThreads) { units in
-            // One (t, t) score matrix per thread: the chunk index is known from the range's start.
+            // One score matrix per thread: the chunk index is known from the range's start.
             let thread =
                 pass.headThreads == 1
                 ? 0 : Self.chunkIndex(of: units, count: itemCount * heads, threads: pass.headThreads)
-            let probabilities = pass.buffers.scores.pointer + thread * t * t
-            let kernels = pass.buffers.kernels[thread]
+            let scratch = AttentionScratch(buffers: pass.buffers, thread: thread)
             for unit in units {
                 let (item, head) = unit.quotientAndRemainder(dividingBy: heads)
                 let base = queryKeyValue + item * t * 3 * h + head * headDim
-                pass.attendOneHead(
-                    queries: base, keys: base + h, values: base + 2 * h, stride: 3 * h, itemInSlice: item,
-                    probabilities: probabilities, kernels: kernels, output: context + item * t * h + head * headDim)
+                let output = context + item * t * h + head * headDim
+                if let prefix = prefixes.isEmpty ? nil : prefixes[item] {
+                    pass.attendOneHeadWithPrefix(
+                        prefix, head: head, queries: base, keys: base + h, values: base + 2 * h, stride: 3 * h,
+                        itemInSlice: item, scratch: scratch, output: output)
+                } else {
+                    pass.attendOneHead(
+                        queries: base, keys: base + h, values: base + 2 * h, stride: 3 * h, itemInSlice: item,
+                        probabilities: scratch.probabilities, kernels: scratch.kernels, output: output)
+                }
             }
+        }
+    }
+
+    /// One thread's scratch for the attention.
+    struct AttentionScratch {
+        /// probabilities is (t, prefix + t).
+        let probabilities: UnsafeMutablePointer<Float>
+        /// mask is (prefix + t): the additive mask of a prefixed item's keys.
+        let mask: UnsafeMutablePointer<Float>
+        let kernels: DNNLKernels
+
+        init(buffers: SliceBuffers, thread: Int) {
+            let t = buffers.sequenceLength, prefix = buffers.attentionPrefix
+            probabilities = buffers.scores.pointer + thread * t * (prefix + t)
+            mask = buffers.prefixMask.pointer + thread * (prefix + t)
+            kernels = buffers.kernels[thread]
         }
     }
 
@@ -212,6 +286,48 @@ extension SlicePass {
         Gemm.sgemm(
             .normal, .normal, m: t, n: headDim, k: keyCount, a: probabilities, lda: keyCount, b: values, ldb: stride,
             c: output, ldc: hiddenSize)
+    }
+
+    /// `attendOneHead` with `prefix.length` keys and values in front of the item's own: the scores are
+    /// (t, P + keyCount), the prefix's columns first and never masked.
+    private func attendOneHeadWithPrefix(
+        _ prefix: AttentionPrefix, head: Int, queries: UnsafePointer<Float>, keys: UnsafePointer<Float>,
+        values: UnsafePointer<Float>, stride: Int, itemInSlice: Int, scratch: AttentionScratch,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        let t = slice.sequenceLength
+        let item = slice.items.lowerBound + itemInSlice
+        let keyCount = masks.keyCounts[item]
+        let (headDim, h) = (config.headDimension, hiddenSize)
+        let p = prefix.length
+        let columns = p + keyCount
+        precondition(p <= buffers.attentionPrefix && prefix.keys.count == p * h, "attention prefix beyond the hooks' largestAttentionPrefix")
+        let probabilities = scratch.probabilities
+        let scale = 1 / Float(headDim).squareRoot()
+        // scores[:, 0..<P] (t, P) = Q · Pkᵀ / √d; the prefix's heads are side by side like the projection's
+        Gemm.sgemm(
+            .normal, .transposed, m: t, n: p, k: headDim, alpha: scale, a: queries, lda: stride,
+            b: prefix.keys.readPointer + head * headDim, ldb: h, c: probabilities, ldc: columns)
+        // scores[:, P...] (t, keyCount) = Q · Kᵀ / √d
+        Gemm.sgemm(
+            .normal, .transposed, m: t, n: keyCount, k: headDim, alpha: scale, a: queries, lda: stride, b: keys,
+            ldb: stride, c: probabilities + p, ldc: columns)
+        if masks.keysUnmasked[item], elementwiseKernels == .oneDNN,
+            let softmax = scratch.kernels.primitive(.softmax(rows: t, cols: columns))
+        {
+            softmax.run(probabilities)
+        } else {
+            scratch.mask.initialize(repeating: 0, count: p)
+            (scratch.mask + p).update(from: masks.additive.pointer + item * t, count: keyCount)
+            Softmax.forward(probabilities, into: probabilities, rows: t, cols: columns, mask: scratch.mask)
+        }
+        // output (t, headDim) = P[:, 0..<P] · Pv + P[:, P...] · V, rows `hiddenSize` apart
+        Gemm.sgemm(
+            .normal, .normal, m: t, n: headDim, k: p, a: probabilities, lda: columns,
+            b: prefix.values.readPointer + head * headDim, ldb: h, c: output, ldc: h)
+        Gemm.sgemm(
+            .normal, .normal, m: t, n: headDim, k: keyCount, a: probabilities + p, lda: columns, b: values, ldb: stride,
+            beta: 1, c: output, ldc: h)
     }
 
     /// The index of the chunk `Parallel.forEachChunk` gave as `range`.

@@ -36,6 +36,8 @@ public struct AdapterFolder: Sendable {
     /// The typed configurations the engine runs, when it runs this adapter.
     public var bottleneck: BottleneckConfig?
     public var lora: LoRAConfig?
+    public var ia3: IA3Config?
+    public var prefixTuning: PrefixTuningConfig?
     public var head: HeadConfig?
 
     public init(path: String) throws {
@@ -72,7 +74,7 @@ public struct AdapterFolder: Sendable {
             }), classifier.shape[0] <= HeadConfig.maximumLabels {
                 labels = (0..<classifier.shape[0]).map { "LABEL_\($0)" }
             }
-            engineNote = Self.peftEngineNote(peft, configPath: configPath, config: config, lora: &lora)
+            engineNote = Self.peftEngineNote(peft, configPath: configPath, config: config, weights: weights, lora: &lora, ia3: &ia3)
         } else {
             format = .adapters
             guard let inner = config["config"], inner.objectValue != nil else {
@@ -80,7 +82,8 @@ public struct AdapterFolder: Sendable {
             }
             hiddenSize = config["hidden_size"]?.intValue
             modelType = config["model_type"]?.stringValue
-            (architecture, engineNote) = try Self.libraryKind(inner, configPath: configPath, bottleneck: &bottleneck, lora: &lora)
+            (architecture, engineNote) = try Self.libraryKind(
+                inner, configPath: configPath, bottleneck: &bottleneck, lora: &lora, ia3: &ia3, prefixTuning: &prefixTuning)
             let weights = try files.tensors("adapter.safetensors", legacy: "pytorch_adapter.bin", role: .adapterWeights)
             self.files = [configFile, weights]
             parameters = weights.parameterCount
@@ -111,7 +114,8 @@ public struct AdapterFolder: Sendable {
 
     /// The kind an `adapters`-library config describes, and the typed configuration when the engine runs it.
     private static func libraryKind(
-        _ inner: JSONValue, configPath: String, bottleneck: inout BottleneckConfig?, lora: inout LoRAConfig?
+        _ inner: JSONValue, configPath: String, bottleneck: inout BottleneckConfig?, lora: inout LoRAConfig?,
+        ia3: inout IA3Config?, prefixTuning: inout PrefixTuningConfig?
     ) throws -> (AdapterKind, String?) {
         /// Runs `parse`; a feature the engine lacks becomes the note, bad input stays an error.
         func engineConfig<T>(_ parse: () throws -> T) throws -> (T?, String?) {
@@ -132,7 +136,9 @@ public struct AdapterFolder: Sendable {
             return (attention ? (output ? .doubleSeqBn : .bottleneck) : (output ? .seqBn : .bottleneck), note)
         case "lora":
             if inner["composition_mode"]?.stringValue == "scale" {
-                return (.ia3, "ia3 (adapters): stored and distributed; this build's engine does not run it yet")
+                let note: String?
+                (ia3, note) = try engineConfig { try IA3Config(adaptersJSON: inner, source: configPath) }
+                return (.ia3, note)
             }
             if let vera = inner["vera_d"], !vera.isNull {
                 return (.vera, "vera (adapters): stored and distributed; this build's engine does not run it")
@@ -140,9 +146,12 @@ public struct AdapterFolder: Sendable {
             let note: String?
             (lora, note) = try engineConfig { try LoRAConfig(adaptersJSON: inner, source: configPath) }
             return (.lora, note)
+        case "prefix_tuning":
+            let note: String?
+            (prefixTuning, note) = try engineConfig { try PrefixTuningConfig(json: inner, source: configPath) }
+            return (.prefixTuning, note)
         default:
             let kind: AdapterKind = switch name {
-            case "prefix_tuning": .prefixTuning
             case "prompt_tuning": .promptTuning
             case "union": .union
             case "reft": .reft
@@ -152,13 +161,30 @@ public struct AdapterFolder: Sendable {
         }
     }
 
-    private static func peftEngineNote(_ peft: PEFTConfig, configPath: String, config: JSONValue, lora: inout LoRAConfig?) -> String? {
+    private static func peftEngineNote(
+        _ peft: PEFTConfig, configPath: String, config: JSONValue, weights: FolderFile, lora: inout LoRAConfig?, ia3: inout IA3Config?
+    ) -> String? {
         switch peft.kind {
         case .lora:
             do {
                 lora = try LoRAConfig(peftJSON: config, source: configPath)
             } catch {
                 return (error as? QuiverError)?.message ?? "\(error)"
+            }
+            return nil
+        case .ia3:
+            do {
+                ia3 = try IA3Config(peftJSON: config, source: configPath)
+            } catch {
+                return (error as? QuiverError)?.message ?? "\(error)"
+            }
+            // A vector outside the encoder's layers (the pooler, a classifier's dense) changes what this build would
+            // compute without it: stored, not run.
+            for tensor in weights.safetensors!.header.tensors where !peft.isHead(tensor.name) {
+                if let tuner = TunerTensor.parse(tensor.name, kind: .ia3), IA3Adapter.site(ofModule: tuner.module) == nil {
+                    ia3 = nil
+                    return "ia3 (PEFT) on \(tuner.module): stored and distributed; this build's engine runs IA³ on encoder layer projections only"
+                }
             }
             return nil
         case .other(let name):
@@ -206,6 +232,21 @@ public struct AdapterFolder: Sendable {
         }
         if let (module, problem) = factors.problem(base: base) {
             throw QuiverError(.incompatible, "\(source): LoKr factors of \(module) do not fit base model '\(baseName)': \(problem)")
+        }
+        try checkEngineShapes(base: base, baseName: baseName)
+    }
+
+    /// IA³ and prefix tuning are checked whole, the way the engine loads them: a prefix's width depends on the
+    /// base's layers and hidden size together, an IA³ vector's form on the config.
+    private func checkEngineShapes(base: BaseShapes, baseName: String) throws {
+        guard let bert = base.bert, ia3 != nil || prefixTuning != nil,
+            let weights = files.first(where: { $0.role == .adapterWeights })?.safetensors
+        else { return }
+        do {
+            if let ia3 { _ = try IA3Adapter(config: ia3, weights: weights, base: bert) }
+            if let prefixTuning { _ = try PrefixTuningAdapter(config: prefixTuning, weights: weights, base: bert) }
+        } catch let error as QuiverError where error.kind == .invalidInput {
+            throw QuiverError(.incompatible, "\(error.message) (base model '\(baseName)')")
         }
     }
 

@@ -52,3 +52,18 @@ public final class LoRAAdapter: Sendable {
 
     var largestRank: Int { modules.values.map(\.rank).max() ?? 0 }
 }
+
+extension LoRAModule {
+    /// The slow twin of the LoRA hook, in Double: y (rows, out) += scaling · (x (rows, in) · Aᵀ) · Bᵀ.
+    func reference(input x: [Double], rows: Int, output y: inout [Double]) {
+        for row in 0..<rows {
+            let reduced = (0..<rank).map { r in
+                (0..<inFeatures).reduce(0.0) { $0 + x[row * inFeatures + $1] * Double(a.pointer[r * inFeatures + $1]) }
+            }
+            for column in 0..<outFeatures {
+                let delta = (0..<rank).reduce(0.0) { $0 + reduced[$1] * Double(b.pointer[column * rank + $1]) }
+                y[row * outFeatures + column] += Double(scaling) * delta
+            }
+        }
+    }
+}
