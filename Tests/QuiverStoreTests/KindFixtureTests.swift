@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import QuiverModel
+import QuiverTensor
 @testable import QuiverStore
 
 /// Every base layout and every adapter kind the reference libraries write (Fixtures/kinds, made by
@@ -123,6 +124,27 @@ import QuiverModel
         let result = try workspace.registry.push(Reference(parsing: "p"), folder: Self.root + "/negatives/peft-base-name-differs", baseName: "bert")
         #expect(result.outcome == .stored)
         #expect(result.warnings.count == 1 && result.warnings[0].contains("base_model_name_or_path \"bert-base-uncased\""))
+    }
+
+    /// A classifier saved with its trained pooler (`modules_to_save: ["pooler"]`) runs on that pooler; LoRA on the
+    /// pooler under a classifier would change the logits and is stored, not run, saying so.
+    @Test func poolerUnderAClassifier() throws {
+        let workspace = try Workspace.empty()
+        try workspace.registry.addBase(folder: Self.root + "/bases/bert", name: "bert")
+        let trained = try workspace.registry.push(Reference(parsing: "p"), folder: Self.root + "/adapters/peft-bert-lora-seq-cls-pooler", baseName: "bert").artifact
+        #expect(trained.runnable, "\(trained.engineNote ?? "")")
+        // The same classifier with its first LoRA pair moved onto pooler.dense (a 32 × 32 Linear, like the query).
+        let folder = workspace.root + "/pooler-lora"
+        try FileManager.default.copyItem(atPath: Self.root + "/adapters/peft-bert-lora-seq-cls", toPath: folder)
+        let file = try SafetensorsFile(path: folder + "/adapter_model.safetensors")
+        var tensors: [String: TensorData] = [:]
+        for name in file.tensorNames {
+            tensors[name.replacingOccurrences(of: "encoder.layer.0.attention.self.query", with: "pooler.dense")] = try file.tensorData(name)
+        }
+        try Data(Safetensors.serialize(tensors)).write(to: URL(fileURLWithPath: folder + "/adapter_model.safetensors"))
+        let onPooler = try workspace.registry.push(Reference(parsing: "q"), folder: folder, baseName: "bert").artifact
+        #expect(!onPooler.runnable)
+        #expect(onPooler.engineNote?.contains("pooler.dense under a classifier") == true, "\(onPooler.engineNote ?? "nil")")
     }
 
     /// A peft_type nobody knows is stored as opaque: counts from the tensors, not run.

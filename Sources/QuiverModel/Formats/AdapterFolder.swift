@@ -164,12 +164,26 @@ public struct AdapterFolder: Sendable {
     private static func peftEngineNote(
         _ peft: PEFTConfig, configPath: String, config: JSONValue, weights: FolderFile, lora: inout LoRAConfig?, ia3: inout IA3Config?
     ) -> String? {
+        let tensors = weights.safetensors!.header.tensors
+        if [.lora, .ia3].contains(peft.kind), tensors.contains(where: { peft.isHead($0.name) }),
+            let hidden = config["hidden_size"]?.intValue ?? tensors.first(where: { $0.name.hasSuffix("classifier.weight") })?.shape.last,
+            let problem = ClassificationHead.peftClassifierProblem(tensors, peft: peft, hiddenSize: hidden)
+        {
+            return "\(peft.kind) (PEFT): \(problem)"
+        }
         switch peft.kind {
         case .lora:
             do {
                 lora = try LoRAConfig(peftJSON: config, source: configPath)
             } catch {
                 return (error as? QuiverError)?.message ?? "\(error)"
+            }
+            // LoRA on the pooler leaves hidden states alone but changes a classifier's logits: with a head, not run.
+            if tensors.contains(where: { peft.isHead($0.name) }),
+                let pooler = tensors.compactMap({ TunerTensor.parse($0.name, kind: .lora) }).first(where: { $0.module.hasSuffix("pooler.dense") })
+            {
+                lora = nil
+                return "lora (PEFT) on \(pooler.module) under a classifier: stored and distributed; this build's engine runs LoRA on encoder layer projections only"
             }
             return nil
         case .ia3:

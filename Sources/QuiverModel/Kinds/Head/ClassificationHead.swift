@@ -41,10 +41,17 @@ public final class ClassificationHead: Sendable {
     /// two layers with tanh between them as an `adapters` head. Labels are `LABEL_0…` (PEFT saves no label names).
     public init(peftClassifier file: SafetensorsFile, peft: PEFTConfig, pooler: LinearWeights?, hiddenSize h: Int) throws {
         let classifier = file.header.tensors.filter { peft.isHead($0.name) }
-        guard let weight = classifier.first(where: { $0.name.hasSuffix("classifier.weight") }), weight.shape.count == 2, weight.shape[1] == h,
-            classifier.count == 2, let bias = classifier.first(where: { $0.name.hasSuffix("classifier.bias") })
-        else {
-            throw QuiverError(.unsupported, "\(file.source): this build runs PEFT heads that are one Linear `classifier` on BERT's pooler (reading \(h) features)")
+        if let problem = Self.peftClassifierProblem(file.header.tensors, peft: peft, hiddenSize: h) {
+            throw QuiverError(.unsupported, "\(file.source): \(problem)")
+        }
+        let weight = classifier.first { $0.name.hasSuffix("classifier.weight") }!, bias = classifier.first { $0.name.hasSuffix("classifier.bias") }!
+        // A pooler saved with the head (`modules_to_save` naming it) was trained: it replaces the base's.
+        var pooler = pooler
+        if let savedWeight = classifier.first(where: { $0.name.hasSuffix("pooler.dense.weight") }),
+            let savedBias = classifier.first(where: { $0.name.hasSuffix("pooler.dense.bias") })
+        {
+            pooler = LinearWeights(
+                weight: try file.floatBuffer(savedWeight.name, shape: [h, h]), bias: try file.floatBuffer(savedBias.name, shape: [h]), inFeatures: h, outFeatures: h)
         }
         guard let pooler else {
             throw QuiverError(.incompatible, "\(file.source): a PEFT sequence classifier needs the base model's pooler, which its checkpoint lacks")
@@ -65,6 +72,20 @@ public final class ClassificationHead: Sendable {
                 weight: try file.floatBuffer(weight.name, shape: [labels, h]), bias: try file.floatBuffer(bias.name, shape: [labels]),
                 inFeatures: h, outFeatures: labels),
         ]
+    }
+
+    /// Nil when a PEFT folder's saved modules are a head this build runs — `classifier.{weight,bias}` reading the
+    /// hidden size, optionally with the `pooler.dense` it was trained with — else why not, in one line.
+    public static func peftClassifierProblem(_ tensors: [TensorInfo], peft: PEFTConfig, hiddenSize h: Int) -> String? {
+        let head = tensors.filter { peft.isHead($0.name) }
+        let known = ["classifier.weight", "classifier.bias", "pooler.dense.weight", "pooler.dense.bias"]
+        guard let weight = head.first(where: { $0.name.hasSuffix("classifier.weight") }), weight.shape.count == 2, weight.shape[1] == h,
+            head.contains(where: { $0.name.hasSuffix("classifier.bias") }),
+            head.allSatisfy({ tensor in known.contains { tensor.name.hasSuffix($0) } })
+        else {
+            return "PEFT heads (modules_to_save) other than one Linear `classifier` on BERT's pooler are stored and distributed; this build does not run them"
+        }
+        return nil
     }
 
     /// Logits per item from the [CLS] vectors of the last hidden states.
