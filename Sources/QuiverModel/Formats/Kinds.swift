@@ -139,8 +139,6 @@ public enum AdapterKind: RawRepresentable, Hashable, Sendable, CustomStringConve
 
     /// Bottleneck adapters a fusion can fuse.
     public var isFusable: Bool { [.seqBn, .doubleSeqBn, .bottleneck].contains(self) }
-
-    public var isFusion: Bool { [.fusionDynamic, .fusionStatic, .fusion].contains(self) }
 }
 
 extension AdapterKind: Codable {
