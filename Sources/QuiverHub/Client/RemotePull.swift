@@ -9,7 +9,7 @@ public struct PullReport: Sendable {
         public var repository: String
         /// `TASK:VERSION` for adapters and fusions, the base model's name for base models.
         public var name: String
-        public var kind: String
+        public var kind: ManifestKind
         /// `stored`, `replaced` or `unchanged` (`added` / `unchanged` for base models).
         public var outcome: String
         public var digest: Digest
@@ -73,7 +73,7 @@ public struct RemotePull: Sendable {
         var task: String?
         var version: String?
         var manifest: RemoteManifest
-        var kind: String
+        var kind: ManifestKind
         var config: [UInt8]
         var layerCount: Int
         var missing: [Descriptor]
@@ -92,17 +92,17 @@ public struct RemotePull: Sendable {
         if let artifact = try registry.artifact(manifestDigest: digest.description),
            task == nil || artifact.task == task, version == nil || artifact.version == version
         {
-            return LocalCopy(name: "\(artifact.task):\(artifact.version)", kind: artifact.kind.rawValue, digest: digest)
+            return LocalCopy(name: "\(artifact.task):\(artifact.version)", kind: ManifestKind(artifact.kind), digest: digest)
         }
         if task == nil, let base = try registry.baseModels().first(where: { $0.manifestDigest == digest.description }) {
-            return LocalCopy(name: base.name, kind: "base", digest: digest)
+            return LocalCopy(name: base.name, kind: .base, digest: digest)
         }
         return nil
     }
 
     struct LocalCopy {
         var name: String
-        var kind: String
+        var kind: ManifestKind
         var digest: Digest
 
         func imported(repository: String) -> PullReport.Imported {
@@ -126,12 +126,8 @@ public struct RemotePull: Sendable {
             return
         }
         let decoded = try registry.checkIncoming(manifest: manifest.bytes, source: "manifest \(shown) from \(client.location)")
-        let kind: String
-        switch decoded.artifactType {
-        case MediaType.baseArtifact: kind = "base"
-        case MediaType.adapterArtifact: kind = "adapter"
-        case MediaType.fusionArtifact: kind = "fusion"
-        default: throw QuiverError(.unsupported, "\(shown) on \(client.location) is not a Quiver artifact (artifactType \"\(decoded.artifactType)\")")
+        guard let kind = ManifestKind(artifactType: decoded.artifactType) else {
+            throw QuiverError(.unsupported, "\(shown) on \(client.location) is not a Quiver artifact (artifactType \"\(decoded.artifactType)\")")
         }
         let config = try await configBytes(of: decoded, in: full, shown: shown)
         for requirement in try registry.missingRequirements(ofManifest: manifest.bytes, config: config) {
@@ -153,7 +149,7 @@ public struct RemotePull: Sendable {
         }
         let missing = try registry.missingBlobs(ofManifest: manifest.bytes)
         plan.steps.append(Step(
-            repository: repository, reference: reference, task: kind == "base" ? nil : task, version: version, manifest: manifest, kind: kind, config: config,
+            repository: repository, reference: reference, task: kind == .base ? nil : task, version: version, manifest: manifest, kind: kind, config: config,
             layerCount: decoded.layers.count, missing: missing))
     }
 
@@ -237,7 +233,7 @@ public struct RemotePull: Sendable {
                 digest: step.manifest.digest)
         case .base(let base):
             return PullReport.Imported(
-                repository: step.repository, name: base.base.name, kind: "base", outcome: base.added ? "added" : "unchanged", digest: step.manifest.digest)
+                repository: step.repository, name: base.base.name, kind: .base, outcome: base.added ? "added" : "unchanged", digest: step.manifest.digest)
         }
     }
 }

@@ -47,3 +47,24 @@ public enum AnnotationKey {
     public static let contentDigest = "io.quiver.content.digest"
     public static let contentSize = "io.quiver.content.size"
 }
+
+/// What a Quiver manifest describes, from its `artifactType`.
+public enum ManifestKind: String, Sendable, Equatable {
+    case base, adapter, fusion
+
+    public init?(artifactType: String) {
+        switch artifactType {
+        case MediaType.baseArtifact: self = .base
+        case MediaType.adapterArtifact: self = .adapter
+        case MediaType.fusionArtifact: self = .fusion
+        default: return nil
+        }
+    }
+
+    public init(_ kind: ArtifactKind) {
+        switch kind {
+        case .adapter: self = .adapter
+        case .fusion: self = .fusion
+        }
+    }
+}

@@ -26,10 +26,6 @@ public struct IncomingArtifact: Sendable {
 /// layout, each once, with the media type of its encoding) and the content each layer declares
 /// (`ContentLimits`).
 struct IncomingManifest {
-    enum Kind: String {
-        case base, adapter, fusion
-    }
-
     struct Layer {
         var descriptor: Descriptor
         var title: String
@@ -37,12 +33,12 @@ struct IncomingManifest {
     }
 
     var manifest: Manifest
-    var kind: Kind
+    var kind: ManifestKind
     var layers: [Layer]
 
     init(_ bytes: [UInt8], source: String, limits: ContentLimits = .standard) throws {
         let manifest = try Manifest.decode(bytes, source: source)
-        let (kind, configType, isFileName, fileNames): (Kind, String, (String) -> Bool, String)
+        let (kind, configType, isFileName, fileNames): (ManifestKind, String, (String) -> Bool, String)
         switch manifest.artifactType {
         case MediaType.baseArtifact:
             (kind, configType, isFileName, fileNames) = (.base, MediaType.baseConfig, ModelFolder.isFileName, "the files of a Hugging Face model folder")
