@@ -29,10 +29,12 @@ tensor_sources() {
         Sources/QuiverTensor/JSON/*.swift Sources/QuiverTensor/Safetensors/*.swift \
         Sources/QuiverTensor/Kernels/Activation.swift Sources/QuiverTensor/Kernels/VectorMath.swift
 }
-# The formats layer: files, kinds, every kind's configuration and tensor names (no engine).
+# The formats layer: files, kinds, every kind's configuration and tensor names (no engine: AdapterFolder, which
+# loads the engine's adapters to check them at push, stays out).
 model_sources() {
-    echo Sources/QuiverModel/QuiverError.swift Sources/QuiverModel/Files/*.swift Sources/QuiverModel/Formats/*.swift
-    ls Sources/QuiverModel/Kinds/*/*Config.swift Sources/QuiverModel/Kinds/PEFT/*.swift | sort -u
+    echo Sources/QuiverModel/QuiverError.swift Sources/QuiverModel/Files/*.swift
+    ls Sources/QuiverModel/Formats/*.swift | grep -v /AdapterFolder.swift
+    ls Sources/QuiverModel/Kinds/*/*Config.swift Sources/QuiverModel/Kinds/*/*TensorNames.swift Sources/QuiverModel/Kinds/PEFT/*.swift | sort -u
 }
 store_sources() {
     echo Sources/QuiverStore/Blobs/BlobEncoding.swift Sources/QuiverStore/Blobs/BlobDescriptor.swift \

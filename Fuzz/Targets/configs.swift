@@ -56,7 +56,6 @@ public func fuzzConfigs(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             }
         }
         _ = AdapterKind(rawValue: name).rawValue
-        _ = AdapterFolder.layerIndex(name)
         _ = try? Digest(parsing: name)
     }
     return 0

@@ -1,7 +1,8 @@
 import QuiverTensor
 
-/// The one table of tensor names used by the `adapters` library and PEFT for adapter, fusion and
-/// head weights, parsed into what each tensor is.
+/// The tensor names the engine reads, from the `adapters` library and PEFT, for adapter, fusion and head weights,
+/// parsed into what each tensor is. Each kind reads its names in `Kinds/<Kind>/<Kind>TensorNames.swift` and writes them
+/// (`TensorNaming`) in its training file; this is the dispatch.
 ///
 /// Examples:
 /// - `bert.encoder.layer.3.output.adapters.sst2.adapter_down.0.weight` (bottleneck, output location)
@@ -52,9 +53,7 @@ public enum AdapterTensor: Equatable, Sendable {
 
     /// Parses a tensor name of either library, or returns nil when it is none of the known forms.
     public static func parse(_ name: String) -> AdapterTensor? {
-        if let match = name.wholeMatch(of: /heads\.([^.]+)\.(\d+)\.(weight|bias)/), let index = Int(match.2) {
-            return .head(head: String(match.1), index: index, parameter: String(match.3))
-        }
+        if let head = parseHead(name) { return head }
         // Strip PEFT's wrapper and an optional model prefix such as `bert.`.
         var rest = Substring(name)
         if rest.hasPrefix("base_model.model.") { rest = rest.dropFirst("base_model.model.".count) }
@@ -62,20 +61,7 @@ public enum AdapterTensor: Equatable, Sendable {
             return nil
         }
         let tail = rest[layerMatch.range.upperBound...]
-        if let match = tail.wholeMatch(of: /(attention\.output|output)\.adapters\.([^.]+)\.(.+)/) {
-            return .bottleneck(layer: layer, location: BottleneckLocation(rawValue: String(match.1))!, adapter: String(match.2), component: String(match.3))
-        }
-        if let match = tail.wholeMatch(of: /(attention\.output|output)\.adapter_fusion_layer\.([^.]+)\.(query|key|value|dense)\.(weight|bias)/) {
-            return .fusion(layer: layer, location: BottleneckLocation(rawValue: String(match.1))!, fusion: String(match.2),
-                           projection: FusionProjection(rawValue: String(match.3))!, parameter: String(match.4))
-        }
-        if let match = tail.wholeMatch(of: /(attention\.self\.query|attention\.self\.key|attention\.self\.value|attention\.output\.dense|intermediate\.dense|output\.dense)\.loras\.([^.]+)\.lora_(A|B)/) {
-            return .lora(layer: layer, target: LoRATarget(rawValue: String(match.1))!, adapter: String(match.2), matrix: LoRAMatrix(rawValue: String(match.3))!)
-        }
-        if let match = tail.wholeMatch(of: /(attention\.self\.query|attention\.self\.key|attention\.self\.value|attention\.output\.dense|intermediate\.dense|output\.dense)\.lora_(A|B)(?:\.[^.]+)?\.weight/) {
-            return .lora(layer: layer, target: LoRATarget(rawValue: String(match.1))!, adapter: nil, matrix: LoRAMatrix(rawValue: String(match.2))!)
-        }
-        return nil
+        return parseBottleneck(layer: layer, tail) ?? parseFusion(layer: layer, tail) ?? parseLoRA(layer: layer, tail)
     }
 
     // MARK: - Shapes
@@ -85,30 +71,10 @@ public enum AdapterTensor: Equatable, Sendable {
     public func shapeProblem(_ shape: [Int], hidden h: Int) -> String? {
         guard h > 0 else { return nil }
         switch self {
-        case .bottleneck(_, _, _, let component):
-            // Down projections read the hidden state, up projections write it; norms and channel
-            // scaling act on it. The bottleneck width is free.
-            if component.hasPrefix("adapter_down"), component.hasSuffix(".weight"), shape.count == 2 {
-                return shape[1] == h ? nil : "input size \(shape[1]) ≠ hidden size \(h)"
-            }
-            if component == "adapter_up.weight" {
-                return shape.count == 2 && shape[0] == h ? nil : "shape \(shape) does not produce hidden size \(h)"
-            }
-            if component == "adapter_up.bias" || component.hasPrefix("adapter_norm") {
-                return shape == [h] ? nil : "shape \(shape) ≠ [\(h)]"
-            }
-            return nil
-        case .lora:
-            return nil
-        case .fusion(_, _, _, let projection, let parameter):
-            let expected = projection == .dense ? (parameter == "weight" ? [1, h] : [1]) : (parameter == "weight" ? [h, h] : [h])
-            return shape == expected ? nil : "shape \(shape) does not fit hidden size \(h)"
-        case .head(_, let index, let parameter):
-            // The first linear layer of a head reads the hidden state (CLS token).
-            if index == 1, parameter == "weight" {
-                return shape.count == 2 && shape[1] == h ? nil : "first head layer reads \(shape.count == 2 ? shape[1] : 0) features, hidden size is \(h)"
-            }
-            return nil
+        case .bottleneck(_, _, _, let component): return Self.bottleneckShapeProblem(component: component, shape, hidden: h)
+        case .lora: return nil
+        case .fusion(_, _, _, let projection, let parameter): return Self.fusionShapeProblem(projection, parameter, shape, hidden: h)
+        case .head(_, let index, let parameter): return Self.headShapeProblem(index: index, parameter, shape, hidden: h)
         }
     }
 }

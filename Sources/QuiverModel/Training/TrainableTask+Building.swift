@@ -1,7 +1,8 @@
 import QuiverTensor
 
-/// Tensor names in the `adapters` library's layout (`{prefix}encoder.layer.{i}.…`, `heads.{name}.{index}.…`) or
-/// PEFT's (`base_model.model.{prefix}encoder.layer.{i}.….lora_A.weight`).
+/// Tensor names as a trained model writes them: the `adapters` library's layout (`{prefix}encoder.layer.{i}.…`,
+/// `heads.{name}.{index}.…`) or PEFT's (`base_model.model.{prefix}encoder.layer.{i}.….lora_A.weight`). Each kind adds
+/// its names in its folder.
 struct TensorNaming: Sendable {
     /// "bert." for folders saved from `BertAdapterModel` (and PEFT's sequence classifier), "" from a plain model.
     var prefix = "bert."
@@ -9,36 +10,6 @@ struct TensorNaming: Sendable {
 
     static func location(_ location: SublayerLocation) -> String {
         location == .attentionOutput ? "attention.output" : "output"
-    }
-
-    static func target(_ projection: ProjectionSite) -> String {
-        switch projection {
-        case .query: "attention.self.query"
-        case .key: "attention.self.key"
-        case .value: "attention.self.value"
-        case .attentionOutput: "attention.output.dense"
-        case .intermediate: "intermediate.dense"
-        case .output: "output.dense"
-        }
-    }
-
-    func bottleneck(_ site: AdapterSite, adapter: String, _ component: String) -> String {
-        "\(prefix)encoder.layer.\(site.layer).\(Self.location(site.location)).adapters.\(adapter).\(component)"
-    }
-
-    func lora(_ site: LoRASite, adapter: String, matrix: String) -> String {
-        peft
-            ? "base_model.model.\(prefix)encoder.layer.\(site.layer).\(Self.target(site.projection)).lora_\(matrix).weight"
-            : "\(prefix)encoder.layer.\(site.layer).\(Self.target(site.projection)).loras.\(adapter).lora_\(matrix)"
-    }
-
-    func fusion(_ site: AdapterSite, fusion: String, _ component: String) -> String {
-        "\(prefix)encoder.layer.\(site.layer).\(Self.location(site.location)).adapter_fusion_layer.\(fusion).\(component)"
-    }
-
-    static func head(_ name: String, layer: Int, _ parameter: String) -> String {
-        // nn.Sequential(Dropout, Linear, Activation, Dropout, Linear, …): Linear k is module 3k + 1.
-        "heads.\(name).\(3 * layer + 1).\(parameter)"
     }
 }
 

@@ -279,3 +279,11 @@ struct BottleneckTape {
     let up: UpProjectionTape
     let finish: FinishTape
 }
+
+// MARK: - Tensor names written
+
+extension TensorNaming {
+    func bottleneck(_ site: AdapterSite, adapter: String, _ component: String) -> String {
+        "\(prefix)encoder.layer.\(site.layer).\(Self.location(site.location)).adapters.\(adapter).\(component)"
+    }
+}

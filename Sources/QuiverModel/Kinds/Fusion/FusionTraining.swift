@@ -222,3 +222,11 @@ func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int
 func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
     for i in 0..<count { y[i] += alpha * x[i] }
 }
+
+// MARK: - Tensor names written
+
+extension TensorNaming {
+    func fusion(_ site: AdapterSite, fusion: String, _ component: String) -> String {
+        "\(prefix)encoder.layer.\(site.layer).\(Self.location(site.location)).adapter_fusion_layer.\(fusion).\(component)"
+    }
+}

@@ -102,3 +102,12 @@ enum CrossEntropy {
         return total
     }
 }
+
+// MARK: - Tensor names written
+
+extension TensorNaming {
+    static func head(_ name: String, layer: Int, _ parameter: String) -> String {
+        // nn.Sequential(Dropout, Linear, Activation, Dropout, Linear, …): Linear k is module 3k + 1.
+        "heads.\(name).\(3 * layer + 1).\(parameter)"
+    }
+}

@@ -71,3 +71,24 @@ extension SliceContext {
         return UnsafePointer(copy)
     }
 }
+
+// MARK: - Tensor names written
+
+extension TensorNaming {
+    static func target(_ projection: ProjectionSite) -> String {
+        switch projection {
+        case .query: "attention.self.query"
+        case .key: "attention.self.key"
+        case .value: "attention.self.value"
+        case .attentionOutput: "attention.output.dense"
+        case .intermediate: "intermediate.dense"
+        case .output: "output.dense"
+        }
+    }
+
+    func lora(_ site: LoRASite, adapter: String, matrix: String) -> String {
+        peft
+            ? "base_model.model.\(prefix)encoder.layer.\(site.layer).\(Self.target(site.projection)).lora_\(matrix).weight"
+            : "\(prefix)encoder.layer.\(site.layer).\(Self.target(site.projection)).loras.\(adapter).lora_\(matrix)"
+    }
+}
