@@ -34,7 +34,7 @@ struct BaseCommand: ParsableCommand {
             let result = try registry.open().addBase(folder: folder, name: name)
             let base = result.base
             let verb = result.added ? "added" : "unchanged:"
-            print("\(verb) base model \(base.name) (\(base.modelType), \(base.dtype), \(base.layerCount) layers, hidden \(base.hiddenSize), \(Console.count(base.parameters)) parameters, \(Console.size(base.size)) → \(Console.size(base.storedSize)) stored)")
+            print("\(verb) base model \(base.name) (\(base.modelType), \(base.dtype.isEmpty ? "" : base.dtype + ", ")\(base.layerCount) layers, hidden \(base.hiddenSize), \(Console.count(base.parameters)) parameters, \(Console.size(base.size)) → \(Console.size(base.storedSize)) stored)")
             if let note = base.engineNote { Console.note(note) }
         }
     }

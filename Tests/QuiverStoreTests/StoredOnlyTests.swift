@@ -77,4 +77,16 @@ import QuiverModel
         let pushed = try workspace.registry.push(Reference(parsing: "on-gpt2"), folder: workspace.sample("paraphrase-peft"), baseName: "other")
         #expect(!pushed.artifact.runnable && pushed.artifact.engineNote == base.engineNote)
     }
+
+    /// A base added by an earlier Quiver (its manifest's config had fewer fields) is the same base when its folder is
+    /// added again: unchanged, not a conflict.
+    @Test func baseAddedByAnEarlierVersionIsUnchanged() throws {
+        let workspace = try Workspace.withBase()
+        let base = try #require(try workspace.registry.baseModels().first)
+        try workspace.registry.catalog.database.write { db in
+            try db.execute(sql: "UPDATE baseModel SET manifestDigest = configDigest WHERE id = ?", arguments: [base.id!])
+        }
+        let again = try workspace.registry.addBase(folder: workspace.sample("tiny-bert"), name: base.name)
+        #expect(!again.added)
+    }
 }

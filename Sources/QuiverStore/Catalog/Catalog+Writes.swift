@@ -19,6 +19,13 @@ extension Catalog {
         try write { db in
             if let existing = try BaseModelRow.filter(BaseModelRow.Columns.name == row.name).fetchOne(db) {
                 if existing.manifestDigest == row.manifestDigest { return (existing, false) }
+                // The same files under a manifest an earlier Quiver wrote (its config blob had fewer fields): unchanged.
+                let stored = try BaseModelFileRow.filter(Column("baseModelId") == existing.id!).fetchAll(db)
+                if existing.digest == row.digest,
+                    Set(stored.map { "\($0.name) \($0.blobDigest)" }) == Set(files.map { "\($0.name) \($0.blobDigest)" })
+                {
+                    return (existing, false)
+                }
                 guard force else {
                     throw QuiverError(.conflict, "base model '\(row.name)' already exists with other content (\(existing.manifestDigest)); choose another --name")
                 }
