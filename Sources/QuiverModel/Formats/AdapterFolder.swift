@@ -88,21 +88,15 @@ public struct AdapterFolder: Sendable {
             self.files = [configFile, weights]
             parameters = weights.parameterCount
             headParameters = 0
-            let hasHeadWeights = files.exists("model_head.safetensors") || files.exists("pytorch_model_head.bin")
-            if files.exists("head_config.json") != hasHeadWeights {
-                throw QuiverError(.invalidInput, "\(source): head_config.json and model_head.safetensors must come together")
-            }
-            if hasHeadWeights {
+            if let saved = try files.head() {
                 do {
-                    head = try HeadConfig(json: try files.json("head_config.json"), source: files.location("head_config.json"))
+                    head = try HeadConfig(json: saved.json, source: files.location("head_config.json"))
                     labels = head!.labels
                 } catch let error as QuiverError where error.kind == .unsupported {
                     engineNote = engineNote ?? error.message  // a head of another type: stored, not run
                 }
-                self.files.append(try files.bytes("head_config.json", role: .headConfig, limit: 1 << 20))
-                let headWeights = try files.tensors("model_head.safetensors", legacy: "pytorch_model_head.bin", role: .headWeights)
-                self.files.append(headWeights)
-                headParameters = headWeights.parameterCount
+                self.files += [saved.config, saved.weights]
+                headParameters = saved.weights.parameterCount
             }
         }
         if files.exists(Self.exportFileName) {

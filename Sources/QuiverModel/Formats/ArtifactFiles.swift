@@ -58,6 +58,20 @@ public struct ArtifactFiles: Sendable {
         }
     }
 
+    /// The head an `adapters`-library folder may hold: `head_config.json` with `model_head.safetensors` (or
+    /// `pytorch_model_head.bin`), both or neither.
+    func head() throws -> (json: JSONValue, config: FolderFile, weights: FolderFile)? {
+        let hasWeights = exists("model_head.safetensors") || exists("pytorch_model_head.bin")
+        guard exists("head_config.json") == hasWeights else {
+            throw QuiverError(.invalidInput, "\(source): head_config.json and model_head.safetensors must come together")
+        }
+        guard hasWeights else { return nil }
+        return (
+            try json("head_config.json"), try bytes("head_config.json", role: .headConfig, limit: 1 << 20),
+            try tensors("model_head.safetensors", legacy: "pytorch_model_head.bin", role: .headWeights)
+        )
+    }
+
     /// A tensor file: `name` as safetensors, else `legacy` (a PyTorch `.bin`, converted), stored as `name`.
     func tensors(_ name: String, legacy: String? = nil, role: FileRole) throws -> FolderFile {
         let found = exists(name) ? name : legacy.flatMap { exists($0) ? $0 : nil }

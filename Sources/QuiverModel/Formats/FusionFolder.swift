@@ -38,16 +38,10 @@ public struct FusionFolder: Sendable {
         self.files = [try files.bytes("adapter_fusion_config.json", role: .fusionConfig, limit: 1 << 20), weights]
         parameters = weights.parameterCount
         headParameters = 0
-        let hasHeadWeights = files.exists("model_head.safetensors") || files.exists("pytorch_model_head.bin")
-        if files.exists("head_config.json") != hasHeadWeights {
-            throw QuiverError(.invalidInput, "\(source): head_config.json and model_head.safetensors must come together")
-        }
-        if hasHeadWeights {
-            head = try HeadConfig(json: try files.json("head_config.json"), source: files.location("head_config.json"))
-            self.files.append(try files.bytes("head_config.json", role: .headConfig, limit: 1 << 20))
-            let headWeights = try files.tensors("model_head.safetensors", legacy: "pytorch_model_head.bin", role: .headWeights)
-            self.files.append(headWeights)
-            headParameters = headWeights.parameterCount
+        if let saved = try files.head() {
+            head = try HeadConfig(json: saved.json, source: files.location("head_config.json"))
+            self.files += [saved.config, saved.weights]
+            headParameters = saved.weights.parameterCount
         }
     }
 
