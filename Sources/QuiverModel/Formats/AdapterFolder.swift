@@ -62,7 +62,7 @@ public struct AdapterFolder: Sendable {
             let weights = try files.tensors("adapter_model.safetensors", legacy: "adapter_model.bin", role: .adapterWeights)
             self.files = [configFile, weights]
             var tuner = 0, head = 0
-            let tied = try weights.tiedNames()
+            let tied = weights.tied
             for tensor in weights.safetensors!.header.tensors where !tied.contains(tensor.name) {
                 if peft.isHead(tensor.name) { head += tensor.elementCount } else { tuner += tensor.elementCount }
             }

@@ -82,9 +82,7 @@ public struct ArtifactFiles: Sendable {
         case .memory(let files):
             guard found == name else { throw QuiverError(.corrupt, "\(location(found)): a stored version holds only safetensors") }
             do {
-                let file = FolderFile(name: name, role: role, content: .tensors(try SafetensorsFile(bytes: files[name]!, source: location(name))))
-                _ = try file.tiedNames()
-                return file
+                return try FolderFile.tensors(name: name, role: role, file: try SafetensorsFile(bytes: files[name]!, source: location(name)))
             } catch let error as SafetensorsError {
                 throw QuiverError(.invalidInput, "invalid safetensors file \(error.description)")
             }

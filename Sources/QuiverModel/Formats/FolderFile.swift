@@ -13,6 +13,13 @@ public struct FolderFile: Sendable {
     public var name: String
     public var role: FileRole
     public var content: Content
+    /// Names that repeat an earlier tensor (tied weights of a converted `.bin`): counted once.
+    package var tied: Set<String> = []
+
+    /// A tensor file, its tied names (safetensors metadata `quiver.tied`) checked once.
+    package static func tensors(name: String, role: FileRole, file: SafetensorsFile) throws -> FolderFile {
+        FolderFile(name: name, role: role, content: .tensors(file), tied: try tiedNames(of: file))
+    }
 
     /// Reads and validates a safetensors file — or a PyTorch `.bin`, converted — naming the file in any error.
     package static func tensors(at path: String, name: String, role: FileRole) throws -> FolderFile {
@@ -24,17 +31,13 @@ public struct FolderFile: Sendable {
                 let checkpoint = try TorchCheckpoint(path: path)
                 var metadata = ["format": "pt"]
                 if !checkpoint.aliases.isEmpty { metadata[tiedKey] = JSONWriter.serialize(.object(checkpoint.aliases.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })) }
-                let file = FolderFile(name: name, role: role, content: .tensors(try checkpoint.safetensors(metadata: metadata)))
-                _ = try file.tiedNames()
-                return file
+                return try tensors(name: name, role: role, file: try checkpoint.safetensors(metadata: metadata))
             } catch let error as TorchCheckpointError {
                 throw QuiverError(.invalidInput, error.description)
             }
         }
         do {
-            let file = FolderFile(name: name, role: role, content: .tensors(try SafetensorsFile(path: path)))
-            _ = try file.tiedNames()
-            return file
+            return try tensors(name: name, role: role, file: try SafetensorsFile(path: path))
         } catch let error as SafetensorsError {
             throw QuiverError(.invalidInput, "invalid safetensors file \(error.description)")
         }
@@ -46,10 +49,10 @@ public struct FolderFile: Sendable {
 
     /// Names that repeat an earlier tensor (tied weights of a converted `.bin`), checked: each names a tensor of the
     /// same dtype, shape and bytes.
-    package func tiedNames() throws -> Set<String> {
-        guard let file = safetensors, let text = file.header.metadata?[Self.tiedKey] else { return [] }
+    private static func tiedNames(of file: SafetensorsFile) throws -> Set<String> {
+        guard let text = file.header.metadata?[tiedKey] else { return [] }
         guard let map = try? JSONParser.parse(Array(text.utf8)).objectValue else {
-            throw QuiverError(.invalidInput, "\(file.source): metadata \(Self.tiedKey) is not a JSON object")
+            throw QuiverError(.invalidInput, "\(file.source): metadata \(tiedKey) is not a JSON object")
         }
         var tied = Set<String>()
         for (alias, value) in map {
@@ -57,7 +60,7 @@ public struct FolderFile: Sendable {
                 a.dtype == b.dtype, a.shape == b.shape,
                 file.withBytes(of: a, { x in file.withBytes(of: b) { y in x.elementsEqual(y) } })
             else {
-                throw QuiverError(.invalidInput, "\(file.source): metadata \(Self.tiedKey) ties '\(alias)' to a tensor it does not equal")
+                throw QuiverError(.invalidInput, "\(file.source): metadata \(tiedKey) ties '\(alias)' to a tensor it does not equal")
             }
             tied.insert(alias)
         }
@@ -75,8 +78,7 @@ public struct FolderFile: Sendable {
 
     /// Element count of every tensor in the file (0 for other files).
     package var parameterCount: Int {
-        let tied = (try? tiedNames()) ?? []
-        return safetensors?.header.tensors.reduce(0) { tied.contains($1.name) ? $0 : $0 + $1.elementCount } ?? 0
+        safetensors?.header.tensors.reduce(0) { tied.contains($1.name) ? $0 : $0 + $1.elementCount } ?? 0
     }
 }
 

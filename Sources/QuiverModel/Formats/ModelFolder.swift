@@ -66,7 +66,7 @@ public struct ModelFolder: Sendable {
         self.files = files
 
         var ignored = Set(tensors.keys.filter(Self.isBuffer))
-        for file in weights { ignored.formUnion(try file.tiedNames()) }
+        for file in weights { ignored.formUnion(file.tied) }
         engineNote = config.architecture.engineNote
         if config.architecture == .bert {
             let bert = try BertConfig(json: configJSON, source: configPath)
