@@ -22,7 +22,7 @@ final class RawHTTPConnection: @unchecked Sendable {
     private var descriptor: Int32
 
     /// Connects to `127.0.0.1:port` from `source` (any 127.x.y.z address; the kernel picks the port).
-    init(port: Int, source: String = "127.0.0.1", timeout: TimeInterval = 10) throws {
+    init(port: Int, source: String = "127.0.0.1", timeout: TimeInterval = 60) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
         var local = sockaddr_in()
@@ -52,7 +52,7 @@ final class RawHTTPConnection: @unchecked Sendable {
     /// Runs `body` with a new connection on a thread of its own: blocking calls must not hold one of
     /// the few cooperative threads the server under test needs too.
     static func with<T: Sendable>(
-        port: Int, source: String = "127.0.0.1", timeout: TimeInterval = 10, _ body: @escaping @Sendable (RawHTTPConnection) throws -> T
+        port: Int, source: String = "127.0.0.1", timeout: TimeInterval = 60, _ body: @escaping @Sendable (RawHTTPConnection) throws -> T
     ) async throws -> T {
         try await onThread {
             let connection = try RawHTTPConnection(port: port, source: source, timeout: timeout)
