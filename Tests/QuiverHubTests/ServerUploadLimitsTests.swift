@@ -16,7 +16,10 @@ import Testing
     /// client (127.0.0.1) pushes a blob and reads as usual meanwhile.
     @Test func sixtyFourSlowPatchesDoNotLockOutOtherClients() async throws {
         let workspace = try ServerWorkspace.empty()
-        try await workspace.app().test(.live) { client in
+        var limits = ServerLimits()
+        // The test client's connection waits while the slow ones start (minutes on a loaded machine): not idle-closed.
+        limits.connectionIdleTimeout = 3600
+        try await workspace.app(limits: limits).test(.live) { client in
             let port = try #require(client.port)
             let slow = SlowClients(port: port, count: 64)
             defer { slow.stop() }
