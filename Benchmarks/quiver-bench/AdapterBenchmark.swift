@@ -280,7 +280,7 @@ private struct AdapterSuite {
             let memberNames = (0..<size).map { "a\($0)" }
             let files = Self.fusionFiles(members: memberNames, config: base.config, generator: &generator)
             let members = adapters.prefix(size).map { task -> BottleneckAdapter in
-                guard case .bottleneck(let adapter) = task.composition else { preconditionFailure("seq_bn is a bottleneck adapter") }
+                guard case .adapter(let adapter as BottleneckAdapter) = task.composition else { preconditionFailure("seq_bn is a bottleneck adapter") }
                 return adapter
             }
             folders.append((key, files))
@@ -516,7 +516,7 @@ private struct QuiverRunner {
     }
 
     private func firstLayer(_ composition: Composition) -> Int? {
-        guard case .bottleneck(let adapter) = composition else { return 0 }
+        guard case .adapter(let adapter as BottleneckAdapter) = composition else { return 0 }
         return adapter.modules.keys.map(\.layer).min()
     }
 }

@@ -32,7 +32,7 @@ func printFusionBreakdown(base: BaseModel, fusions: [(name: String, fusion: Fusi
         }
         let singleForward = try forward(single.composition)
         let baseForward = try Measure.best(repeats > 5 ? 20 : 3) { _ = try base.encoder.forward(input.input, threads: 1) }
-        guard case .bottleneck(let singleAdapter) = single.composition else { return }
+        guard case .adapter(let singleAdapter as BottleneckAdapter) = single.composition else { return }
         let singleSteps = SiteReplay(
             members: [singleAdapter.modules[AdapterSite(layer: 0, location: .output)]!], layer: nil, rows: rows, hidden: h)
         let singleUp = singleSteps.time(repeats: repeats) { $0.memberUpProjections() } * Double(sites)

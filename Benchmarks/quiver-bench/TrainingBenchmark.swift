@@ -139,7 +139,7 @@ private enum TrainingCase: String, CaseIterable {
                 let files = try TrainableTask.bottleneck(
                     name: name, config: seqBn, labels: labels, base: base.encoder, baseName: base.name, seed: UInt64(index + 1)
                 ).exportFiles()
-                guard case .bottleneck(let adapter) = try TaskModel.adapter(name: name, files: files, source: name, base: base.config).composition
+                guard case .adapter(let adapter as BottleneckAdapter) = try TaskModel.adapter(name: name, files: files, source: name, base: base.config).composition
                 else { throw BenchError("seq_bn did not load as a bottleneck adapter") }
                 return (name, adapter)
             }

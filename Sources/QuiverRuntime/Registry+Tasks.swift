@@ -18,7 +18,7 @@ extension Registry {
             return try TaskModel.adapter(name: name, files: files, source: name, base: base.config, pooler: base.encoder.weights.pooler)
         }
         let members = try self.members(ofFusion: artifact.id!).map { member -> BottleneckAdapter in
-            guard case .bottleneck(let adapter) = try loadTask(member, base: base).composition else {
+            guard case .adapter(let adapter as BottleneckAdapter) = try loadTask(member, base: base).composition else {
                 throw QuiverError(.corrupt, "\(name): member \(member.task):\(member.version) is not a bottleneck adapter")
             }
             return adapter

@@ -38,7 +38,7 @@ struct InferCommand: ParsableCommand {
         let (texts, pairs) = try TextInput.read(arguments: textArguments)
         var (base, loaded) = try registry.open().loadTasks(references)
         if mergeLora {
-            guard loaded.count == 1, case .lora(let adapter) = loaded[0].composition else {
+            guard loaded.count == 1, case .adapter(let adapter as LoRAAdapter) = loaded[0].composition else {
                 throw QuiverError(.invalidInput, "--merge-lora needs exactly one LoRA task")
             }
             base = try BaseModel(name: base.name, encoder: try base.encoder.merging(adapter), tokenizer: base.tokenizer)

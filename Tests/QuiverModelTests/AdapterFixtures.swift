@@ -62,7 +62,7 @@ struct AdapterFixtures: Sendable {
         }
         func bottlenecks(_ dirs: [String]) throws -> [BottleneckAdapter] {
             try dirs.map { dir in
-                guard case .bottleneck(let member) = try adapter(dir).composition else { throw QuiverError(.invalidInput, "\(dir) is not a bottleneck adapter") }
+                guard case .adapter(let member as BottleneckAdapter) = try adapter(dir).composition else { throw QuiverError(.invalidInput, "\(dir) is not a bottleneck adapter") }
                 return member
             }
         }

@@ -57,7 +57,7 @@ import Testing
     func mergedWeightsMatchHooks(_ name: String) throws {
         let fixtures = AdapterFixtures.shared
         let testCase = fixtures.cases.first { $0.name == name }!
-        guard case .lora(let adapter) = try fixtures.task(testCase).composition else {
+        guard case .adapter(let adapter as LoRAAdapter) = try fixtures.task(testCase).composition else {
             Issue.record("\(name) is not LoRA")
             return
         }

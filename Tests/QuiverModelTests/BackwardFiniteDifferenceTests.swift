@@ -92,7 +92,7 @@ import Testing
                 index == 1 ? [("ln_after", .bool(true)), ("scaling", .string("learned"))] : [("mh_adapter", .bool(index == 2))],
                 name: member)
             Self.randomize(adapter, seed: UInt64(10 + index))
-            guard case .bottleneck(let loaded) = try TaskModel.adapter(
+            guard case .adapter(let loaded as BottleneckAdapter) = try TaskModel.adapter(
                 name: member, files: try adapter.exportFiles(), source: member, base: Self.base.config).composition
             else { throw QuiverError(.invalidInput, "not a bottleneck") }
             return (name: member, adapter: loaded)

@@ -68,9 +68,9 @@ import Testing
         let encoder = try RandomEncoder.encoder(kernels: kernels)
         let config = encoder.config
         let input = try RandomEncoder.input(lengths: Self.batches[index].lengths, vocab: config.vocabSize)
-        let ia3 = Composition.ia3(try Self.ia3(config, seed: 11))
-        let prefix = Composition.prefixTuning(try Self.prefix(config, length: 5, leaveOut: [], seed: 12))
-        let shortPrefix = Composition.prefixTuning(try Self.prefix(config, length: 2, leaveOut: [0], seed: 13))
+        let ia3 = Composition.adapter(try Self.ia3(config, seed: 11))
+        let prefix = Composition.adapter(try Self.prefix(config, length: 5, leaveOut: [], seed: 12))
+        let shortPrefix = Composition.adapter(try Self.prefix(config, length: 2, leaveOut: [0], seed: 13))
         let both = Composition.kinds(try KindStack([ia3, shortPrefix]))
         let compositions = [ia3, prefix, .base, both, shortPrefix]
         let hooks = CompositionHooks(
@@ -90,7 +90,7 @@ import Testing
         let input = try EncoderInput(
             batch: 3, sequenceLength: 6, ids: [0, 0, 5, 6, 7, 8, 9, 10, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0],
             attentionMask: [0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0])
-        let prefix = Composition.prefixTuning(try Self.prefix(config, length: 3, leaveOut: [], seed: 14))
+        let prefix = Composition.adapter(try Self.prefix(config, length: 3, leaveOut: [], seed: 14))
         let hooks = CompositionHooks(prefix, batch: 3)
         let actual = try encoder.forward(input, hooks: hooks).values
         #expect(!actual.contains { $0.isNaN })
@@ -106,7 +106,7 @@ import Testing
         let encoder = try RandomEncoder.encoder()
         let input = try RandomEncoder.input(lengths: [9, 3, 12], vocab: encoder.config.vocabSize)
         let plain = try encoder.forward(input).values
-        let prefix = Composition.prefixTuning(try Self.prefix(encoder.config, length: 4, leaveOut: [], seed: 15))
+        let prefix = Composition.adapter(try Self.prefix(encoder.config, length: 4, leaveOut: [], seed: 15))
         let prefixed = try encoder.forward(input, hooks: CompositionHooks(prefix, batch: input.batch)).values
         #expect(prefixed != plain)
         let again = try encoder.forward(input).values

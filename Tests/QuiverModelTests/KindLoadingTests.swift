@@ -143,7 +143,7 @@ import Testing
         files["adapter_config.json"] = [UInt8](try JSONSerialization.data(withJSONObject: json))
         let folder = try AdapterFolder(files: .memory(files, source: dir))
         #expect(folder.engineNote?.contains(mention) == true, "\(folder.engineNote ?? "nil")")
-        #expect(folder.ia3 == nil && folder.prefixTuning == nil)
+        #expect(folder.engineConfig == nil)
     }
 
     /// PEFT IA³ on the pooler would change the classifier's input: stored, not run.

@@ -57,7 +57,7 @@ import Testing
     func fusionRoundTrip(_ unfreeze: Bool) throws {
         let fixtures = AdapterFixtures.shared
         let members = try ["fusion_dynamic/members/a", "fusion_dynamic/members/b"].map { dir -> BottleneckAdapter in
-            guard case .bottleneck(let adapter) = try TaskModel.adapter(
+            guard case .adapter(let adapter as BottleneckAdapter) = try TaskModel.adapter(
                 name: dir, files: try TaskModel.folderFiles(fixtures.path("cases/" + dir)), source: dir,
                 base: Self.base.config).composition
             else { throw QuiverError(.invalidInput, "not a bottleneck adapter") }
@@ -73,7 +73,7 @@ import Testing
             loadedMembers = try ["a", "b"].map { name in
                 let memberFiles = ["adapter_config.json": files["members/\(name)/adapter_config.json"]!,
                                    "adapter.safetensors": files["members/\(name)/adapter.safetensors"]!]
-                guard case .bottleneck(let adapter) = try TaskModel.adapter(
+                guard case .adapter(let adapter as BottleneckAdapter) = try TaskModel.adapter(
                     name: name, files: memberFiles, source: name, base: Self.base.config).composition
                 else { throw QuiverError(.invalidInput, "not a bottleneck adapter") }
                 return adapter

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import QuiverStore
 import QuiverModel
+import QuiverTensor
 
 /// What this build's engine does not run is still stored — exact counts, checked against its base — and says why
 /// it does not run, in one line, wherever a version is shown.
@@ -64,6 +65,29 @@ import QuiverModel
         #expect(row.architecture == .other("foo") && row.format == .peft && !row.runnable)
         #expect(row.engineNote == "peft_type FOO: stored as opaque with exact counts; this build does not know foo's layout")
         #expect(row.parameters == 8192)
+    }
+
+    /// PEFT LoRA on the word embeddings (`lora_embedding_A`/`_B`) as well as the projections: checked and stored with
+    /// its exact count, not run — the engine runs LoRA on encoder layer projections only.
+    @Test func loraOnTheEmbeddingsIsStoredNotRun() throws {
+        let workspace = try Workspace.withBase()
+        let folder = try workspace.copy("paraphrase-peft", to: "embeddings")
+        try editJSON(folder + "/adapter_config.json") { $0["target_modules"] = ["query", "value", "word_embeddings"] }
+        let path = folder + "/adapter_model.safetensors"
+        let file = try SafetensorsFile(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), source: path)
+        var tensors: [String: TensorData] = [:]
+        for tensor in file.header.tensors { tensors[tensor.name] = TensorData(shape: tensor.shape, floats: try file.floats(tensor.name)) }
+        let base = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: workspace.sample("tiny-bert") + "/config.json"))) as! [String: Any]
+        let (rank, vocabulary, hidden) = (4, base["vocab_size"] as! Int, base["hidden_size"] as! Int)
+        let embedding = "base_model.model.embeddings.word_embeddings."
+        tensors[embedding + "lora_embedding_A"] = TensorData(shape: [rank, vocabulary], floats: Array(repeating: 0.5, count: rank * vocabulary))
+        tensors[embedding + "lora_embedding_B"] = TensorData(shape: [hidden, rank], floats: Array(repeating: 0.5, count: hidden * rank))
+        try Data(Safetensors.serialize(tensors)).write(to: URL(fileURLWithPath: path))
+
+        let row = try workspace.registry.push(Reference(parsing: "embeddings"), folder: folder).artifact
+        #expect(row.architecture == .lora && !row.runnable)
+        #expect(row.engineNote?.contains("word_embeddings") == true, "\(row.engineNote ?? "nil")")
+        #expect(row.parameters == 8192 + rank * (vocabulary + hidden))
     }
 
     /// A base of a family the engine does not run is stored with its counts; adapters on it are stored, not run.

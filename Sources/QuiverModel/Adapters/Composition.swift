@@ -4,12 +4,8 @@
 public enum Composition: Sendable {
     /// The base model alone.
     case base
-    case bottleneck(BottleneckAdapter)
-    case lora(LoRAAdapter)
-    /// IA³ vectors on the projections.
-    case ia3(IA3Adapter)
-    /// Prefix keys and values in every layer's self-attention.
-    case prefixTuning(PrefixTuningAdapter)
+    /// One adapter of a kind the engine runs (bottleneck, LoRA, IA³, prefix tuning…).
+    case adapter(any EncoderAdapter)
     /// AdapterFusion over its members.
     case fuse(Fusion)
     /// Adapters one after another at each site (`Stack`).
@@ -25,74 +21,50 @@ public enum Composition: Sendable {
         return [self]
     }
 
+    /// The adapters that act at the projections or in the attention: those of `parts` held by `.adapter`.
+    var adapters: [any EncoderAdapter] {
+        parts.compactMap { if case .adapter(let adapter) = $0 { adapter } else { nil } }
+    }
+
     /// The first layer where this composition changes anything (the layers below can be shared).
     var firstLayer: Int? {
         switch self {
         case .base: nil
-        case .bottleneck(let adapter): adapter.modules.keys.map(\.layer).min()
-        case .lora(let adapter): adapter.modules.keys.map(\.layer).min()
-        case .ia3(let adapter): adapter.vectors.keys.map(\.layer).min()
-        case .prefixTuning(let adapter): adapter.firstLayer
+        case .adapter(let adapter): adapter.firstLayer
         case .fuse(let fusion): fusion.layers.keys.map(\.layer).min()
-        case .stack(let adapters), .average(let adapters, _):
-            adapters.compactMap { $0.modules.keys.map(\.layer).min() }.min()
+        case .stack(let adapters), .average(let adapters, _): adapters.compactMap(\.firstLayer).min()
         case .kinds(let stack): stack.parts.compactMap(\.firstLayer).min()
         }
     }
 
     func replaces(_ site: AdapterSite) -> Bool {
         switch self {
-        case .base, .lora, .ia3, .prefixTuning: false
-        case .bottleneck(let adapter): adapter.modules[site] != nil
+        case .base: false
+        case .adapter(let adapter): adapter.replaces(site)
         case .fuse(let fusion): fusion.layers[site] != nil
-        case .stack(let adapters), .average(let adapters, _): adapters.contains { $0.modules[site] != nil }
+        case .stack(let adapters), .average(let adapters, _): adapters.contains { $0.replaces(site) }
         case .kinds(let stack): stack.parts.contains { $0.replaces(site) }
-        }
-    }
-
-    /// Whether this composition changes projection `site` of `layer` (its output or its input).
-    func adapts(_ site: LoRASite) -> Bool {
-        switch self {
-        case .lora(let adapter): adapter.modules[site] != nil
-        case .ia3(let adapter): adapter.vectors[site] != nil
-        case .kinds(let stack): stack.parts.contains { $0.adapts(site) }
-        default: false
         }
     }
 
     /// Bottleneck adapters, their compositions and fusions: what replaces `LayerNorm(projected + residual)`.
     var actsAtSublayers: Bool {
         switch self {
-        case .bottleneck, .stack, .average, .fuse: true
+        case .base: false
+        case .adapter(let adapter): adapter.actsAtSublayers
+        case .stack, .average, .fuse: true
         case .kinds(let stack): stack.parts.contains(where: \.actsAtSublayers)
-        case .base, .lora, .ia3, .prefixTuning: false
-        }
-    }
-
-    /// LoRA and IA³: what changes the projections.
-    var actsOnProjections: Bool {
-        switch self {
-        case .lora, .ia3: true
-        case .kinds(let stack): stack.parts.contains(where: \.actsOnProjections)
-        case .base, .bottleneck, .stack, .average, .fuse, .prefixTuning: false
         }
     }
 
     /// The prefix positions of the composition's longest prefix (0 for none).
-    var attentionPrefixLength: Int {
-        switch self {
-        case .prefixTuning(let adapter): adapter.length
-        case .kinds(let stack): stack.parts.map(\.attentionPrefixLength).max() ?? 0
-        default: 0
-        }
-    }
+    var attentionPrefixLength: Int { adapters.map(\.attentionPrefixLength).max() ?? 0 }
 
-    /// Scratch floats per row for the sublayer work at any site.
+    /// Scratch floats per row for the work at any site.
     func scratchPerRow(hiddenSize h: Int) -> Int {
         switch self {
-        case .base, .ia3, .prefixTuning: 0
-        case .lora(let adapter): adapter.largestRank
-        case .bottleneck(let adapter): 5 * h + adapter.largestBottleneck
+        case .base: 0
+        case .adapter(let adapter): adapter.scratchPerRow(hiddenSize: h)
         case .stack(let adapters), .average(let adapters, _): 7 * h + (adapters.map(\.largestBottleneck).max() ?? 0)
         case .fuse(let fusion):
             (9 + fusion.members.count) * h + fusion.members.count + (fusion.members.map(\.largestBottleneck).max() ?? 0)
@@ -113,7 +85,7 @@ public struct KindStack: Sendable {
     /// - Throws: `QuiverError(.unsupported)` when two parts act at the same place.
     public init(_ parts: [Composition]) throws {
         let flat = parts.flatMap(\.parts).filter {
-            $0.actsAtSublayers || $0.actsOnProjections || $0.attentionPrefixLength > 0
+            if case .base = $0 { false } else { true }
         }
         if flat.filter(\.actsAtSublayers).count > 1 {
             throw QuiverError(
@@ -124,22 +96,16 @@ public struct KindStack: Sendable {
         if flat.filter({ $0.attentionPrefixLength > 0 }).count > 1 {
             throw QuiverError(.unsupported, "a stack of kinds holds at most one prefix tuning adapter")
         }
-        let projectionParts = flat.filter(\.actsOnProjections)
-        for (index, part) in projectionParts.enumerated() {
-            for other in projectionParts[(index + 1)...] {
-                let shared: LoRASite? =
-                    switch part {
-                    case .lora(let adapter): adapter.modules.keys.first { other.adapts($0) }
-                    case .ia3(let adapter): adapter.vectors.keys.first { other.adapts($0) }
-                    default: nil
-                    }
-                if let shared {
-                    throw QuiverError(
-                        .unsupported,
-                        "two adapters of a stack of kinds act on \(shared.projection.rawValue) of layer \(shared.layer); this build does not chain them"
-                    )
-                }
+        var adapted: Set<LoRASite> = []
+        for adapter in flat.flatMap(\.adapters) {
+            let sites = Set(adapter.projectionSites)
+            if let shared = sites.intersection(adapted).min(by: { ($0.layer, $0.projection.rawValue) < ($1.layer, $1.projection.rawValue) }) {
+                throw QuiverError(
+                    .unsupported,
+                    "two adapters of a stack of kinds act on \(shared.projection.rawValue) of layer \(shared.layer); this build does not chain them"
+                )
             }
+            adapted.formUnion(sites)
         }
         self.parts = flat
     }

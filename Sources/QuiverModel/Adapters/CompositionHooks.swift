@@ -8,12 +8,15 @@ public struct CompositionHooks: EncoderHooks {
     /// For each batch item, the index of its composition.
     public let itemComposition: [Int]
     public let largestAttentionPrefix: Int
+    /// For each composition, its adapters that act at the projections or in the attention (looked up once).
+    let adapters: [[any EncoderAdapter]]
 
     public init(compositions: [Composition], itemComposition: [Int]) {
         precondition(itemComposition.allSatisfy { compositions.indices.contains($0) }, "CompositionHooks: item without a composition")
         self.compositions = compositions
         self.itemComposition = itemComposition
         largestAttentionPrefix = compositions.map(\.attentionPrefixLength).max() ?? 0
+        adapters = compositions.map(\.adapters)
     }
 
     /// One composition for every item of a batch.
@@ -30,60 +33,29 @@ public struct CompositionHooks: EncoderHooks {
     public func addProjectionDelta(_ context: ProjectionHookContext) {
         let site = LoRASite(layer: context.layer, projection: context.site)
         for group in groups(context.slice) {
-            for part in compositions[group.composition].parts {
-                switch part {
-                case .lora(let adapter):
-                    guard let module = adapter.modules[site] else { continue }
-                    addLoRADelta(module, context, rows: group.rows)
-                case .ia3(let adapter):
-                    guard let vector = adapter.vectors[site], !vector.scalesInput else { continue }
-                    // output (rows, out) ⊙= l: after the bias, as the libraries do
-                    vector.apply(context.output + group.rows.lowerBound * context.outputStride, rows: group.rows.count, stride: context.outputStride)
-                default:
-                    continue
-                }
-            }
+            for adapter in adapters[group.composition] { adapter.changeOutput(of: site, context, rows: group.rows) }
         }
-    }
-
-    /// output (rows, out) += s · (input · Aᵀ) · Bᵀ over `rows` of the slice.
-    private func addLoRADelta(_ module: LoRAModule, _ context: ProjectionHookContext, rows range: Range<Int>) {
-        let rows = range.count
-        var arena = ScratchArena(context.scratch)
-        let reduced = arena.take(rows * module.rank)  // reduced is (rows, rank)
-        Linear.forward(
-            context.input + range.lowerBound * context.inFeatures, weight: module.a.readPointer, bias: nil,
-            into: reduced, rows: rows, inFeatures: module.inFeatures, outFeatures: module.rank, threading: context.threading)
-        // output (rows, out) += scaling · reduced · Bᵀ
-        Gemm.sgemm(
-            .normal, .transposed, m: rows, n: module.outFeatures, k: module.rank, alpha: module.scaling,
-            a: reduced, lda: module.rank, b: module.b.readPointer, ldb: module.rank, beta: 1,
-            c: context.output + range.lowerBound * context.outputStride, ldc: context.outputStride,
-            threading: context.threading)
     }
 
     public func scalesProjectionInput(layer: Int, site: ProjectionSite) -> Bool {
         let site = LoRASite(layer: layer, projection: site)
-        for composition in compositions {
-            for case .ia3(let adapter) in composition.parts where adapter.vectors[site]?.scalesInput == true { return true }
-        }
-        return false
+        return adapters.contains { $0.contains { $0.scalesInput(of: site) } }
     }
 
     public func scaleProjectionInput(_ context: ProjectionInputContext) {
         let site = LoRASite(layer: context.layer, projection: context.site)
         for group in groups(context.slice) {
-            for case .ia3(let adapter) in compositions[group.composition].parts {
-                guard let vector = adapter.vectors[site], vector.scalesInput else { continue }
-                // input (rows, in) ⊙= l: PEFT's feed-forward form, W (x ⊙ l) + b
-                vector.apply(context.input + group.rows.lowerBound * context.inFeatures, rows: group.rows.count, stride: context.inFeatures)
+            for adapter in adapters[group.composition] where adapter.scalesInput(of: site) {
+                adapter.scaleInput(
+                    of: site, context.input + group.rows.lowerBound * context.inFeatures, rows: group.rows.count,
+                    inFeatures: context.inFeatures)
             }
         }
     }
 
     public func attentionPrefix(layer: Int, item: Int) -> AttentionPrefix? {
-        for case .prefixTuning(let adapter) in compositions[itemComposition[item]].parts {
-            return adapter.layers[layer]
+        for adapter in adapters[itemComposition[item]] {
+            if let prefix = adapter.attentionPrefix(layer: layer) { return prefix }
         }
         return nil
     }
@@ -129,8 +101,8 @@ public struct CompositionHooks: EncoderHooks {
     }
 }
 
-/// One sublayer computation over a block of rows.
-private struct SublayerBlock {
+/// One sublayer computation over a block of rows: what a kind acting at sublayers receives.
+public struct SublayerBlock {
     let math: BottleneckMath
     /// projected, input, output are (rows, hidden).
     let projected: UnsafeMutablePointer<Float>
@@ -147,9 +119,9 @@ private struct SublayerBlock {
     func run(_ composition: Composition, at site: AdapterSite) {
         var block = self
         switch composition {
-        case .bottleneck(let adapter):
-            guard let module = adapter.modules[site] else { return standard() }
-            block.single(adapter, module)
+        case .adapter(let adapter):
+            guard adapter.replaces(site) else { return standard() }
+            adapter.sublayerOutput(at: site, &block)
         case .stack(let adapters):
             block.stack(adapters, at: site)
         case .average(let adapters, let weights):
@@ -160,21 +132,13 @@ private struct SublayerBlock {
         case .kinds(let stack):
             guard let part = stack.parts.first(where: { $0.replaces(site) }) else { return standard() }
             block.run(part, at: site)
-        case .base, .lora, .ia3, .prefixTuning:
+        case .base:
             standard()
         }
     }
 
-    private func work(_ bottleneck: Int) -> Int { math.rows * max(math.hidden, bottleneck) }
-
-    mutating func single(_ adapter: BottleneckAdapter, _ module: BottleneckModule) {
-        let x = arena.take(math.count), residual = arena.take(math.count), up = arena.take(math.count)
-        let work = arena.take(work(module.bottleneckSize))
-        math.preForward(adapter.config, h: projected, input: input, norm: norm, x: x, residual: residual)
-        math.upProjection(module, adapter.config, x: x, up: up, work: work)
-        math.finish(module, adapter.config, up: up, residual: residual)
-        math.postForward(adapter.config, hidden: up, input: input, norm: norm, output: output)
-    }
+    /// Floats of the work buffer for a bottleneck of this size.
+    func work(_ bottleneck: Int) -> Int { math.rows * max(math.hidden, bottleneck) }
 
     /// `Stack`: each adapter's pre_forward and forward on the previous one's output; the last one's post_forward.
     mutating func stack(_ adapters: [BottleneckAdapter], at site: AdapterSite) {

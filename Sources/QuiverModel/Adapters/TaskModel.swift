@@ -30,18 +30,10 @@ public struct TaskModel: Sendable {
         guard let weights = folder.files.first(where: { $0.role == .adapterWeights })?.safetensors else {
             throw QuiverError(.invalidInput, "\(folder.source): missing adapter weights")
         }
-        let composition: Composition
-        if let config = folder.bottleneck {
-            composition = .bottleneck(try BottleneckAdapter(config: config, weights: weights, hiddenSize: base.hiddenSize))
-        } else if let config = folder.lora {
-            composition = .lora(try LoRAAdapter(config: config, weights: weights, base: base))
-        } else if let config = folder.ia3 {
-            composition = .ia3(try IA3Adapter(config: config, weights: weights, base: base))
-        } else if let config = folder.prefixTuning {
-            composition = .prefixTuning(try PrefixTuningAdapter(config: config, weights: weights, base: base))
-        } else {
+        guard let config = folder.engineConfig else {
             throw QuiverError(.unsupported, "\(name): \(folder.architecture) adapters do not run in this build")
         }
+        let composition = Composition.adapter(try config.adapter(weights: weights, base: base))
         var head: ClassificationHead?
         if let config = folder.head, let headWeights = folder.files.first(where: { $0.role == .headWeights })?.safetensors {
             head = try ClassificationHead(config: config, weights: headWeights, hiddenSize: base.hiddenSize)

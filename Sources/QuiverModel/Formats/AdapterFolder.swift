@@ -33,11 +33,8 @@ public struct AdapterFolder: Sendable {
     public var modelType: String?
     /// What a PEFT config says (nil for the `adapters` library).
     public var peft: PEFTConfig?
-    /// The typed configurations the engine runs, when it runs this adapter.
-    public var bottleneck: BottleneckConfig?
-    public var lora: LoRAConfig?
-    public var ia3: IA3Config?
-    public var prefixTuning: PrefixTuningConfig?
+    /// The kind's typed configuration, when this build's engine runs the adapter.
+    public var engineConfig: (any EncoderAdapterConfig)?
     public var head: HeadConfig?
 
     public init(path: String) throws {
@@ -74,7 +71,7 @@ public struct AdapterFolder: Sendable {
             }), classifier.shape[0] <= HeadConfig.maximumLabels {
                 labels = (0..<classifier.shape[0]).map { "LABEL_\($0)" }
             }
-            engineNote = Self.peftEngineNote(peft, configPath: configPath, config: config, weights: weights, lora: &lora, ia3: &ia3)
+            (engineConfig, engineNote) = Self.peftEngineConfig(peft, configPath: configPath, config: config, weights: weights)
         } else {
             format = .adapters
             guard let inner = config["config"], inner.objectValue != nil else {
@@ -82,8 +79,7 @@ public struct AdapterFolder: Sendable {
             }
             hiddenSize = config["hidden_size"]?.intValue
             modelType = config["model_type"]?.stringValue
-            (architecture, engineNote) = try Self.libraryKind(
-                inner, configPath: configPath, bottleneck: &bottleneck, lora: &lora, ia3: &ia3, prefixTuning: &prefixTuning)
+            (architecture, engineConfig, engineNote) = try Self.libraryKind(inner, configPath: configPath)
             let weights = try files.tensors("adapter.safetensors", legacy: "pytorch_adapter.bin", role: .adapterWeights)
             self.files = [configFile, weights]
             parameters = weights.parameterCount
@@ -106,44 +102,36 @@ public struct AdapterFolder: Sendable {
         }
     }
 
-    /// The kind an `adapters`-library config describes, and the typed configuration when the engine runs it.
+    /// The kind an `adapters`-library config describes, and its typed configuration when the engine runs it (else
+    /// why not).
     private static func libraryKind(
-        _ inner: JSONValue, configPath: String, bottleneck: inout BottleneckConfig?, lora: inout LoRAConfig?,
-        ia3: inout IA3Config?, prefixTuning: inout PrefixTuningConfig?
-    ) throws -> (AdapterKind, String?) {
-        /// Runs `parse`; a feature the engine lacks becomes the note, bad input stays an error.
-        func engineConfig<T>(_ parse: () throws -> T) throws -> (T?, String?) {
+        _ inner: JSONValue, configPath: String
+    ) throws -> (AdapterKind, (any EncoderAdapterConfig)?, String?) {
+        /// The kind with what `parse` returns; a feature the engine lacks becomes the note, bad input stays an error.
+        func engine(_ kind: AdapterKind, _ parse: () throws -> any EncoderAdapterConfig) throws -> (AdapterKind, (any EncoderAdapterConfig)?, String?) {
             do {
-                return (try parse(), nil)
+                return (kind, try parse(), nil)
             } catch let error as QuiverError where error.kind == .unsupported {
-                return (nil, error.message)
+                return (kind, nil, error.message)
             }
         }
         let name = inner["architecture"]?.stringValue ?? "bottleneck"
         switch name {
         case "bottleneck":
-            let note: String?
-            (bottleneck, note) = try engineConfig { try BottleneckConfig(json: inner, source: configPath) }
-            if inner["is_parallel"]?.boolValue == true { return (.parBn, note) }
-            if inner["phm_layer"]?.boolValue == true { return (.compacter, note) }
             let attention = inner["mh_adapter"]?.boolValue ?? false, output = inner["output_adapter"]?.boolValue ?? true
-            return (attention ? (output ? .doubleSeqBn : .bottleneck) : (output ? .seqBn : .bottleneck), note)
+            let kind: AdapterKind =
+                if inner["is_parallel"]?.boolValue == true { .parBn }
+                else if inner["phm_layer"]?.boolValue == true { .compacter }
+                else { attention ? (output ? .doubleSeqBn : .bottleneck) : (output ? .seqBn : .bottleneck) }
+            return try engine(kind) { try BottleneckConfig(json: inner, source: configPath) }
+        case "lora" where inner["composition_mode"]?.stringValue == "scale":
+            return try engine(.ia3) { try IA3Config(adaptersJSON: inner, source: configPath) }
+        case "lora" where inner["vera_d"].map { !$0.isNull } ?? false:
+            return (.vera, nil, "vera (adapters): stored and distributed; this build's engine does not run it")
         case "lora":
-            if inner["composition_mode"]?.stringValue == "scale" {
-                let note: String?
-                (ia3, note) = try engineConfig { try IA3Config(adaptersJSON: inner, source: configPath) }
-                return (.ia3, note)
-            }
-            if let vera = inner["vera_d"], !vera.isNull {
-                return (.vera, "vera (adapters): stored and distributed; this build's engine does not run it")
-            }
-            let note: String?
-            (lora, note) = try engineConfig { try LoRAConfig(adaptersJSON: inner, source: configPath) }
-            return (.lora, note)
+            return try engine(.lora) { try LoRAConfig(adaptersJSON: inner, source: configPath) }
         case "prefix_tuning":
-            let note: String?
-            (prefixTuning, note) = try engineConfig { try PrefixTuningConfig(json: inner, source: configPath) }
-            return (.prefixTuning, note)
+            return try engine(.prefixTuning) { try PrefixTuningConfig(json: inner, source: configPath) }
         default:
             let kind: AdapterKind = switch name {
             case "prompt_tuning": .promptTuning
@@ -151,54 +139,50 @@ public struct AdapterFolder: Sendable {
             case "reft": .reft
             default: .other(name)
             }
-            return (kind, "\(kind) (adapters): stored and distributed; this build's engine does not run it")
+            return (kind, nil, "\(kind) (adapters): stored and distributed; this build's engine does not run it")
         }
     }
 
-    private static func peftEngineNote(
-        _ peft: PEFTConfig, configPath: String, config: JSONValue, weights: FolderFile, lora: inout LoRAConfig?, ia3: inout IA3Config?
-    ) -> String? {
+    /// The typed configuration of a PEFT adapter the engine runs, else why it does not.
+    private static func peftEngineConfig(
+        _ peft: PEFTConfig, configPath: String, config: JSONValue, weights: FolderFile
+    ) -> ((any EncoderAdapterConfig)?, String?) {
         let tensors = weights.safetensors!.header.tensors
         if [.lora, .ia3].contains(peft.kind), tensors.contains(where: { peft.isHead($0.name) }),
             let hidden = config["hidden_size"]?.intValue ?? tensors.first(where: { $0.name.hasSuffix("classifier.weight") })?.shape.last,
             let problem = ClassificationHead.peftClassifierProblem(tensors, peft: peft, hiddenSize: hidden)
         {
-            return "\(peft.kind) (PEFT): \(problem)"
+            return (nil, "\(peft.kind) (PEFT): \(problem)")
+        }
+        func parsed(_ parse: () throws -> any EncoderAdapterConfig) -> ((any EncoderAdapterConfig)?, String?) {
+            do {
+                return (try parse(), nil)
+            } catch {
+                return (nil, (error as? QuiverError)?.message ?? "\(error)")
+            }
         }
         switch peft.kind {
         case .lora:
-            do {
-                lora = try LoRAConfig(peftJSON: config, source: configPath)
-            } catch {
-                return (error as? QuiverError)?.message ?? "\(error)"
-            }
             // LoRA on the pooler leaves hidden states alone but changes a classifier's logits: with a head, not run.
             if tensors.contains(where: { peft.isHead($0.name) }),
                 let pooler = tensors.compactMap({ TunerTensor.parse($0.name, kind: .lora) }).first(where: { $0.module.hasSuffix("pooler.dense") })
             {
-                lora = nil
-                return "lora (PEFT) on \(pooler.module) under a classifier: stored and distributed; this build's engine runs LoRA on encoder layer projections only"
+                return (nil, "lora (PEFT) on \(pooler.module) under a classifier: stored and distributed; this build's engine runs LoRA on encoder layer projections only")
             }
-            return nil
+            return parsed { try LoRAConfig(peftJSON: config, source: configPath) }
         case .ia3:
-            do {
-                ia3 = try IA3Config(peftJSON: config, source: configPath)
-            } catch {
-                return (error as? QuiverError)?.message ?? "\(error)"
-            }
             // A vector outside the encoder's layers (the pooler, a classifier's dense) changes what this build would
             // compute without it: stored, not run.
-            for tensor in weights.safetensors!.header.tensors where !peft.isHead(tensor.name) {
+            for tensor in tensors where !peft.isHead(tensor.name) {
                 if let tuner = TunerTensor.parse(tensor.name, kind: .ia3), IA3Adapter.site(ofModule: tuner.module) == nil {
-                    ia3 = nil
-                    return "ia3 (PEFT) on \(tuner.module): stored and distributed; this build's engine runs IA³ on encoder layer projections only"
+                    return (nil, "ia3 (PEFT) on \(tuner.module): stored and distributed; this build's engine runs IA³ on encoder layer projections only")
                 }
             }
-            return nil
+            return parsed { try IA3Config(peftJSON: config, source: configPath) }
         case .other(let name):
-            return "peft_type \(peft.peftType): stored as opaque with exact counts; this build does not know \(name)'s layout"
+            return (nil, "peft_type \(peft.peftType): stored as opaque with exact counts; this build does not know \(name)'s layout")
         default:
-            return "\(peft.kind) (PEFT): stored and distributed; this build's engine does not run it"
+            return (nil, "\(peft.kind) (PEFT): stored and distributed; this build's engine does not run it")
         }
     }
 
@@ -213,8 +197,9 @@ public struct AdapterFolder: Sendable {
     }
 
     /// Checks every tensor against the base: the module it adapts exists and its shape fits, layer indices are in
-    /// range, sizes match the hidden size. The first tensor that does not fit is named.
-    public func checkCompatibility(with base: BaseShapes, baseName: String) throws {
+    /// range, sizes match the hidden size. The first tensor that does not fit is named. A kind the engine runs is
+    /// loaded too: what this build does not run of it becomes the engine note.
+    public mutating func checkCompatibility(with base: BaseShapes, baseName: String) throws {
         let hidden = base.config.hiddenSize
         if let hiddenSize, hidden > 0, hiddenSize != hidden {
             throw QuiverError(.incompatible, "\(source): adapter hidden_size \(hiddenSize) does not match base model '\(baseName)' (hidden size \(hidden))")
@@ -244,17 +229,19 @@ public struct AdapterFolder: Sendable {
         try checkEngineShapes(base: base, baseName: baseName)
     }
 
-    /// IA³ and prefix tuning are checked whole, the way the engine loads them: a prefix's width depends on the
-    /// base's layers and hidden size together, an IA³ vector's form on the config.
-    private func checkEngineShapes(base: BaseShapes, baseName: String) throws {
-        guard let bert = base.bert, ia3 != nil || prefixTuning != nil,
-            let weights = files.first(where: { $0.role == .adapterWeights })?.safetensors
+    /// A kind the engine runs is also loaded the way the engine loads it, so that a version stored as runnable runs:
+    /// a prefix's width depends on the base's layers and hidden size together, an IA³ vector's form on the config.
+    /// What this build does not run of it becomes the engine note.
+    private mutating func checkEngineShapes(base: BaseShapes, baseName: String) throws {
+        guard let bert = base.bert, let engineConfig, let weights = files.first(where: { $0.role == .adapterWeights })?.safetensors
         else { return }
         do {
-            if let ia3 { _ = try IA3Adapter(config: ia3, weights: weights, base: bert) }
-            if let prefixTuning { _ = try PrefixTuningAdapter(config: prefixTuning, weights: weights, base: bert) }
+            _ = try engineConfig.adapter(weights: weights, base: bert)
         } catch let error as QuiverError where error.kind == .invalidInput {
             throw QuiverError(.incompatible, "\(error.message) (base model '\(baseName)')")
+        } catch let error as QuiverError where error.kind == .unsupported {
+            self.engineConfig = nil
+            engineNote = engineNote ?? error.message
         }
     }
 

@@ -118,7 +118,7 @@ extension TrainableTask {
         }
         let task = try TaskModel.adapter(name: source, files: files, source: source, base: base.config, pooler: base.weights.pooler)
         if let peft = try peftParts(files: files, source: source) {
-            guard case .lora(let adapter) = task.composition else { throw QuiverError(.invalidInput, "\(source): not LoRA") }
+            guard case .adapter(let adapter as LoRAAdapter) = task.composition else { throw QuiverError(.invalidInput, "\(source): not LoRA") }
             let modules = builder.loraModules(
                 name: "", config: adapter.config, loaded: adapter, base: base.config,
                 naming: TensorNaming(prefix: peft.prefix, peft: true), file: "adapter_model.safetensors")
@@ -144,14 +144,14 @@ extension TrainableTask {
         var lora: [LoRASite: TrainLoRAModule] = [:]
         var probabilities = DropoutProbabilities.none
         switch task.composition {
-        case .bottleneck(let loaded):
+        case .adapter(let loaded as BottleneckAdapter):
             try loaded.config.validate(source: source)
             let adapter = builder.bottleneckAdapter(
                 name: names.adapter, config: loaded.config, loaded: loaded, layerCount: base.layerCount, trainable: true,
                 naming: naming, file: "adapter.safetensors")
             sublayers = Self.sublayers(of: adapter)
             probabilities.adapter = loaded.config.dropout
-        case .lora(let loaded):
+        case .adapter(let loaded as LoRAAdapter):
             lora = builder.loraModules(
                 name: names.adapter, config: loaded.config, loaded: loaded, base: base.config, naming: naming,
                 file: "adapter.safetensors")
@@ -175,7 +175,7 @@ extension TrainableTask {
         var prefix = "bert."
         for (index, files) in memberFiles.enumerated() {
             let memberSource = "\(source) member \(index + 1)"
-            guard case .bottleneck(let adapter) = try TaskModel.adapter(name: memberSource, files: files, source: memberSource, base: base.config).composition else {
+            guard case .adapter(let adapter as BottleneckAdapter) = try TaskModel.adapter(name: memberSource, files: files, source: memberSource, base: base.config).composition else {
                 throw QuiverError(.invalidInput, "\(memberSource): not a bottleneck adapter")
             }
             let names = try adapterNames(files["adapter.safetensors"], source: memberSource)

@@ -75,7 +75,7 @@ extension Registry {
         }
         try Self.checkMaxLength(options.maxLength, base: base)
         let members = try zip(tasks, pinned).map { task, name -> (String, BottleneckAdapter) in
-            guard case .bottleneck(let adapter) = task.composition else {
+            guard case .adapter(let adapter as BottleneckAdapter) = task.composition else {
                 throw QuiverError(.corrupt, "\(name) is not a bottleneck adapter")
             }
             return (name.task, adapter)

@@ -323,7 +323,7 @@ extension Registry {
     private func verifyAdapter(
         _ path: String, config: ArtifactConfig, base: (name: String, shapes: BaseShapes), batch: inout ImportBatch, manifestDigest: Digest
     ) throws -> VerifiedContent {
-        let folder = try AdapterFolder(path: path)
+        var folder = try AdapterFolder(path: path)
         try folder.checkCompatibility(with: base.shapes, baseName: base.name)
         if let members = config.members, !members.isEmpty {
             throw QuiverError(.invalidInput, "\(config.task):\(config.version): an adapter's config lists fusion members")

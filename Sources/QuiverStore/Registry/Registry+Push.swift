@@ -34,10 +34,11 @@ extension Registry {
     /// Stores an adapter already read (from a folder, or from a training run's files in memory) as `reference`.
     @discardableResult
     public func push(
-        _ reference: Reference, adapter folder: AdapterFolder, baseName: String? = nil, description: String? = nil, force: Bool = false,
+        _ reference: Reference, adapter: AdapterFolder, baseName: String? = nil, description: String? = nil, force: Bool = false,
         metadata: String? = nil
     ) throws -> PushResult {
-        try locked(.shared) {
+        var folder = adapter
+        return try locked(.shared) {
             let base = try resolveBase(named: baseName, recordedDigest: folder.export?.base.digest)
             try folder.checkCompatibility(with: try shapes(of: base), baseName: base.name)
             var files: [FileRow] = []

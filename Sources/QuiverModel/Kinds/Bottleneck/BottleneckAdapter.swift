@@ -110,3 +110,35 @@ public final class BottleneckAdapter: Sendable {
     /// The widest bottleneck (for scratch sizing).
     var largestBottleneck: Int { modules.values.map(\.bottleneckSize).max() ?? 0 }
 }
+
+extension BottleneckConfig: EncoderAdapterConfig {
+    public func adapter(weights: SafetensorsFile, base: BertConfig) throws -> any EncoderAdapter {
+        try BottleneckAdapter(config: self, weights: weights, hiddenSize: base.hiddenSize)
+    }
+}
+
+/// At the sublayers: `LayerNorm(projected + residual)` becomes the adapter's pre-forward, up-projection and
+/// post-forward (`BottleneckMath`; `BottleneckReference` is its slow twin).
+extension BottleneckAdapter: EncoderAdapter {
+    public var firstLayer: Int? { modules.keys.map(\.layer).min() }
+    public func scratchPerRow(hiddenSize h: Int) -> Int { 5 * h + largestBottleneck }
+    public var actsAtSublayers: Bool { true }
+    public func replaces(_ site: AdapterSite) -> Bool { modules[site] != nil }
+
+    public func sublayerOutput(at site: AdapterSite, _ block: inout SublayerBlock) {
+        guard let module = modules[site] else { return block.standard() }
+        let math = block.math
+        let x = block.arena.take(math.count), residual = block.arena.take(math.count), up = block.arena.take(math.count)
+        let work = block.arena.take(block.work(module.bottleneckSize))
+        math.preForward(config, h: block.projected, input: block.input, norm: block.norm, x: x, residual: residual)
+        math.upProjection(module, config, x: x, up: up, work: work)
+        math.finish(module, config, up: up, residual: residual)
+        math.postForward(config, hidden: up, input: block.input, norm: block.norm, output: block.output)
+    }
+
+    public func referenceSublayerOutput(
+        at site: AdapterSite, projected: [Double], residual: [Double], norm: LayerNormWeights
+    ) -> [Double]? {
+        Self.referenceStack([self], at: site, projected: projected, residual: residual, norm: norm, rows: projected.count / norm.size)
+    }
+}

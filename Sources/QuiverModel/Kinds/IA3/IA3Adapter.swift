@@ -109,3 +109,36 @@ extension AdapterTensor.LoRATarget {
         }
     }
 }
+
+extension IA3Config: EncoderAdapterConfig {
+    public func adapter(weights: SafetensorsFile, base: BertConfig) throws -> any EncoderAdapter {
+        try IA3Adapter(config: self, weights: weights, base: base)
+    }
+}
+
+/// On the projections: `(W x + b) ⊙ l` after the bias, as the libraries do, or PEFT's feed-forward `W (x ⊙ l) + b`.
+extension IA3Adapter: EncoderAdapter {
+    public var firstLayer: Int? { vectors.keys.map(\.layer).min() }
+    public var projectionSites: [LoRASite] { Array(vectors.keys) }
+    public func scalesInput(of site: LoRASite) -> Bool { vectors[site]?.scalesInput == true }
+
+    public func scaleInput(of site: LoRASite, _ input: UnsafeMutablePointer<Float>, rows: Int, inFeatures: Int) {
+        guard let vector = vectors[site], vector.scalesInput else { return }
+        vector.apply(input, rows: rows, stride: inFeatures)
+    }
+
+    public func changeOutput(of site: LoRASite, _ context: ProjectionHookContext, rows: Range<Int>) {
+        guard let vector = vectors[site], !vector.scalesInput else { return }
+        vector.apply(context.output + rows.lowerBound * context.outputStride, rows: rows.count, stride: context.outputStride)
+    }
+
+    public func referenceInput(of site: LoRASite, _ x: inout [Double]) {
+        guard let vector = vectors[site], vector.scalesInput else { return }
+        vector.reference(&x, rows: x.count / vector.scale.count)
+    }
+
+    public func referenceOutput(of site: LoRASite, input x: [Double], _ y: inout [Double]) {
+        guard let vector = vectors[site], !vector.scalesInput else { return }
+        vector.reference(&y, rows: y.count / vector.scale.count)
+    }
+}

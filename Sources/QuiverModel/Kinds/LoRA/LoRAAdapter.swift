@@ -30,6 +30,11 @@ public final class LoRAAdapter: Sendable {
                 if tensor.name.hasPrefix("base_model.model.") && (tensor.name.contains("pooler.dense.lora_") || !tensor.name.contains(".lora_")) {
                     continue  // pooler LoRA, or a module PEFT saved whole (`modules_to_save`)
                 }
+                if let tuner = TunerTensor.parse(tensor.name, kind: .lora) {
+                    throw QuiverError(
+                        .unsupported,
+                        "\(file.source): LoRA on \(tuner.module) (\(tuner.marker)) is not run by this build (only on encoder layer projections)")
+                }
                 throw QuiverError(.invalidInput, "\(file.source): tensor '\(tensor.name)' is not a LoRA tensor")
             }
         }
@@ -65,5 +70,39 @@ extension LoRAModule {
                 y[row * outFeatures + column] += Double(scaling) * delta
             }
         }
+    }
+}
+
+extension LoRAConfig: EncoderAdapterConfig {
+    public func adapter(weights: SafetensorsFile, base: BertConfig) throws -> any EncoderAdapter {
+        try LoRAAdapter(config: self, weights: weights, base: base)
+    }
+}
+
+/// On the projections: `output += s · (input · Aᵀ) · Bᵀ`.
+extension LoRAAdapter: EncoderAdapter {
+    public var firstLayer: Int? { modules.keys.map(\.layer).min() }
+    public func scratchPerRow(hiddenSize: Int) -> Int { largestRank }
+    public var projectionSites: [LoRASite] { Array(modules.keys) }
+
+    public func changeOutput(of site: LoRASite, _ context: ProjectionHookContext, rows range: Range<Int>) {
+        guard let module = modules[site] else { return }
+        let rows = range.count
+        var arena = ScratchArena(context.scratch)
+        let reduced = arena.take(rows * module.rank)  // reduced is (rows, rank)
+        Linear.forward(
+            context.input + range.lowerBound * context.inFeatures, weight: module.a.readPointer, bias: nil,
+            into: reduced, rows: rows, inFeatures: module.inFeatures, outFeatures: module.rank, threading: context.threading)
+        // output (rows, out) += scaling · reduced · Bᵀ
+        Gemm.sgemm(
+            .normal, .transposed, m: rows, n: module.outFeatures, k: module.rank, alpha: module.scaling,
+            a: reduced, lda: module.rank, b: module.b.readPointer, ldb: module.rank, beta: 1,
+            c: context.output + range.lowerBound * context.outputStride, ldc: context.outputStride,
+            threading: context.threading)
+    }
+
+    public func referenceOutput(of site: LoRASite, input x: [Double], _ y: inout [Double]) {
+        guard let module = modules[site] else { return }
+        module.reference(input: x, rows: x.count / module.inFeatures, output: &y)
     }
 }

@@ -51,9 +51,19 @@ public final class PrefixTuningAdapter: Sendable {
         self.length = p
         self.layers = layers
     }
+}
 
-    /// The lowest layer with a prefix.
-    var firstLayer: Int? { layers.firstIndex { $0 != nil } }
+extension PrefixTuningConfig: EncoderAdapterConfig {
+    public func adapter(weights: SafetensorsFile, base: BertConfig) throws -> any EncoderAdapter {
+        try PrefixTuningAdapter(config: self, weights: weights, base: base)
+    }
+}
+
+/// In the self-attention: its keys and values in front of the item's own.
+extension PrefixTuningAdapter: EncoderAdapter {
+    public var firstLayer: Int? { layers.firstIndex { $0 != nil } }
+    public var attentionPrefixLength: Int { length }
+    public func attentionPrefix(layer: Int) -> AttentionPrefix? { layers.indices.contains(layer) ? layers[layer] : nil }
 }
 
 // MARK: - Tensors
