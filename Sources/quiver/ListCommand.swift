@@ -53,7 +53,8 @@ struct ListCommand: AsyncParsableCommand {
         print(Console.table(
             ["REPOSITORY", "TAG", "KIND", "ARCHITECTURE", "PARAMETERS", "HEAD", "SIZE", "BASE", "DIGEST"],
             entries.map { entry in
-                let kind = entry.members.map { "\(entry.kind ?? "?")[\($0.count)]" } ?? entry.kind ?? "-"
+                let name = entry.kind?.rawValue
+                let kind = entry.members.map { "\(name ?? "?")[\($0.count)]" } ?? name ?? "-"
                 return [entry.repository, entry.tag, kind, entry.architecture ?? "-", entry.parameters.map(Console.count) ?? "-",
                         entry.headParameters.map(Console.count) ?? "-", Console.size(entry.size), entry.base ?? "-",
                         String(entry.digest.dropFirst("sha256:".count).prefix(12))]

@@ -61,7 +61,7 @@ struct PullCommand: AsyncParsableCommand {
         display.finish()
         for item in report.imported {
             let what = item.kind == .base ? "base model \(item.name)" : item.name
-            print("\(item.outcome == "unchanged" ? "unchanged:" : "pulled") \(what) (\(item.digest.short))")
+            print("\(item.outcome == .unchanged ? "unchanged:" : "pulled") \(what) (\(item.digest.short))")
         }
         var summary = "from \(location): \(report.blobsDownloaded) blobs downloaded (\(Console.size(report.bytesDownloaded)))"
         if report.bytesResumed > 0 { summary += ", \(Console.size(report.bytesResumed)) resumed" }

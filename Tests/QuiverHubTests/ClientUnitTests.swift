@@ -137,10 +137,10 @@ import Testing
     @Test func progressLinesWithoutATerminal() {
         let lines = Mutex<[String]>([])
         let display = ProgressDisplay(interactive: false) { text in lines.withLock { $0.append(text) } }
-        display.observer(.artifact(action: "pull", repository: "sentiment", reference: "1"))
+        display.observer(.artifact(action: .pull, repository: "sentiment", reference: "1"))
         display.observer(.blobStarted(id: "sha256:1", label: "sentiment/adapter.safetensors", total: 2048, already: 0))
         display.observer(.blobProgress(id: "sha256:1", done: 1024))
-        display.observer(.blobFinished(id: "sha256:1", outcome: "downloaded"))
+        display.observer(.blobFinished(id: "sha256:1", outcome: .downloaded))
         display.finish()
         #expect(lines.withLock { $0 } == ["pulling sentiment:1\n", "  downloaded sentiment/adapter.safetensors (2.00 KiB)\n"])
     }

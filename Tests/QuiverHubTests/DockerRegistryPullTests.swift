@@ -115,7 +115,7 @@ struct DockerRegistryPullTests {
                 _ = try await RemotePush(registry: source, client: client).push(Reference(parsing: "sentiment"))
                 let report = try await RemotePull(registry: destination, client: client).pull(Reference(parsing: "sentiment"))
                 #expect(report.bytesResumed == 0)
-                #expect(report.imported.last?.outcome == "stored")
+                #expect(report.imported.last?.outcome == .stored)
             }
         }
         #expect(try destination.verify().isIntact)

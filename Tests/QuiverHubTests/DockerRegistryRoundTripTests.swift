@@ -26,7 +26,7 @@ struct DockerRegistryRoundTripTests {
                 try await RemotePull(registry: destination, client: client).pull(Reference(parsing: "review"))
             }
             #expect(pulled.imported.map(\.repository) == ["base/tiny-bert", "sentiment", "topic", "review"])
-            #expect(pulled.imported.map(\.outcome) == ["added", "stored", "stored", "stored"])
+            #expect(pulled.imported.map(\.outcome) == [.added, .stored, .stored, .stored])
             #expect(pulled.imported.last?.digest == pushed.published.last?.digest)
         }
         // Same versions, manifests and base model on both sides.
@@ -62,7 +62,7 @@ struct DockerRegistryRoundTripTests {
             #expect(push.published.allSatisfy { $0.upToDate })
             #expect(push.blobsUploaded == 0 && push.bytesUploaded == 0 && push.blobsMounted == 0)
             #expect(pull.blobsDownloaded == 0 && pull.bytesDownloaded == 0)
-            #expect(pull.imported.map(\.outcome) == ["unchanged"], "the fusion's requirements are all here: only it is looked at")
+            #expect(pull.imported.map(\.outcome) == [.unchanged], "the fusion's requirements are all here: only it is looked at")
             // The registry's own log: no upload and no blob read after the first round.
             let later = try await server.requests().dropFirst(before)
             #expect(!later.contains { $0.hasPrefix("POST ") || $0.hasPrefix("PATCH ") || $0.contains("/blobs/") }, "\(Array(later))")
@@ -112,14 +112,14 @@ struct DockerRegistryRoundTripTests {
                     "base/tiny-bert:latest", "review:1", "review:latest", "sentiment:1", "sentiment:latest", "sentiment:v2", "topic:1", "topic:latest",
                 ])
                 let local = Dictionary(uniqueKeysWithValues: try source.list().map { ("\($0.task):\($0.version)", $0) })
-                for entry in entries where entry.kind != "base" {
+                for entry in entries where entry.kind != .base {
                     let row = try #require(local["\(entry.task!):\(entry.version!)"])
-                    #expect(entry.kind == row.kind.rawValue && entry.architecture == row.architecture.rawValue)
+                    #expect(entry.kind == ManifestKind(row.kind) && entry.architecture == row.architecture.rawValue)
                     #expect(entry.parameters == row.parameters && entry.headParameters == row.headParameters)
                     #expect(entry.base == "tiny-bert" && entry.digest == row.digest)
                 }
                 #expect(entries.first { $0.repository == "review" }?.members?.count == 2)
-                #expect(entries.first?.kind == "base" && (entries.first?.parameters ?? 0) > 0)
+                #expect(entries.first?.kind == .base && (entries.first?.parameters ?? 0) > 0)
             }
         }
     }

@@ -10,7 +10,7 @@ import Glibc
 /// cross-repository mount when another repository of the remote is known to hold it, else an
 /// upload — one `PUT` up to `monolithicLimit`, chunked `PATCH`es beyond.
 struct BlobUpload {
-    enum Outcome: String {
+    enum Outcome {
         case exists, mounted, uploaded
     }
 
@@ -25,12 +25,12 @@ struct BlobUpload {
 
     func run() async throws -> Outcome {
         if try await client.blobExists(descriptor.digest, in: repository) {
-            progress.finished(Outcome.exists.rawValue)
+            progress.finished(.exists)
             return .exists
         }
         let start = try await client.startUpload(into: repository, mounting: mountSources.first.map { _ in descriptor.digest }, from: mountSources.first)
         guard case .session(let session, let minimumChunk) = start else {
-            progress.finished(Outcome.mounted.rawValue)
+            progress.finished(.mounted)
             return .mounted
         }
         progress.started(total: descriptor.size, already: 0)
@@ -55,7 +55,7 @@ struct BlobUpload {
             try await client.finishUpload(at: location, digest: descriptor.digest, bytes: nil, repository: repository)
         }
         progress.advanced(to: descriptor.size)
-        progress.finished(Outcome.uploaded.rawValue)
+        progress.finished(.uploaded)
         return .uploaded
     }
 }

@@ -63,7 +63,7 @@ public final class ProgressDisplay: Sendable {
             switch event.sanitized {
             case .artifact(let action, let repository, let reference):
                 let shown = reference.hasPrefix("sha256:") ? Self.shortReference(reference) : ":" + reference
-                emit("\(action == "push" ? "pushing" : "pulling") \(repository)\(shown)", state: &state)
+                emit("\(action == .push ? "pushing" : "pulling") \(repository)\(shown)", state: &state)
             case .blobStarted(let id, let label, let total, let already):
                 if state.bars[id] == nil, total >= Self.barThreshold { state.order.append(id) }
                 state.bars[id] = Bar(label: label, total: total, done: already)
@@ -77,7 +77,7 @@ public final class ProgressDisplay: Sendable {
                 state.order.removeAll { $0 == id }
                 let label = bar?.label ?? Self.shortReference(id)
                 let size = bar.map { " (\(DisplayFormat.size($0.total)))" } ?? ""
-                emit("  \(outcome) \(label)\(size)", state: &state)
+                emit("  \(outcome.rawValue) \(label)\(size)", state: &state)
             }
         }
     }

@@ -7,8 +7,8 @@ public struct RemoteEntry: Codable, Sendable, Equatable {
     /// The repository below the namespace: `TASK` or `base/NAME`.
     public var repository: String
     public var tag: String
-    /// `adapter`, `fusion` or `base`; nil for something that is not a Quiver artifact.
-    public var kind: String?
+    /// Nil for something that is not a Quiver artifact.
+    public var kind: ManifestKind?
     /// The task and version recorded in the manifest (adapters and fusions).
     public var task: String?
     public var version: String?
@@ -59,11 +59,7 @@ public struct RemoteCatalog: Sendable {
             return RemoteEntry(repository: repository, tag: tag, size: 0, digest: manifest.digest.description)
         }
         let notes = decoded.annotations ?? [:]
-        let kind: String? = switch decoded.artifactType {
-        case MediaType.baseArtifact: "base"
-        case MediaType.adapterArtifact, MediaType.fusionArtifact: notes[AnnotationKey.kind] ?? (decoded.artifactType == MediaType.fusionArtifact ? "fusion" : "adapter")
-        default: nil
-        }
+        let kind = ManifestKind(artifactType: decoded.artifactType)
         return RemoteEntry(
             repository: repository, tag: tag, kind: kind, task: notes[AnnotationKey.task], version: notes[AnnotationKey.version],
             architecture: notes[AnnotationKey.architecture], parameters: notes[AnnotationKey.parameters].flatMap(Int.init),

@@ -4,14 +4,31 @@ import QuiverStore
 
 /// What a pull did.
 public struct PullReport: Sendable {
+    /// What the pull did to the local registry for one artifact.
+    public enum Outcome: String, Sendable {
+        /// A new version, or a base model that was not here.
+        case stored, added
+        /// An existing version replaced by the remote's.
+        case replaced
+        /// The registry held it already.
+        case unchanged
+
+        init(_ push: Registry.PushOutcome) {
+            switch push {
+            case .stored: self = .stored
+            case .replaced: self = .replaced
+            case .unchanged: self = .unchanged
+            }
+        }
+    }
+
     public struct Imported: Sendable, Equatable {
         /// The repository below the namespace (`TASK` or `base/NAME`).
         public var repository: String
         /// `TASK:VERSION` for adapters and fusions, the base model's name for base models.
         public var name: String
         public var kind: ManifestKind
-        /// `stored`, `replaced` or `unchanged` (`added` / `unchanged` for base models).
-        public var outcome: String
+        public var outcome: Outcome
         public var digest: Digest
     }
 
@@ -106,7 +123,7 @@ public struct RemotePull: Sendable {
         var digest: Digest
 
         func imported(repository: String) -> PullReport.Imported {
-            PullReport.Imported(repository: repository, name: name, kind: kind, outcome: "unchanged", digest: digest)
+            PullReport.Imported(repository: repository, name: name, kind: kind, outcome: .unchanged, digest: digest)
         }
     }
 
@@ -200,7 +217,7 @@ public struct RemotePull: Sendable {
                     observer: observer))
         }
         for step in plan.steps {
-            observer?(.artifact(action: "pull", repository: step.repository, reference: step.version ?? step.reference))
+            observer?(.artifact(action: .pull, repository: step.repository, reference: step.version ?? step.reference))
         }
         let outcomes = try await mapConcurrently(jobs, limit: client.options.parallelTransfers) { try await $0.run() }
         for outcome in outcomes {
@@ -229,11 +246,11 @@ public struct RemotePull: Sendable {
         switch result {
         case .artifact(let push):
             return PullReport.Imported(
-                repository: step.repository, name: "\(push.artifact.task):\(push.artifact.version)", kind: step.kind, outcome: push.outcome.rawValue,
+                repository: step.repository, name: "\(push.artifact.task):\(push.artifact.version)", kind: step.kind, outcome: PullReport.Outcome(push.outcome),
                 digest: step.manifest.digest)
         case .base(let base):
             return PullReport.Imported(
-                repository: step.repository, name: base.base.name, kind: .base, outcome: base.added ? "added" : "unchanged", digest: step.manifest.digest)
+                repository: step.repository, name: base.base.name, kind: .base, outcome: base.added ? .added : .unchanged, digest: step.manifest.digest)
         }
     }
 }

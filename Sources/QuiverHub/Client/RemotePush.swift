@@ -55,7 +55,7 @@ public struct RemotePush: Sendable {
         }
         guard done.insert(artifact.repository + "@" + artifact.manifestDigest.description).inserted else { return }
         let repository = client.location.repository(artifact.repository)
-        observer?(.artifact(action: "push", repository: artifact.repository, reference: artifact.tags.first ?? Reference.latest))
+        observer?(.artifact(action: .push, repository: artifact.repository, reference: artifact.tags.first ?? Reference.latest))
         var staleTags: [String] = []
         for tag in artifact.tags {
             if try await client.manifestDigest(of: repository, reference: tag) != artifact.manifestDigest { staleTags.append(tag) }

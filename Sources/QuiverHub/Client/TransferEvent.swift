@@ -3,14 +3,29 @@ import QuiverStore
 
 /// What a push or pull reports while it runs, for progress bars and logs.
 public enum TransferEvent: Sendable, Equatable {
-    /// An artifact's turn begins (`action` is `push` or `pull`).
-    case artifact(action: String, repository: String, reference: String)
+    public enum Action: String, Sendable {
+        case push, pull
+    }
+
+    /// How a blob got where it goes.
+    public enum BlobOutcome: String, Sendable {
+        /// Sent whole or in chunks.
+        case uploaded
+        case downloaded
+        /// Linked by the remote from another of its repositories (a cross-repository mount).
+        case mounted
+        /// The remote had it already.
+        case exists
+    }
+
+    /// An artifact's turn begins.
+    case artifact(action: Action, repository: String, reference: String)
     /// A blob transfer starts: `already` bytes are there (a resumed download).
     case blobStarted(id: String, label: String, total: Int, already: Int)
     /// Bytes done so far.
     case blobProgress(id: String, done: Int)
-    /// The blob is done: `outcome` is `uploaded`, `downloaded`, `mounted` or `exists`.
-    case blobFinished(id: String, outcome: String)
+    /// The blob is done.
+    case blobFinished(id: String, outcome: BlobOutcome)
 }
 
 extension TransferEvent {
@@ -43,5 +58,5 @@ struct TransferProgress: Sendable {
 
     func started(total: Int, already: Int) { observer?(.blobStarted(id: id, label: label, total: total, already: already)) }
     func advanced(to done: Int) { observer?(.blobProgress(id: id, done: done)) }
-    func finished(_ outcome: String = "downloaded") { observer?(.blobFinished(id: id, outcome: outcome)) }
+    func finished(_ outcome: TransferEvent.BlobOutcome = .downloaded) { observer?(.blobFinished(id: id, outcome: outcome)) }
 }

@@ -49,7 +49,7 @@ public enum AnnotationKey {
 }
 
 /// What a Quiver manifest describes, from its `artifactType`.
-public enum ManifestKind: String, Sendable, Equatable {
+public enum ManifestKind: String, Sendable, Equatable, Codable {
     case base, adapter, fusion
 
     public init?(artifactType: String) {
