@@ -121,7 +121,7 @@ public final class BertEncoder: Sendable {
             throw .shapeMismatch("\(weights.layers.count) layers of weights for a \(config.layerCount)-layer config")
         }
         let embeddings = weights.embeddings
-        guard embeddings.words.count == config.vocabSize * h, embeddings.positions.count == config.maxPositions * h,
+        guard embeddings.words.count == config.vocabSize * h, embeddings.positions.count == config.usablePositions * h,
             embeddings.tokenTypes.count == config.typeVocabSize * h, embeddings.norm.size == h
         else { throw .shapeMismatch("embedding tables do not match the config's sizes") }
         for (index, layer) in weights.layers.enumerated() {
@@ -140,8 +140,8 @@ public final class BertEncoder: Sendable {
 
     private func validate(_ input: EncoderInput) throws(EncoderError) {
         let t = input.sequenceLength
-        guard t <= config.maxPositions else {
-            throw .sequenceTooLong(length: t, maxPositions: config.maxPositions)
+        guard t <= config.usablePositions else {
+            throw .sequenceTooLong(length: t, maxPositions: config.usablePositions)
         }
         for index in 0..<(input.batch * t) {
             let id = Int(input.ids[index])

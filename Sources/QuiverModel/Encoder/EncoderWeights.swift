@@ -86,7 +86,7 @@ public struct EncoderLayerWeights: Sendable {
 public struct EmbeddingWeights: Sendable {
     /// words is (vocabSize, hidden).
     public let words: FloatBuffer
-    /// positions is (maxPositions, hidden).
+    /// positions is (usablePositions, hidden): the rows real tokens use, from the first.
     public let positions: FloatBuffer
     /// tokenTypes is (typeVocabSize, hidden).
     public let tokenTypes: FloatBuffer

@@ -1,14 +1,22 @@
 import QuiverTensor
 
-/// The fields of a Hugging Face `config.json` that a BERT-family encoder needs.
+/// The fields of a Hugging Face `config.json` that a BERT-family encoder needs (BERT, RoBERTa, XLM-R, DistilBERT:
+/// `EncoderFamily` names each one's fields).
 public struct BertConfig: Sendable, Equatable, Codable {
     public var modelType: String
+    public var family: EncoderFamily
     public var vocabSize: Int
     public var hiddenSize: Int
     public var layerCount: Int
     public var headCount: Int
     public var intermediateSize: Int
+    /// `max_position_embeddings`: the rows of the checkpoint's position table.
     public var maxPositions: Int
+    /// The first row real tokens use: `pad_token_id + 1` for RoBERTa and XLM-R, else 0.
+    public var positionOffset: Int
+    /// The longest sequence, special tokens included: `maxPositions - positionOffset`.
+    public var usablePositions: Int { maxPositions - positionOffset }
+    /// Rows of the token type table (2 for DistilBERT, whose table the engine fills with zeros: it has none).
     public var typeVocabSize: Int
     public var layerNormEps: Double
     public var hiddenAct: String
@@ -25,9 +33,6 @@ public struct BertConfig: Sendable, Equatable, Codable {
     /// which the `adapters` library's heads use); default 0.02.
     public var initializerRange: Double
 
-    /// The model types whose checkpoints use BERT's tensor layout.
-    public static let supportedModelTypes: Set<String> = ["bert"]
-
     public init(json: JSONValue, source: String) throws {
         func integer(_ key: String, default value: Int? = nil) throws -> Int {
             guard let field = json[key], !field.isNull else {
@@ -43,22 +48,31 @@ public struct BertConfig: Sendable, Equatable, Codable {
         guard let type = json["model_type"]?.stringValue else {
             throw QuiverError(.invalidInput, "\(source): missing \"model_type\"")
         }
-        guard Self.supportedModelTypes.contains(type) else {
-            throw QuiverError(.unsupported, "\(source): model_type \"\(type)\" is not supported (supported: \(Self.supportedModelTypes.sorted().joined(separator: ", ")))")
+        guard let family = EncoderFamily(BaseArchitecture(rawValue: type)) else {
+            let supported = EncoderFamily.allCases.map(\.rawValue).joined(separator: ", ")
+            throw QuiverError(.unsupported, "\(source): model_type \"\(type)\" is not supported (supported: \(supported))")
         }
+        let keys = family.configKeys
         modelType = type
+        self.family = family
         vocabSize = try integer("vocab_size")
-        hiddenSize = try integer("hidden_size")
-        layerCount = try integer("num_hidden_layers")
-        headCount = try integer("num_attention_heads")
-        intermediateSize = try integer("intermediate_size")
+        hiddenSize = try integer(keys.hiddenSize)
+        layerCount = try integer(keys.layerCount)
+        headCount = try integer(keys.headCount)
+        intermediateSize = try integer(keys.intermediateSize)
         maxPositions = try integer("max_position_embeddings", default: 512)
-        typeVocabSize = try integer("type_vocab_size", default: 2)
-        padTokenId = try integer("pad_token_id", default: 0)
-        guard hiddenSize % headCount == 0 else {
-            throw QuiverError(.invalidInput, "\(source): hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(headCount)")
+        typeVocabSize = family.hasTokenTypes ? try integer("type_vocab_size", default: 2) : 2
+        padTokenId = try integer("pad_token_id", default: family.positionsFollowPadding ? 1 : 0)
+        guard !family.positionsFollowPadding || padTokenId < maxPositions - 1 else {
+            throw QuiverError(.invalidInput, "\(source): pad_token_id \(padTokenId) leaves none of the \(maxPositions) positions to real tokens")
         }
-        if let eps = json["layer_norm_eps"], !eps.isNull {
+        positionOffset = family.positionsFollowPadding ? padTokenId + 1 : 0
+        guard hiddenSize % headCount == 0 else {
+            throw QuiverError(.invalidInput, "\(source): \(keys.hiddenSize) \(hiddenSize) is not a multiple of \(keys.headCount) \(headCount)")
+        }
+        if family == .distilbert {
+            layerNormEps = 1e-12  // DistilBERT's LayerNorms are built with 1e-12, not from the config
+        } else if let eps = json["layer_norm_eps"], !eps.isNull {
             guard let value = eps.doubleValue, value > 0 else {
                 throw QuiverError(.invalidInput, "\(source): \"layer_norm_eps\" must be a positive number")
             }
@@ -66,7 +80,7 @@ public struct BertConfig: Sendable, Equatable, Codable {
         } else {
             layerNormEps = 1e-12
         }
-        hiddenAct = json["hidden_act"]?.stringValue ?? "gelu"
+        hiddenAct = json[keys.activation]?.stringValue ?? "gelu"
         func probability(_ key: String) throws -> Double? {
             guard let field = json[key], !field.isNull else { return nil }
             guard let value = field.doubleValue, value >= 0, value < 1 else {
@@ -74,9 +88,9 @@ public struct BertConfig: Sendable, Equatable, Codable {
             }
             return value
         }
-        hiddenDropoutProb = try probability("hidden_dropout_prob") ?? 0.1
-        attentionProbsDropoutProb = try probability("attention_probs_dropout_prob") ?? 0.1
-        classifierDropout = try probability("classifier_dropout")
+        hiddenDropoutProb = try probability(keys.hiddenDropout) ?? 0.1
+        attentionProbsDropoutProb = try probability(keys.attentionDropout) ?? 0.1
+        classifierDropout = try probability(keys.classifierDropout)
         if let field = json["initializer_range"], !field.isNull {
             guard let value = field.doubleValue, value > 0, value.isFinite else {
                 throw QuiverError(.invalidInput, "\(source): \"initializer_range\" must be a positive number")

@@ -1,10 +1,11 @@
 import QuiverTensor
 
-/// The one table from Hugging Face BERT checkpoint tensor names to Quiver's parameters.
+/// The parameters of a BERT-family encoder, with BERT's checkpoint names (`EncoderFamily.name(of:)` gives each
+/// family's).
 ///
-/// Names may carry a `bert.` prefix (checkpoints of `BertFor…` classes). Tensors of pre-training
-/// heads (`cls.…`) and the `position_ids` buffer are known and ignored; anything else unknown, a
-/// missing tensor or a wrong shape is an error.
+/// Names may carry the family's prefix (`bert.`, `roberta.`, `distilbert.`: checkpoints of the task classes).
+/// Tensors of pre-training heads (`cls.…`, `lm_head.…`, `vocab_…`) and the `position_ids` buffer are known and
+/// ignored; anything else unknown, a missing tensor or a wrong shape is an error.
 public enum BertParameter: Hashable, Sendable {
     case wordEmbeddings, positionEmbeddings, tokenTypeEmbeddings, embeddingNormWeight, embeddingNormBias
     case layer(Int, LayerParameter)
@@ -29,8 +30,8 @@ public enum BertParameter: Hashable, Sendable {
         case outputNormBias = "output.LayerNorm.bias"
     }
 
-    /// The Hugging Face name (without the optional `bert.` prefix).
-    public var externalName: String {
+    /// BERT's checkpoint name (without the optional `bert.` prefix).
+    var bertName: String {
         switch self {
         case .wordEmbeddings: "embeddings.word_embeddings.weight"
         case .positionEmbeddings: "embeddings.position_embeddings.weight"
@@ -43,12 +44,17 @@ public enum BertParameter: Hashable, Sendable {
         }
     }
 
-    /// The shape the tensor must have under `config`.
+    /// The shape the checkpoint's tensor must have under `config`.
+    func checkpointShape(_ config: BertConfig) -> [Int] {
+        self == .positionEmbeddings ? [config.maxPositions, config.hiddenSize] : shape(config)
+    }
+
+    /// The shape the engine's tensor has under `config` (positions from the first one real tokens use).
     public func shape(_ config: BertConfig) -> [Int] {
         let h = config.hiddenSize, i = config.intermediateSize
         switch self {
         case .wordEmbeddings: return [config.vocabSize, h]
-        case .positionEmbeddings: return [config.maxPositions, h]
+        case .positionEmbeddings: return [config.usablePositions, h]
         case .tokenTypeEmbeddings: return [config.typeVocabSize, h]
         case .embeddingNormWeight, .embeddingNormBias, .poolerBias: return [h]
         case .poolerWeight: return [h, h]
@@ -75,7 +81,9 @@ public enum BertParameter: Hashable, Sendable {
     }
 
     static func isIgnorable(_ name: String) -> Bool {
-        name.hasSuffix("embeddings.position_ids") || name.hasPrefix("cls.")
+        name.hasSuffix("embeddings.position_ids") || name.hasSuffix("embeddings.token_type_ids") || name.hasPrefix("cls.")
+            || name.hasPrefix("lm_head.") || name.hasPrefix("vocab_transform.") || name.hasPrefix("vocab_layer_norm.")
+            || name.hasPrefix("vocab_projector.")
     }
 }
 
@@ -89,16 +97,18 @@ public struct BertWeightMap: Sendable {
     /// Matches `header`'s tensors to the table, strictly.
     public init(header: SafetensorsHeader, config: BertConfig, source: String) throws {
         let available = Dictionary(header.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let prefix = available.keys.contains { $0.hasPrefix("bert.") } ? "bert." : ""
+        let family = config.family
+        let prefix = available.keys.contains { $0.hasPrefix(family.checkpointPrefix) } ? family.checkpointPrefix : ""
         var names: [BertParameter: String] = [:]
         var used = Set<String>()
         for parameter in BertParameter.all(config) {
-            let name = prefix + parameter.externalName
+            guard let local = family.name(of: parameter) else { continue }
+            let name = prefix + local
             guard let info = available[name] else {
                 if parameter.isOptional { continue }
                 throw QuiverError(.invalidInput, "\(source): missing tensor '\(name)' for a \(config.layerCount)-layer model")
             }
-            let expected = parameter.shape(config)
+            let expected = parameter.checkpointShape(config)
             guard info.shape == expected else {
                 throw QuiverError(.invalidInput, "\(source): tensor '\(name)' has shape \(info.shape), config.json implies \(expected)")
             }

@@ -17,7 +17,7 @@ public struct BaseModel: Sendable {
 
     /// The longest input in tokens, special tokens included: the tokenizer's `model_max_length` capped by the
     /// model's positions.
-    public var maxLength: Int { min(tokenizer.configuration.modelMaxLength, config.maxPositions) }
+    public var maxLength: Int { min(tokenizer.configuration.modelMaxLength, config.usablePositions) }
 
     /// A model from its parts, checked to belong together.
     ///

@@ -2,7 +2,9 @@ import QuiverTensor
 
 extension BertEncoderWeights {
     /// Every encoder parameter of a checkpoint, converted to F32 (from F32, F16 or BF16), matched to the model by
-    /// the one table of Hugging Face names, `BertWeightMap` (with or without the `bert.` prefix).
+    /// the one table of Hugging Face names, `BertWeightMap` (with or without the family's prefix). The position table
+    /// keeps the rows real tokens use (RoBERTa's start after the padding index); DistilBERT, which has no token
+    /// types, gets a table of zeros.
     ///
     /// - Throws: `QuiverError` naming the tensor for a missing, unexpected or misshaped tensor or an unsupported
     ///   dtype.
@@ -12,9 +14,15 @@ extension BertEncoderWeights {
 
         func tensor(_ parameter: BertParameter) throws -> FloatBuffer {
             guard let name = map.names[parameter] else {
-                throw QuiverError(.invalidInput, "\(file.source): missing tensor '\(parameter.externalName)'")
+                throw QuiverError(.invalidInput, "\(file.source): missing tensor '\(config.family.name(of: parameter) ?? "\(parameter)")'")
             }
             return try FloatBuffer(tensor: file.info(name), of: file)
+        }
+        func positions() throws -> FloatBuffer {
+            let table = try tensor(.positionEmbeddings)
+            guard config.positionOffset > 0 else { return table }
+            let h = config.hiddenSize
+            return FloatBuffer(Array(UnsafeBufferPointer(start: table.readPointer + config.positionOffset * h, count: config.usablePositions * h)))
         }
         func linear(_ weight: BertParameter, _ bias: BertParameter) throws -> LinearWeights {
             let shape = weight.shape(config)
@@ -26,8 +34,10 @@ extension BertEncoderWeights {
         }
 
         let embeddings = EmbeddingWeights(
-            words: try tensor(.wordEmbeddings), positions: try tensor(.positionEmbeddings),
-            tokenTypes: try tensor(.tokenTypeEmbeddings), norm: try norm(.embeddingNormWeight, .embeddingNormBias))
+            words: try tensor(.wordEmbeddings), positions: try positions(),
+            tokenTypes: config.family.hasTokenTypes
+                ? try tensor(.tokenTypeEmbeddings) : FloatBuffer(Array(repeating: 0, count: config.typeVocabSize * config.hiddenSize)),
+            norm: try norm(.embeddingNormWeight, .embeddingNormBias))
         let layers = try (0..<config.layerCount).map { index in
             func parameter(_ name: BertParameter.LayerParameter) -> BertParameter { .layer(index, name) }
             let queryKeyValue = LinearWeights(

@@ -147,8 +147,8 @@ public final class TrainableTask: TrainableModel, @unchecked Sendable {
     private func validate(_ input: EncoderInput) throws {
         let config = encoder.config
         guard input.batch > 0, input.sequenceLength > 0 else { throw QuiverError(.invalidInput, "an empty batch") }
-        guard input.sequenceLength <= config.maxPositions else {
-            throw QuiverError(.invalidInput, "sequence length \(input.sequenceLength) exceeds the model's \(config.maxPositions) positions")
+        guard input.sequenceLength <= config.usablePositions else {
+            throw QuiverError(.invalidInput, "sequence length \(input.sequenceLength) exceeds the model's \(config.usablePositions) positions")
         }
         for index in 0..<(input.batch * input.sequenceLength) {
             let id = Int(input.ids[index]), type = Int(input.typeIds[index])
