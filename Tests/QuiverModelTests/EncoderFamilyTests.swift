@@ -4,15 +4,51 @@ import QuiverTensor
 import Testing
 
 /// RoBERTa, XLM-RoBERTa and DistilBERT on the one encoder: config fields, checkpoint names, positions after the padding
-/// index, no token types — each against `transformers` (fixtures from scripts/fixtures/make_family_fixtures.py).
+/// index, no token types, and every adapter kind the engine runs in each layout — against `transformers`, `adapters`
+/// and `peft` (fixtures from scripts/fixtures/make_family_fixtures.py).
 @Suite struct EncoderFamilyTests {
     struct Case: Decodable {
         let ids: [[Int32]]
         let typeIds: [[Int32]]
         let attentionMask: [[Int32]]
+
+        var input: EncoderInput {
+            get throws {
+                try EncoderInput(
+                    batch: ids.count, sequenceLength: ids[0].count, ids: ids.flatMap { $0 }, typeIds: typeIds.flatMap { $0 },
+                    attentionMask: attentionMask.flatMap { $0 })
+            }
+        }
+    }
+
+    struct AdapterCase: Decodable {
+        let model: String
+        let dir: String
+        let hasHead: Bool
+        let memberDirs: [String]?
+    }
+
+    struct Document: Decodable {
+        let models: [String: Case]
+        let adapters: [String: AdapterCase]
     }
 
     static let folder = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("families")
+    static let document: Document = {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try! decoder.decode(Document.self, from: Data(contentsOf: folder.appendingPathComponent("expected.json")))
+    }()
+    static let expected = try! SafetensorsFile(path: folder.appendingPathComponent("expected.safetensors").path)
+
+    /// The largest difference over the rows of real tokens.
+    static func largestDifference(_ values: [Float], _ reference: [Float], mask: [Int32], width: Int) -> Float {
+        var largest: Float = 0
+        for row in mask.indices where mask[row] == 1 {
+            for column in 0..<width { largest = max(largest, abs(values[row * width + column] - reference[row * width + column])) }
+        }
+        return largest
+    }
 
     static func encoder(_ name: String) throws -> BertEncoder {
         let path = folder.appendingPathComponent(name).path
@@ -23,26 +59,48 @@ import Testing
 
     @Test(arguments: ["roberta", "xlm-roberta", "distilbert"])
     func hiddenStatesMatchTransformers(_ name: String) throws {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let cases = try decoder.decode([String: Case].self, from: Data(contentsOf: Self.folder.appendingPathComponent("expected.json")))
-        let testCase = try #require(cases[name])
-        let expected = try SafetensorsFile(path: Self.folder.appendingPathComponent("expected.safetensors").path)
-        let reference = try expected.floats(name + ".hidden")
-
+        let testCase = try #require(Self.document.models[name])
         let encoder = try Self.encoder(name)
-        let (batch, length) = (testCase.ids.count, testCase.ids[0].count)
-        let input = try EncoderInput(
-            batch: batch, sequenceLength: length, ids: testCase.ids.flatMap { $0 }, typeIds: testCase.typeIds.flatMap { $0 },
-            attentionMask: testCase.attentionMask.flatMap { $0 })
-        let states = try encoder.forward(input)
-        let mask = testCase.attentionMask.flatMap { $0 }
-        let h = encoder.hiddenSize
-        var largest: Float = 0
-        for row in 0..<(batch * length) where mask[row] == 1 {
-            for column in 0..<h { largest = max(largest, abs(states.values[row * h + column] - reference[row * h + column])) }
-        }
+        let states = try encoder.forward(try testCase.input)
+        let largest = Self.largestDifference(
+            states.values, try Self.expected.floats(name + ".hidden"), mask: testCase.attentionMask.flatMap { $0 }, width: encoder.hiddenSize)
         #expect(largest <= 1e-4, "\(name): largest difference \(largest)")
+    }
+
+    /// Each kind in RoBERTa's and DistilBERT's layouts (`transformer.layer.N.attention_adapters`, `attention.q_lin`,
+    /// `ffn.lin1`…): hidden states and logits as the libraries compute them.
+    @Test(arguments: Self.document.adapters.keys.sorted())
+    func adaptersMatchTheLibraries(_ name: String) throws {
+        let testCase = try #require(Self.document.adapters[name])
+        let model = try #require(Self.document.models[testCase.model])
+        let encoder = try Self.encoder(testCase.model)
+        let path = Self.folder.appendingPathComponent(testCase.dir).path
+        let task: TaskModel
+        if let memberDirs = testCase.memberDirs {
+            let members = try memberDirs.map { dir in
+                let member = try TaskModel.adapter(
+                    name: dir, folder: try AdapterFolder(path: Self.folder.appendingPathComponent(dir).path), base: encoder.config)
+                guard case .adapter(let adapter as BottleneckAdapter) = member.composition else { throw QuiverError(.invalidInput, "\(dir): not a bottleneck adapter") }
+                return adapter
+            }
+            task = try TaskModel.fusion(name: name, files: try TaskModel.folderFiles(path), members: members, source: path, base: encoder.config)
+        } else {
+            task = try TaskModel.adapter(name: name, folder: try AdapterFolder(path: path), base: encoder.config)
+        }
+        let input = try model.input
+        let states = try encoder.forward(input, hooks: CompositionHooks(task.composition, batch: input.batch))
+        let mask = model.attentionMask.flatMap { $0 }
+        let hidden = Self.largestDifference(states.values, try Self.expected.floats(name + ".hidden"), mask: mask, width: encoder.hiddenSize)
+        #expect(hidden <= 1e-4, "\(name): hidden states differ by \(hidden)")
+        if testCase.hasHead {
+            let head = try #require(task.head)
+            let logits = head.logits(states).flatMap { $0 }
+            let reference = try Self.expected.floats(name + ".logits")
+            let largest = zip(logits, reference).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(logits.count == reference.count && largest <= 1e-4, "\(name): logits differ by \(largest)")
+        } else {
+            #expect(task.head == nil)
+        }
     }
 
     @Test func familyFieldsAreRead() throws {

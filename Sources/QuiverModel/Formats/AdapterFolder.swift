@@ -174,7 +174,7 @@ public struct AdapterFolder: Sendable {
             // A vector outside the encoder's layers (the pooler, a classifier's dense) changes what this build would
             // compute without it: stored, not run.
             for tensor in tensors where !peft.isHead(tensor.name) {
-                if let tuner = TunerTensor.parse(tensor.name, kind: .ia3), IA3Adapter.site(ofModule: tuner.module) == nil {
+                if let tuner = TunerTensor.parse(tensor.name, kind: .ia3), EncoderFamily.projectionSite(ofModule: tuner.module) == nil {
                     return (nil, "ia3 (PEFT) on \(tuner.module): stored and distributed; this build's engine runs IA³ on encoder layer projections only")
                 }
             }

@@ -57,11 +57,8 @@ public enum AdapterTensor: Equatable, Sendable {
         // Strip PEFT's wrapper and an optional model prefix such as `bert.`.
         var rest = Substring(name)
         if rest.hasPrefix("base_model.model.") { rest = rest.dropFirst("base_model.model.".count) }
-        guard let layerMatch = rest.firstMatch(of: /(?:^|\.)encoder\.layer\.(\d+)\./), let layer = Int(layerMatch.1) else {
-            return nil
-        }
-        let tail = rest[layerMatch.range.upperBound...]
-        return parseBottleneck(layer: layer, tail) ?? parseFusion(layer: layer, tail) ?? parseLoRA(layer: layer, tail)
+        guard let (layer, spelling, tail) = EncoderFamily.layer(of: rest) else { return nil }
+        return parseBottleneck(layer: layer, tail, spelling) ?? parseFusion(layer: layer, tail, spelling) ?? parseLoRA(layer: layer, tail, spelling)
     }
 
     // MARK: - Shapes

@@ -63,24 +63,61 @@ public enum EncoderFamily: String, Sendable, Codable, CaseIterable {
         case .tokenTypeEmbeddings, .poolerWeight, .poolerBias: return nil
         case .layer(let index, let name):
             let local: String = switch name {
-            case .queryWeight: "attention.q_lin.weight"
-            case .queryBias: "attention.q_lin.bias"
-            case .keyWeight: "attention.k_lin.weight"
-            case .keyBias: "attention.k_lin.bias"
-            case .valueWeight: "attention.v_lin.weight"
-            case .valueBias: "attention.v_lin.bias"
-            case .attentionOutputWeight: "attention.out_lin.weight"
-            case .attentionOutputBias: "attention.out_lin.bias"
-            case .attentionNormWeight: "sa_layer_norm.weight"
-            case .attentionNormBias: "sa_layer_norm.bias"
-            case .intermediateWeight: "ffn.lin1.weight"
-            case .intermediateBias: "ffn.lin1.bias"
-            case .outputWeight: "ffn.lin2.weight"
-            case .outputBias: "ffn.lin2.bias"
-            case .outputNormWeight: "output_layer_norm.weight"
-            case .outputNormBias: "output_layer_norm.bias"
+            case .queryWeight, .queryBias: projectionModule(.query)
+            case .keyWeight, .keyBias: projectionModule(.key)
+            case .valueWeight, .valueBias: projectionModule(.value)
+            case .attentionOutputWeight, .attentionOutputBias: projectionModule(.attentionOutput)
+            case .attentionNormWeight, .attentionNormBias: "sa_layer_norm"
+            case .intermediateWeight, .intermediateBias: projectionModule(.intermediate)
+            case .outputWeight, .outputBias: projectionModule(.output)
+            case .outputNormWeight, .outputNormBias: "output_layer_norm"
             }
-            return "transformer.layer.\(index).\(local)"
+            return "\(layerContainer).\(index).\(local).\(name.rawValue.hasSuffix(".weight") ? "weight" : "bias")"
         }
+    }
+}
+
+// MARK: - Where adapters attach
+
+extension EncoderFamily {
+    /// The spellings of a layer's places: BERT's (RoBERTa's and XLM-R's too) and DistilBERT's.
+    static let spellings: [EncoderFamily] = [.bert, .distilbert]
+
+    /// The module list of the layers: `encoder.layer` (layer 3 is `encoder.layer.3`) or `transformer.layer`.
+    var layerContainer: String { self == .distilbert ? "transformer.layer" : "encoder.layer" }
+
+    /// The module the `adapters` library hangs bottleneck adapters and fusion layers on at `location`.
+    func adapterModule(_ location: AdapterTensor.BottleneckLocation) -> String {
+        guard self == .distilbert else { return location.rawValue }
+        return location == .attentionOutput ? "attention_adapters" : "output_adapters"
+    }
+
+    /// The Linear of a projection, within its layer.
+    func projectionModule(_ target: AdapterTensor.LoRATarget) -> String {
+        guard self == .distilbert else { return target.rawValue }
+        return switch target {
+        case .query: "attention.q_lin"
+        case .key: "attention.k_lin"
+        case .value: "attention.v_lin"
+        case .attentionOutput: "attention.out_lin"
+        case .intermediate: "ffn.lin1"
+        case .output: "ffn.lin2"
+        }
+    }
+
+    /// The layer a tensor or module name is in, any family's spelling, and the rest of the name after it
+    /// (`roberta.encoder.layer.3.output.…` → 3, the family spelling it, `output.…`).
+    static func layer(of name: Substring) -> (index: Int, spelling: EncoderFamily, tail: Substring)? {
+        guard let match = name.firstMatch(of: /(?:^|\.)(encoder|transformer)\.layer\.(\d{1,9})\./), let index = Int(match.2) else { return nil }
+        return (index, match.1 == "transformer" ? .distilbert : .bert, name[match.range.upperBound...])
+    }
+
+    /// The encoder projection a module name is (`…encoder.layer.3.attention.self.key`, `…transformer.layer.3.ffn.lin1`),
+    /// or nil for any other module.
+    static func projectionSite(ofModule module: String) -> LoRASite? {
+        guard let (index, spelling, tail) = layer(of: Substring(module)),
+            let target = AdapterTensor.LoRATarget.allCases.first(where: { spelling.projectionModule($0) == tail })
+        else { return nil }
+        return LoRASite(layer: index, projection: ProjectionSite(target))
     }
 }

@@ -1,9 +1,14 @@
-// A bottleneck adapter's tensors: `{prefix}encoder.layer.L.{attention.output|output}.adapters.NAME.COMPONENT`.
+// A bottleneck adapter's tensors: `{prefix}encoder.layer.L.{attention.output|output}.adapters.NAME.COMPONENT`
+// (DistilBERT: `{prefix}transformer.layer.L.{attention_adapters|output_adapters}.adapters.NAME.COMPONENT`).
 
 extension AdapterTensor {
-    static func parseBottleneck(layer: Int, _ tail: Substring) -> AdapterTensor? {
-        guard let match = tail.wholeMatch(of: /(attention\.output|output)\.adapters\.([^.]+)\.(.+)/) else { return nil }
-        return .bottleneck(layer: layer, location: BottleneckLocation(rawValue: String(match.1))!, adapter: String(match.2), component: String(match.3))
+    static func parseBottleneck(layer: Int, _ tail: Substring, _ spelling: EncoderFamily) -> AdapterTensor? {
+        for location in [BottleneckLocation.attentionOutput, .output] {
+            let module = spelling.adapterModule(location) + ".adapters."
+            guard tail.hasPrefix(module), let match = tail.dropFirst(module.count).wholeMatch(of: /([^.]+)\.(.+)/) else { continue }
+            return .bottleneck(layer: layer, location: location, adapter: String(match.1), component: String(match.2))
+        }
+        return nil
     }
 
     /// Down projections read the hidden state, up projections write it; norms and channel scaling act on it. The

@@ -1,12 +1,16 @@
 // AdapterFusion's tensors: `{prefix}encoder.layer.L.{attention.output|output}.adapter_fusion_layer.NAMES.{query|key|value|dense}.{weight|bias}`.
 
 extension AdapterTensor {
-    static func parseFusion(layer: Int, _ tail: Substring) -> AdapterTensor? {
-        guard let match = tail.wholeMatch(of: /(attention\.output|output)\.adapter_fusion_layer\.([^.]+)\.(query|key|value|dense)\.(weight|bias)/) else {
-            return nil
+    static func parseFusion(layer: Int, _ tail: Substring, _ spelling: EncoderFamily) -> AdapterTensor? {
+        for location in [BottleneckLocation.attentionOutput, .output] {
+            let module = spelling.adapterModule(location) + ".adapter_fusion_layer."
+            guard tail.hasPrefix(module),
+                let match = tail.dropFirst(module.count).wholeMatch(of: /([^.]+)\.(query|key|value|dense)\.(weight|bias)/)
+            else { continue }
+            return .fusion(layer: layer, location: location, fusion: String(match.1), projection: FusionProjection(rawValue: String(match.2))!,
+                           parameter: String(match.3))
         }
-        return .fusion(layer: layer, location: BottleneckLocation(rawValue: String(match.1))!, fusion: String(match.2),
-                       projection: FusionProjection(rawValue: String(match.3))!, parameter: String(match.4))
+        return nil
     }
 
     static func fusionShapeProblem(_ projection: FusionProjection, _ parameter: String, _ shape: [Int], hidden h: Int) -> String? {

@@ -47,7 +47,7 @@ public final class IA3Adapter: Sendable {
             guard tuner.marker == marker else {
                 throw QuiverError(.invalidInput, "\(location) is not an IA³ vector (\(marker))")
             }
-            guard let site = Self.site(ofModule: tuner.module) else {
+            guard let site = EncoderFamily.projectionSite(ofModule: tuner.module) else {
                 throw QuiverError(
                     .unsupported,
                     "\(location): IA³ on \(tuner.module) is not run by this build (only on encoder layer projections)")
@@ -86,14 +86,6 @@ public final class IA3Adapter: Sendable {
         }
         self.config = config
         self.vectors = vectors
-    }
-
-    /// The encoder projection a module name is (`…encoder.layer.3.attention.self.key`), or nil for any other module.
-    static func site(ofModule module: String) -> LoRASite? {
-        guard let match = module.firstMatch(of: /(?:^|\.)encoder\.layer\.(\d{1,9})\.(.+)$/), let layer = Int(match.1),
-            let target = AdapterTensor.LoRATarget(rawValue: String(match.2))
-        else { return nil }
-        return LoRASite(layer: layer, projection: ProjectionSite(target))
     }
 }
 

@@ -14,7 +14,7 @@ public final class PrefixTuningAdapter: Sendable {
     /// Per encoder layer, its prefix; nil for a layer in `leave_out`.
     public let layers: [AttentionPrefix?]
 
-    /// Loads a prefix from an `adapters` weights file (`[model.]prefix_tuning.prefix_tunings.<name>.self_prefix.…`,
+    /// Loads a prefix from an `adapters` weights file (`[model.]prefix_tuning.prefix_tunings.<name>.self_prefix.…`, `.self.…` on DistilBERT,
     /// plus the per-layer aliases `…encoder.layer.L.attention.self.prefix_tuning.pool.prefix_tunings.<name>.…` that
     /// a `.bin` points at the same storage, each checked equal to the pool's tensor). Every shape is checked before a
     /// value is read.
@@ -89,13 +89,13 @@ struct PrefixTensors {
             let adapter: String
             let component: String
             if let match = tensor.name.wholeMatch(
-                of: /(?:[^.]+\.)?prefix_tuning\.prefix_tunings\.([^.]+)\.self_prefix\.(.+)/)
+                of: /(?:[^.]+\.)?prefix_tuning\.prefix_tunings\.([^.]+)\.(?:self_prefix|self)\.(.+)/)
             {
                 (adapter, component) = (String(match.1), String(match.2))
                 components[component] = tensor
             } else if let match = tensor.name.wholeMatch(
                 of:
-                    /(?:[^.]+\.)?encoder\.layer\.\d{1,9}\.attention\.self\.prefix_tuning\.pool\.prefix_tunings\.([^.]+)\.self_prefix\.(.+)/
+                    /(?:[^.]+\.)?(?:encoder\.layer\.\d{1,9}\.attention\.self|transformer\.layer\.\d{1,9}\.attention)\.prefix_tuning\.pool\.prefix_tunings\.([^.]+)\.(?:self_prefix|self)\.(.+)/
             ) {
                 (adapter, component) = (String(match.1), String(match.2))
                 aliases.append((tensor, component))
