@@ -66,8 +66,9 @@ public struct AdapterFolder: Sendable {
             parameters = tuner
             headParameters = head
             // PEFT saves no label names: a classifier's labels are transformers' defaults, LABEL_0…
-            if let classifier = weights.safetensors!.header.tensors.first(where: {
-                peft.isHead($0.name) && ($0.name.hasSuffix("classifier.weight") || $0.name.hasSuffix("score.weight")) && $0.shape.count == 2
+            if let classifier = weights.safetensors!.header.tensors.first(where: { tensor in
+                peft.isHead(tensor.name) && tensor.shape.count == 2
+                    && [".classifier.weight", ".classifier.out_proj.weight", ".score.weight"].contains { tensor.name.hasSuffix($0) }
             }), classifier.shape[0] <= HeadConfig.maximumLabels {
                 labels = (0..<classifier.shape[0]).map { "LABEL_\($0)" }
             }
@@ -149,7 +150,7 @@ public struct AdapterFolder: Sendable {
     ) -> ((any EncoderAdapterConfig)?, String?) {
         let tensors = weights.safetensors!.header.tensors
         if [.lora, .ia3].contains(peft.kind), tensors.contains(where: { peft.isHead($0.name) }),
-            let hidden = config["hidden_size"]?.intValue ?? tensors.first(where: { $0.name.hasSuffix("classifier.weight") })?.shape.last,
+            let hidden = config["hidden_size"]?.intValue ?? tensors.first(where: { $0.name.hasSuffix(".classifier.weight") || $0.name.hasSuffix(".classifier.out_proj.weight") })?.shape.last,
             let problem = ClassificationHead.peftClassifierProblem(tensors, peft: peft, hiddenSize: hidden)
         {
             return (nil, "\(peft.kind) (PEFT): \(problem)")

@@ -36,55 +36,57 @@ public final class ClassificationHead: Sendable {
         self.layers = layers
     }
 
-    /// A PEFT sequence classifier (`task_type` SEQ_CLS; `classifier` saved whole via `modules_to_save`) on
-    /// `BertForSequenceClassification`: the base's pooler (dense + tanh on [CLS]) then the saved Linear — the same
-    /// two layers with tanh between them as an `adapters` head. Labels are `LABEL_0…` (PEFT saves no label names).
+    /// A PEFT sequence classifier (`task_type` SEQ_CLS; the task class's head saved whole via `modules_to_save`), as
+    /// the same Linear layers with an activation between them as an `adapters` head, on the first token:
+    /// - `BertForSequenceClassification`: the base's pooler (dense + tanh), or one saved beside the head, then
+    ///   `classifier`;
+    /// - `RobertaForSequenceClassification` (and XLM-R): `classifier.dense`, tanh, `classifier.out_proj`;
+    /// - `DistilBertForSequenceClassification`: `pre_classifier`, ReLU, `classifier`.
+    /// Labels are `LABEL_0…` (PEFT saves no label names).
     public init(peftClassifier file: SafetensorsFile, peft: PEFTConfig, pooler: LinearWeights?, hiddenSize h: Int) throws {
-        let classifier = file.header.tensors.filter { peft.isHead($0.name) }
-        if let problem = Self.peftClassifierProblem(file.header.tensors, peft: peft, hiddenSize: h) {
-            throw QuiverError(.unsupported, "\(file.source): \(problem)")
+        let saved = file.header.tensors.filter { peft.isHead($0.name) }
+        let layout: PEFTClassifierLayout
+        switch PEFTClassifierLayout.read(saved, hiddenSize: h) {
+        case .success(let found): layout = found
+        case .failure(let problem): throw QuiverError(.unsupported, "\(file.source): \(problem.message)")
         }
-        let weight = classifier.first { $0.name.hasSuffix("classifier.weight") }!, bias = classifier.first { $0.name.hasSuffix("classifier.bias") }!
-        // A pooler saved with the head (`modules_to_save` naming it) was trained: it replaces the base's.
-        var pooler = pooler
-        if let savedWeight = classifier.first(where: { $0.name.hasSuffix("pooler.dense.weight") }),
-            let savedBias = classifier.first(where: { $0.name.hasSuffix("pooler.dense.bias") })
-        {
-            pooler = LinearWeights(
-                weight: try file.floatBuffer(savedWeight.name, shape: [h, h]), bias: try file.floatBuffer(savedBias.name, shape: [h]), inFeatures: h, outFeatures: h)
+        func linear(_ module: String, outFeatures: Int) throws -> LinearWeights {
+            let weight = saved.first { $0.name.hasSuffix("." + module + ".weight") }!, bias = saved.first { $0.name.hasSuffix("." + module + ".bias") }!
+            return LinearWeights(
+                weight: try file.floatBuffer(weight.name, shape: [outFeatures, h]), bias: try file.floatBuffer(bias.name, shape: [outFeatures]),
+                inFeatures: h, outFeatures: outFeatures)
         }
-        guard let pooler else {
-            throw QuiverError(.incompatible, "\(file.source): a PEFT sequence classifier needs the base model's pooler, which its checkpoint lacks")
-        }
-        let labels = weight.shape[0]
+        let labels = layout.labelCount
         guard labels >= 1, labels <= HeadConfig.maximumLabels else {
             throw QuiverError(.invalidInput, "\(file.source): classifier of \(labels) labels")
         }
+        let first: LinearWeights
+        switch layout.family {
+        case .bert:
+            // A pooler saved with the head (`modules_to_save` naming it) was trained: it replaces the base's.
+            if saved.contains(where: { $0.name.hasSuffix(".pooler.dense.weight") }) {
+                first = try linear("pooler.dense", outFeatures: h)
+            } else if let pooler {
+                first = pooler
+            } else {
+                throw QuiverError(.incompatible, "\(file.source): a PEFT sequence classifier needs the base model's pooler, which its checkpoint lacks")
+            }
+        case .roberta, .xlmRoberta: first = try linear("classifier.dense", outFeatures: h)
+        case .distilbert: first = try linear("pre_classifier", outFeatures: h)
+        }
         config = try HeadConfig(
             json: .object([("config", .object([
-                ("head_type", .string("classification")), ("layers", .integer(2)), ("activation_function", .string("tanh")),
-                ("num_labels", .integer(Int64(labels))),
+                ("head_type", .string("classification")), ("layers", .integer(2)),
+                ("activation_function", .string(layout.family == .distilbert ? "relu" : "tanh")), ("num_labels", .integer(Int64(labels))),
             ]))]),
             source: file.source)
-        layers = [
-            pooler,
-            LinearWeights(
-                weight: try file.floatBuffer(weight.name, shape: [labels, h]), bias: try file.floatBuffer(bias.name, shape: [labels]),
-                inFeatures: h, outFeatures: labels),
-        ]
+        layers = [first, try linear(layout.family.peftClassifierOutput, outFeatures: labels)]
     }
 
-    /// Nil when a PEFT folder's saved modules are a head this build runs — `classifier.{weight,bias}` reading the
-    /// hidden size, optionally with the `pooler.dense` it was trained with — else why not, in one line.
+    /// Nil when a PEFT folder's saved modules are a head this build runs (see `init(peftClassifier:…)`), else why
+    /// not, in one line.
     public static func peftClassifierProblem(_ tensors: [TensorInfo], peft: PEFTConfig, hiddenSize h: Int) -> String? {
-        let head = tensors.filter { peft.isHead($0.name) }
-        let known = ["classifier.weight", "classifier.bias", "pooler.dense.weight", "pooler.dense.bias"]
-        guard let weight = head.first(where: { $0.name.hasSuffix("classifier.weight") }), weight.shape.count == 2, weight.shape[1] == h,
-            head.contains(where: { $0.name.hasSuffix("classifier.bias") }),
-            head.allSatisfy({ tensor in known.contains { tensor.name.hasSuffix($0) } })
-        else {
-            return "PEFT heads (modules_to_save) other than one Linear `classifier` on BERT's pooler are stored and distributed; this build does not run them"
-        }
+        if case .failure(let problem) = PEFTClassifierLayout.read(tensors.filter { peft.isHead($0.name) }, hiddenSize: h) { return problem.message }
         return nil
     }
 
@@ -105,6 +107,49 @@ public final class ClassificationHead: Sendable {
                 x = y
             }
             return x
+        }
+    }
+}
+
+/// Which task class a PEFT classifier's saved modules come from, told by their names, with its number of labels.
+struct PEFTClassifierLayout {
+    struct Problem: Error { let message: String }
+
+    /// The family whose `…ForSequenceClassification` head the modules are (RoBERTa's stands for XLM-R's too).
+    let family: EncoderFamily
+    let labelCount: Int
+
+    /// The modules each head saves, by the name ending each tensor's module.
+    private static let modules: [(EncoderFamily, [String])] = [
+        (.roberta, ["classifier.dense", "classifier.out_proj"]),
+        (.distilbert, ["pre_classifier", "classifier"]),
+        (.bert, ["classifier"]),
+    ]
+
+    static func read(_ saved: [TensorInfo], hiddenSize h: Int) -> Result<PEFTClassifierLayout, Problem> {
+        func has(_ module: String) -> Bool {
+            saved.contains { $0.name.hasSuffix("." + module + ".weight") } && saved.contains { $0.name.hasSuffix("." + module + ".bias") }
+        }
+        for (family, modules) in modules where modules.allSatisfy(has) {
+            var known = modules
+            if family == .bert { known.append("pooler.dense") }
+            let output = family.peftClassifierOutput
+            guard saved.allSatisfy({ tensor in known.contains { tensor.name.hasSuffix("." + $0 + ".weight") || tensor.name.hasSuffix("." + $0 + ".bias") } }),
+                let weight = saved.first(where: { $0.name.hasSuffix("." + output + ".weight") }), weight.shape.count == 2, weight.shape[1] == h
+            else { break }
+            return .success(PEFTClassifierLayout(family: family, labelCount: weight.shape[0]))
+        }
+        return .failure(Problem(message:
+            "PEFT heads (modules_to_save) other than a sequence classifier of BERT (classifier on the pooler), RoBERTa (classifier.dense, classifier.out_proj) or DistilBERT (pre_classifier, classifier) are stored and distributed; this build does not run them"))
+    }
+}
+
+extension EncoderFamily {
+    /// The module of a `…ForSequenceClassification` head that writes the logits.
+    var peftClassifierOutput: String {
+        switch self {
+        case .bert, .distilbert: "classifier"
+        case .roberta, .xlmRoberta: "classifier.out_proj"
         }
     }
 }
