@@ -5,7 +5,8 @@
 public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// No file at `path`.
     case fileNotFound(path: String)
-    /// A folder holds neither `tokenizer.json` nor `vocab.txt`.
+    /// A folder holds no tokenizer files: neither `tokenizer.json` nor `vocab.txt` (nor, for `Tokenizers.load`,
+    /// `vocab.json` + `merges.txt` or `sentencepiece.bpe.model`).
     case noTokenizerFiles(folder: String)
     /// The file exists but could not be read or is not valid UTF-8.
     case unreadableFile(path: String, reason: String)
@@ -23,6 +24,8 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
     case unsupported(source: String, field: String, value: String)
     /// A `BertTokenizer.Configuration` field with an impossible value.
     case invalidConfiguration(field: String, reason: String)
+    /// A file that is not JSON (`merges.txt`, `sentencepiece.bpe.model`) is malformed.
+    case invalidFile(source: String, reason: String)
 
     public var description: String {
         switch self {
@@ -44,6 +47,8 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
             return "\(source): unsupported \(field): \(value)"
         case .invalidConfiguration(let field, let reason):
             return "invalid tokenizer configuration \(field): \(reason)"
+        case .invalidFile(let source, let reason):
+            return "\(source): \(reason)"
         }
     }
 }
