@@ -1,7 +1,10 @@
 import Foundation
-import QuiverModel
+import QuiverRuntime
+import QuiverStore
 import QuiverTensor
 import Testing
+
+@testable import QuiverModel
 
 /// RoBERTa, XLM-RoBERTa and DistilBERT on the one encoder: config fields, checkpoint names, positions after the padding
 /// index, no token types, and every adapter kind the engine runs in each layout — against `transformers`, `adapters`
@@ -28,9 +31,18 @@ import Testing
         let memberDirs: [String]?
     }
 
+    struct TrainingCase: Decodable {
+        let model: String
+        let dir: String
+        let labels: [Int]
+    }
+
     struct Document: Decodable {
         let models: [String: Case]
         let adapters: [String: AdapterCase]
+        let training: [String: TrainingCase]
+        let texts: [String]
+        let pairs: [String?]
     }
 
     static let folder = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("families")
@@ -103,11 +115,74 @@ import Testing
         }
     }
 
+    /// The registry's path from text to logits on each family: the base added with its tokenizer (byte-level BPE,
+    /// WordPiece), adapters pushed, a fusion imported, several tasks at once over texts and pairs — the logits of
+    /// the family's fast tokenizer and the libraries.
+    @Test(arguments: ["roberta", "distilbert"])
+    func textsThroughTheRegistryGiveTheLibrariesLogits(_ family: String) throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("quiver-families-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let registry = try Registry(home: home)
+        let base = try registry.addBase(folder: Self.folder.appendingPathComponent(family).path, name: family).base
+        #expect(base.runnable, "\(family): \(base.engineNote ?? "")")
+        var references: [Reference] = []
+        var names: [String] = []
+        for (name, testCase) in Self.document.adapters.sorted(by: { $0.key < $1.key }) where testCase.model == family && testCase.hasHead {
+            let reference = try Reference(parsing: name)
+            let path = Self.folder.appendingPathComponent(testCase.dir).path
+            if let memberDirs = testCase.memberDirs {
+                let members = try memberDirs.enumerated().map { index, dir in
+                    let member = try Reference(parsing: "\(name)-member-\(index)")
+                    try registry.push(member, folder: Self.folder.appendingPathComponent(dir).path)
+                    return member
+                }
+                try registry.importFusion(members: members, as: reference, folder: path)
+            } else {
+                let pushed = try registry.push(reference, folder: path)
+                #expect(pushed.artifact.runnable, "\(name): \(pushed.artifact.engineNote ?? "")")
+            }
+            references.append(reference)
+            names.append(name)
+        }
+        #expect(names.count == 3)
+        let (model, tasks) = try registry.loadTasks(references)
+        let results = try MultiTaskRunner(base: model, batchSize: 2).predict(tasks, texts: Self.document.texts, pairs: Self.document.pairs)
+        for (name, result) in zip(names, results) {
+            let logits = result.results.flatMap { $0.logits! }
+            let reference = try Self.expected.floats(name + ".text_logits")
+            let largest = zip(logits, reference).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(logits.count == reference.count && largest <= 1e-4, "\(name): logits from texts differ by \(largest)")
+        }
+    }
+
+    /// One training step on each family, from the folder the library saved: the loss and every trainable gradient
+    /// equal the library's, under the names it saves them with (`roberta.encoder.layer.N.…`,
+    /// `transformer.layer.N.attention.q_lin.loras.…`) — which are the names a trained adapter is exported with.
+    @Test(arguments: Self.document.training.keys.sorted())
+    func gradientsMatchTheLibrary(_ name: String) throws {
+        let testCase = try #require(Self.document.training[name])
+        let model = try #require(Self.document.models[testCase.model])
+        let encoder = try Self.encoder(testCase.model)
+        let path = Self.folder.appendingPathComponent(testCase.dir).path
+        let task = try TrainableTask.loading(files: try TaskModel.folderFiles(path), source: path, base: encoder)
+        var random = SeededGenerator(seed: 1)
+        let (loss, _) = try task.trainStep(TrainingBatch(input: try model.input, labels: testCase.labels), dropout: false, random: &random)
+        expectClose([loss], try Self.expected.floats(name + ".loss"), relative: 1e-4, "\(name) loss")
+
+        let prefix = name + "/grad/"
+        let expectedNames = Set(Self.expected.header.tensors.map(\.name).filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) })
+        let names = Set(task.parameters.map(\.name))
+        #expect(names == expectedNames, "\(name): \(names.symmetricDifference(expectedNames).sorted())")
+        for parameter in task.parameters where expectedNames.contains(parameter.name) {
+            expectClose(parameter.gradient.array, try Self.expected.floats(prefix + parameter.name), relative: 1e-4, "\(name) \(parameter.name)")
+        }
+    }
+
     @Test func familyFieldsAreRead() throws {
         let roberta = try BertConfig.load(path: Self.folder.appendingPathComponent("roberta/config.json").path)
-        #expect(roberta.family == .roberta && roberta.positionOffset == 2 && roberta.usablePositions == 22)
+        #expect(roberta.family == .roberta && roberta.positionOffset == 2 && roberta.usablePositions == 62)
         let xlmr = try BertConfig.load(path: Self.folder.appendingPathComponent("xlm-roberta/config.json").path)
-        #expect(xlmr.family == .xlmRoberta && xlmr.positionOffset == 4)
+        #expect(xlmr.family == .xlmRoberta && xlmr.positionOffset == 2 && xlmr.layerNormEps == 1e-5)
         let distil = try BertConfig.load(path: Self.folder.appendingPathComponent("distilbert/config.json").path)
         #expect(distil.family == .distilbert && distil.hiddenSize == 32 && distil.layerCount == 2 && distil.intermediateSize == 48)
         #expect(distil.hiddenAct == "relu" && distil.positionOffset == 0 && distil.layerNormEps == 1e-12)

@@ -115,7 +115,7 @@ import Testing
 
     @Test func loraAndFusionConfigsMatchTheLibrary() throws {
         let fixtures = GradientFixtures.shared
-        let file = LibraryConfigFile(modelName: "quiver-tiny-bert", hiddenSize: 32)
+        let file = LibraryConfigFile(modelName: "quiver-tiny-bert", base: AdapterFixtures.shared.base.config)
         let lora = try LoRAConfig.adapters(rank: 8, alpha: 16)
         #expect(file.bytes(name: "lora", config: lora.libraryJSON) == (try fixtures.files("lora"))["adapter_config.json"]!)
         for (preset, dir) in [("dynamic", "fusion_dynamic/fusion"), ("static", "fusion_static/fusion")] {

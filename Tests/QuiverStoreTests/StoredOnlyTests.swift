@@ -97,7 +97,7 @@ import QuiverTensor
         try editJSON(folder + "/config.json") { $0["model_type"] = "gpt2" }
         let base = try workspace.registry.addBase(folder: folder, name: "other").base
         #expect(base.modelType == "gpt2" && !base.runnable)
-        #expect(base.engineNote == "gpt2: stored and distributed; this build's engine runs bert")
+        #expect(base.engineNote == "gpt2: stored and distributed; this build's engine runs bert, roberta, xlm-roberta, distilbert")
         let pushed = try workspace.registry.push(Reference(parsing: "on-gpt2"), folder: workspace.sample("paraphrase-peft"), baseName: "other")
         #expect(!pushed.artifact.runnable && pushed.artifact.engineNote == base.engineNote)
     }

@@ -29,6 +29,16 @@ public enum EncoderFamily: String, Sendable, Codable, CaseIterable {
         }
     }
 
+    /// The `adapters` library's model class with heads for the family (`model_class` of its configs).
+    var adapterModelClass: String {
+        switch self {
+        case .bert: "BertAdapterModel"
+        case .roberta: "RobertaAdapterModel"
+        case .xlmRoberta: "XLMRobertaAdapterModel"
+        case .distilbert: "DistilBertAdapterModel"
+        }
+    }
+
     /// RoBERTa numbers the positions of real tokens from `padding_idx + 1` (transformers'
     /// `create_position_ids_from_input_ids`); the rows below are never used for them.
     var positionsFollowPadding: Bool { self == .roberta || self == .xlmRoberta }

@@ -70,13 +70,15 @@ public struct LibraryConfigFile: Sendable {
     /// The base model's name, as the library records it (`model_name`).
     public var modelName: String
     public var hiddenSize: Int
-    public var modelClass = "BertAdapterModel"
-    public var modelType = "bert"
+    public var modelClass: String
+    public var modelType: String
     public var version = "adapters.1.3.0"
 
-    public init(modelName: String, hiddenSize: Int) {
+    public init(modelName: String, base: BertConfig) {
         self.modelName = modelName
-        self.hiddenSize = hiddenSize
+        hiddenSize = base.hiddenSize
+        modelType = base.modelType
+        modelClass = base.family.adapterModelClass
     }
 
     /// `adapter_config.json` (also for a head's `head_config.json`, with the head's config).

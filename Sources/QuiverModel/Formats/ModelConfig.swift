@@ -44,7 +44,7 @@ public enum BaseArchitecture: RawRepresentable, Hashable, Sendable, CustomString
     public var description: String { rawValue }
 
     /// The families this build's encoder runs.
-    public static let engineFamilies: [BaseArchitecture] = [.bert]
+    public static let engineFamilies: [BaseArchitecture] = [.bert, .roberta, .xlmRoberta, .distilbert]
 
     /// Nil when this build's engine runs the family, else why not, in one line.
     public var engineNote: String? {

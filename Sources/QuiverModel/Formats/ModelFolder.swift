@@ -57,33 +57,45 @@ public struct ModelFolder: Sendable {
             }
         }
         self.tensors = tensors
-        var hasVocabulary = false
         for (name, role) in Self.tokenizerFiles where FileSystem.exists(path + "/" + name) {
             if name.hasSuffix(".json") { _ = try readJSON(path + "/" + name, limit: 64 << 20) }
             files.append(try FolderFile.bytes(at: path + "/" + name, name: name, role: role))
-            if name == "vocab.txt" || name == "tokenizer.json" { hasVocabulary = true }
         }
         self.files = files
 
         var ignored = Set(tensors.keys.filter(Self.isBuffer))
         for file in weights { ignored.formUnion(file.tied) }
         engineNote = config.architecture.engineNote
-        if config.architecture == .bert {
+        if let family = EncoderFamily(config.architecture) {
             let bert = try BertConfig(json: configJSON, source: configPath)
             self.bert = bert
             if weights.count == 1, let header = weights[0].safetensors?.header {
                 ignored.formUnion(try BertWeightMap(header: header, config: bert, source: "\(path)/\(weights[0].name)").ignored)
             } else {
-                engineNote = "bert: sharded weights are stored and distributed; this build's engine loads one model.safetensors"
+                engineNote = "\(family.rawValue): sharded weights are stored and distributed; this build's engine loads one model.safetensors"
             }
-            if !hasVocabulary, engineNote == nil {
-                engineNote = "bert: no vocab.txt or tokenizer.json, so this build's engine cannot tokenize for it"
-            }
+            if engineNote == nil { engineNote = Self.tokenizerNote(files, config: bert, path: path) }
         }
         parameterCount = tensors.values.reduce(0) { ignored.contains($1.name) ? $0 : $0 + $1.elementCount }
         let dtypes = Set(tensors.values.map(\.dtype))
         let floating = dtypes.filter(\.isFloatingPoint)
         dtype = (floating.isEmpty ? dtypes : floating).map(\.rawValue).sorted().joined(separator: "+")
+    }
+
+    /// Why this build cannot tokenize for the model (no tokenizer, one it does not load, more ids than embeddings), or
+    /// nil when it can: the base is stored either way.
+    private static func tokenizerNote(_ files: [FolderFile], config: BertConfig, path: String) -> String? {
+        var contents: [String: [UInt8]] = [:]
+        for file in files { if case .bytes(let bytes) = file.content { contents[file.name] = bytes } }
+        do {
+            let tokenizer = try Tokenizers.load(files: contents, source: path)
+            guard tokenizer.idCount <= config.vocabSize else {
+                return "\(config.modelType): the tokenizer has \(tokenizer.idCount) tokens but the model only \(config.vocabSize) word embeddings"
+            }
+            return nil
+        } catch {
+            return "\(config.modelType): its tokenizer does not load in this build: \(error)"
+        }
     }
 
     /// Buffers saved beside the parameters by some families: not learned, not counted.

@@ -2,7 +2,8 @@ import Foundation
 import QuiverTensor
 
 /// A base model ready to run: its configuration, encoder and tokenizer, loaded from a registry or from a Hugging
-/// Face model folder (`config.json`, `model.safetensors`, `tokenizer.json` or `vocab.txt` + `tokenizer_config.json`).
+/// Face model folder (`config.json`, `model.safetensors`, the tokenizer's files: `tokenizer.json`, or `vocab.txt`,
+/// `vocab.json` + `merges.txt`, `sentencepiece.bpe.model` with their configs — see `Tokenizers`).
 ///
 /// ```swift
 /// let model = try BaseModel(registry: Registry(home: "…/registry"), base: nil)  // the only base
@@ -13,21 +14,21 @@ public struct BaseModel: Sendable {
     public let name: String
     public let config: BertConfig
     public let encoder: BertEncoder
-    public let tokenizer: BertTokenizer
+    public let tokenizer: any TextTokenizer
 
     /// The longest input in tokens, special tokens included: the tokenizer's `model_max_length` capped by the
     /// model's positions.
-    public var maxLength: Int { min(tokenizer.configuration.modelMaxLength, config.usablePositions) }
+    public var maxLength: Int { min(tokenizer.modelMaxLength, config.usablePositions) }
 
     /// A model from its parts, checked to belong together.
     ///
     /// - Throws: `QuiverError(.incompatible)` when the tokenizer's vocabulary is larger than the model's word
     ///   embedding table.
-    public init(name: String, encoder: BertEncoder, tokenizer: BertTokenizer) throws {
-        guard tokenizer.vocabulary.count <= encoder.config.vocabSize else {
+    public init(name: String, encoder: BertEncoder, tokenizer: any TextTokenizer) throws {
+        guard tokenizer.idCount <= encoder.config.vocabSize else {
             throw QuiverError(
                 .incompatible,
-                "\(name): the tokenizer has \(tokenizer.vocabulary.count) tokens but the model only "
+                "\(name): the tokenizer has \(tokenizer.idCount) tokens but the model only "
                     + "\(encoder.config.vocabSize) word embeddings")
         }
         self.name = name
@@ -56,7 +57,7 @@ public struct BaseModel: Sendable {
         let config = try BertConfig.load(path: configPath)
         let weights = try Self.converting { try SafetensorsFile(path: weightsPath) }
         let encoder = try Self.encoder(config: config, weights: weights, source: configPath)
-        let tokenizer = try Self.converting { try BertTokenizer(folder: url) }
+        let tokenizer = try Self.converting { try Tokenizers.load(folder: url) }
         try self.init(name: name ?? url.standardizedFileURL.lastPathComponent, encoder: encoder, tokenizer: tokenizer)
     }
 
@@ -76,7 +77,7 @@ public struct BaseModel: Sendable {
             try SafetensorsFile(bytes: weightsBytes, source: source + "/model.safetensors")
         }
         let encoder = try Self.encoder(config: config, weights: weights, source: source + "/config.json")
-        let tokenizer = try Self.converting { try BertTokenizer(files: files, source: source) }
+        let tokenizer = try Self.converting { try Tokenizers.load(files: files, source: source) }
         try self.init(name: name, encoder: encoder, tokenizer: tokenizer)
     }
 

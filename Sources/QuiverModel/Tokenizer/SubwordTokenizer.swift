@@ -62,6 +62,8 @@ public struct SubwordTokenizer: TextTokenizer {
     /// The model's vocabulary (added tokens outside it are in `addedTokens`).
     public var vocabulary: Vocabulary { model.vocabulary }
 
+    public var idCount: Int { max(vocabulary.count, Int(addedTokens.map(\.id).max() ?? -1) + 1) }
+
     // MARK: TextTokenizer
 
     public func id(for token: String) -> Int32? {

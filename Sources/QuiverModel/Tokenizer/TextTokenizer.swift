@@ -11,6 +11,8 @@ public protocol TextTokenizer: Sendable {
     var paddingID: Int32 { get }
     /// The longest encoding the model accepts, special tokens included (the default `maxLength`).
     var modelMaxLength: Int { get }
+    /// The number of ids it can produce (vocabulary and added tokens): the model's word embeddings must cover them.
+    var idCount: Int { get }
 
     /// The model's input for `text` (and `pair`): special tokens around the sequences, type ids, an attention
     /// mask of ones.
@@ -34,6 +36,9 @@ public protocol TextTokenizer: Sendable {
 }
 
 extension TextTokenizer {
+    /// `encode(_:pair:maxLength:)` of a single text.
+    public func encode(_ text: String, maxLength: Int? = nil) -> Encoding { encode(text, pair: nil, maxLength: maxLength) }
+
     public func encodeBatch(_ texts: [String], pairs: [String?]? = nil, maxLength: Int? = nil) -> BatchEncoding {
         precondition(
             pairs == nil || pairs!.count == texts.count, "encodeBatch: \(texts.count) texts but \(pairs!.count) pairs")
@@ -46,6 +51,7 @@ extension TextTokenizer {
 
 extension BertTokenizer: TextTokenizer {
     public var modelMaxLength: Int { configuration.modelMaxLength }
+    public var idCount: Int { vocabulary.count }
 
     public func tokenIDs(_ text: String) -> [Int32] { tokenIDs(text, limit: .max) }
 }

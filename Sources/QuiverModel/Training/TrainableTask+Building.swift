@@ -4,12 +4,25 @@ import QuiverTensor
 /// `heads.{name}.{index}.…`) or PEFT's (`base_model.model.{prefix}encoder.layer.{i}.….lora_A.weight`). Each kind adds
 /// its names in its folder.
 struct TensorNaming: Sendable {
-    /// "bert." for folders saved from `BertAdapterModel` (and PEFT's sequence classifier), "" from a plain model.
-    var prefix = "bert."
-    var peft = false
+    /// The family whose module names the tensors take (`EncoderFamily`'s spellings).
+    var family: EncoderFamily
+    /// "bert." (the family's prefix) for folders saved from `…AdapterModel` (and PEFT's sequence classifier), "" from
+    /// a plain model.
+    var prefix: String
+    var peft: Bool
 
-    static func location(_ location: SublayerLocation) -> String {
-        location == .attentionOutput ? "attention.output" : "output"
+    init(family: EncoderFamily, prefix: String? = nil, peft: Bool = false) {
+        self.family = family
+        self.prefix = prefix ?? family.checkpointPrefix
+        self.peft = peft
+    }
+
+    /// `{prefix}encoder.layer.L` (`transformer.layer.L` for DistilBERT).
+    func layer(_ index: Int) -> String { "\(prefix)\(family.layerContainer).\(index)" }
+
+    /// The module adapters hang on at `location`, within a layer.
+    func location(_ location: SublayerLocation) -> String {
+        family.adapterModule(location == .attentionOutput ? .attentionOutput : .output)
     }
 }
 

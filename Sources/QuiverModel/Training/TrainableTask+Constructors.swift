@@ -24,12 +24,12 @@ extension TrainableTask {
                 reductionFactor.rounded() == reductionFactor ? .integer(Int64(reductionFactor)) : .number(reductionFactor)
         }
         var builder = ModelBuilder(seed: seed, hidden: base.hiddenSize, initializerRange: base.config.initializerRange)
-        let naming = TensorNaming()
+        let naming = TensorNaming(family: base.config.family)
         let adapter = builder.bottleneckAdapter(
             name: name, config: config, loaded: nil, layerCount: base.layerCount, trainable: true, naming: naming,
             file: "adapter.safetensors")
         let head = builder.head(name: name, labels: labels, layers: headLayers, loaded: nil, file: "model_head.safetensors")
-        let files = LibraryConfigFile(modelName: baseName, hiddenSize: base.hiddenSize)
+        let files = LibraryConfigFile(modelName: baseName, base: base.config)
         builder.export.configs["adapter_config.json"] = files.bytes(name: name, config: config.libraryJSON)
         builder.export.configs["head_config.json"] = files.headBytes(name: name, labels: labels, layers: headLayers)
         return make(base: base, builder: builder, sublayers: sublayers(of: adapter), lora: [:], head: head,
@@ -55,9 +55,9 @@ extension TrainableTask {
         try checkNewHead(labels: labels, layers: headLayers)
         var builder = ModelBuilder(seed: seed, hidden: base.hiddenSize, initializerRange: base.config.initializerRange)
         let modules = builder.loraModules(
-            name: name, config: config, loaded: nil, base: base.config, naming: TensorNaming(), file: "adapter.safetensors")
+            name: name, config: config, loaded: nil, base: base.config, naming: TensorNaming(family: base.config.family), file: "adapter.safetensors")
         let head = builder.head(name: name, labels: labels, layers: headLayers, loaded: nil, file: "model_head.safetensors")
-        let files = LibraryConfigFile(modelName: baseName, hiddenSize: base.hiddenSize)
+        let files = LibraryConfigFile(modelName: baseName, base: base.config)
         builder.export.configs["adapter_config.json"] = files.bytes(name: name, config: config.libraryJSON)
         builder.export.configs["head_config.json"] = files.headBytes(name: name, labels: labels, layers: headLayers)
         return make(base: base, builder: builder, sublayers: [:], lora: modules, head: head,
@@ -77,13 +77,13 @@ extension TrainableTask {
         try checkNewHead(labels: labels, layers: headLayers)
         guard members.count >= 2 else { throw QuiverError(.invalidInput, "a fusion needs at least two adapters") }
         var builder = ModelBuilder(seed: seed, hidden: base.hiddenSize, initializerRange: base.config.initializerRange)
-        let files = LibraryConfigFile(modelName: baseName, hiddenSize: base.hiddenSize)
+        let files = LibraryConfigFile(modelName: baseName, base: base.config)
         let trainMembers = try fusionMembers(
             members.map { ($0.name, $0.adapter, nil) }, base: base, unfreeze: unfreezeMembers, builder: &builder,
             files: files)
         let fusionName = members.map(\.name).joined(separator: ",")
         let layers = builder.fusionLayers(
-            fusionName: fusionName, config: config, members: trainMembers, loaded: nil, naming: TensorNaming(),
+            fusionName: fusionName, config: config, members: trainMembers, loaded: nil, naming: TensorNaming(family: base.config.family),
             file: "model_adapter_fusion.safetensors")
         guard !layers.isEmpty else {
             throw QuiverError(.incompatible, "the adapters \(members.map(\.name)) share no site to fuse at")
@@ -121,7 +121,7 @@ extension TrainableTask {
             guard case .adapter(let adapter as LoRAAdapter) = task.composition else { throw QuiverError(.invalidInput, "\(source): not LoRA") }
             let modules = builder.loraModules(
                 name: "", config: adapter.config, loaded: adapter, base: base.config,
-                naming: TensorNaming(prefix: peft.prefix, peft: true), file: "adapter_model.safetensors")
+                naming: TensorNaming(family: base.config.family, prefix: peft.prefix, peft: true), file: "adapter_model.safetensors")
             guard let pooler = base.weights.pooler else {
                 throw QuiverError(.incompatible, "\(source): a PEFT sequence classifier needs the base model's pooler, which this checkpoint lacks")
             }
@@ -139,7 +139,7 @@ extension TrainableTask {
                         dropout: dropout(base: base.config, lora: adapter.config.dropout, head: classifierDropout))
         }
         let names = try adapterNames(files["adapter.safetensors"], source: source)
-        let naming = TensorNaming(prefix: names.prefix)
+        let naming = TensorNaming(family: base.config.family, prefix: names.prefix)
         var sublayers: [AdapterSite: SublayerModule] = [:]
         var lora: [LoRASite: TrainLoRAModule] = [:]
         var probabilities = DropoutProbabilities.none
@@ -187,13 +187,13 @@ extension TrainableTask {
         guard case .fuse(let loaded) = task.composition else { throw QuiverError(.invalidInput, "\(source): not a fusion") }
         var builder = ModelBuilder(seed: 0, hidden: base.hiddenSize)
         builder.export.configs = files.filter { $0.key.hasSuffix(".json") }
-        let configFiles = LibraryConfigFile(modelName: "", hiddenSize: base.hiddenSize)
+        let configFiles = LibraryConfigFile(modelName: "", base: base.config)
         let members = try fusionMembers(
             loadedMembers, base: base, unfreeze: unfreezeMembers, builder: &builder, files: configFiles, prefix: prefix)
         let fusionName = loadedMembers.map(\.0).joined(separator: ",")
         let layers = builder.fusionLayers(
             fusionName: fusionName, config: loaded.config, members: members, loaded: loaded,
-            naming: TensorNaming(prefix: prefix), file: "model_adapter_fusion.safetensors")
+            naming: TensorNaming(family: base.config.family, prefix: prefix), file: "model_adapter_fusion.safetensors")
         try passThrough(files, "model_adapter_fusion.safetensors", into: &builder, source: source)
         let head = try loadedHead(task, files: files, builder: &builder, source: source)
         try verify(builder.export, against: files, ["model_adapter_fusion.safetensors", "model_head.safetensors"], source: source)
@@ -244,7 +244,7 @@ extension TrainableTask {
             result.append(
                 builder.bottleneckAdapter(
                     name: name, config: adapter.config, loaded: adapter, layerCount: base.layerCount,
-                    trainable: unfreeze, naming: TensorNaming(prefix: prefix), file: file))
+                    trainable: unfreeze, naming: TensorNaming(family: base.config.family, prefix: prefix), file: file))
             if unfreeze {
                 builder.export.configs["members/\(name)/adapter_config.json"] =
                     memberFiles?["adapter_config.json"] ?? files.bytes(name: name, config: adapter.config.libraryJSON)
@@ -272,7 +272,7 @@ extension TrainableTask {
         guard let bytes else { throw QuiverError(.invalidInput, "\(source): missing adapter.safetensors") }
         let header = try SafetensorsFile(bytes: bytes, source: source + "/adapter.safetensors").header
         for tensor in header.tensors {
-            let prefix = String(tensor.name.prefix(upTo: tensor.name.range(of: "encoder.layer.")?.lowerBound ?? tensor.name.startIndex))
+            let prefix = Self.modelPrefix(of: Substring(tensor.name))
             switch AdapterTensor.parse(tensor.name) {
             case .bottleneck(_, _, let adapter, _)?: return (prefix, adapter)
             case .lora(_, _, let adapter?, _)?: return (prefix, adapter)
@@ -280,6 +280,14 @@ extension TrainableTask {
             }
         }
         throw QuiverError(.invalidInput, "\(source)/adapter.safetensors: no adapter tensor")
+    }
+
+    /// What comes before the layers in a tensor name: the model prefix (`bert.`, `roberta.`…), or "".
+    private static func modelPrefix(of name: Substring) -> String {
+        guard let (_, spelling, tail) = EncoderFamily.layer(of: name) else { return "" }
+        let layers = name.dropLast(tail.count)  // "{prefix}encoder.layer.3."
+        let container = layers.range(of: spelling.layerContainer + ".", options: .backwards)!
+        return String(name[..<container.lowerBound])
     }
 
     private struct PEFTClassifier {
@@ -295,7 +303,7 @@ extension TrainableTask {
         var prefix = ""
         for tensor in file.header.tensors where tensor.name.contains(".lora_A.") {
             let rest = tensor.name.dropFirst("base_model.model.".count)
-            prefix = String(rest.prefix(upTo: rest.range(of: "encoder.layer.")?.lowerBound ?? rest.startIndex))
+            prefix = Self.modelPrefix(of: rest)
             break
         }
         let weightName = "base_model.model.classifier.weight", biasName = "base_model.model.classifier.bias"

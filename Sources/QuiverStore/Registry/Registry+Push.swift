@@ -186,13 +186,13 @@ extension Registry {
                 throw QuiverError(.corrupt, "base model '\(base.name)' \(file.name): \(error)")
             }
         }
-        let bert = config.architecture == .bert ? try BertConfig(json: json, source: source) : nil
+        let bert = EncoderFamily(config.architecture) != nil ? try BertConfig(json: json, source: source) : nil
         return BaseShapes(config: config, bert: bert, tensors: tensors, engineNote: base.engineNote)
     }
 
-    /// The configuration of a base the engine runs (BERT), from its stored `config.json` alone.
+    /// The configuration of a base the engine runs (a BERT-family encoder), from its stored `config.json` alone.
     public func config(of base: BaseModelRow) throws -> BertConfig {
-        guard BaseArchitecture(rawValue: base.modelType) == .bert else {
+        guard EncoderFamily(BaseArchitecture(rawValue: base.modelType)) != nil else {
             throw QuiverError(.unsupported, "base model '\(base.name)': \(base.engineNote ?? "\(base.modelType) is not run by this build's engine")")
         }
         guard let file = try catalog.baseModelFiles(base.id!).first(where: { $0.name == "config.json" }) else {

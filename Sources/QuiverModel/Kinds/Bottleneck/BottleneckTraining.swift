@@ -284,6 +284,6 @@ struct BottleneckTape {
 
 extension TensorNaming {
     func bottleneck(_ site: AdapterSite, adapter: String, _ component: String) -> String {
-        "\(prefix)encoder.layer.\(site.layer).\(Self.location(site.location)).adapters.\(adapter).\(component)"
+        "\(layer(site.layer)).\(location(site.location)).adapters.\(adapter).\(component)"
     }
 }

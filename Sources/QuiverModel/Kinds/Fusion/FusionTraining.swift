@@ -227,6 +227,6 @@ func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointe
 
 extension TensorNaming {
     func fusion(_ site: AdapterSite, fusion: String, _ component: String) -> String {
-        "\(prefix)encoder.layer.\(site.layer).\(Self.location(site.location)).adapter_fusion_layer.\(fusion).\(component)"
+        "\(layer(site.layer)).\(location(site.location)).adapter_fusion_layer.\(fusion).\(component)"
     }
 }

@@ -75,20 +75,14 @@ extension SliceContext {
 // MARK: - Tensor names written
 
 extension TensorNaming {
-    static func target(_ projection: ProjectionSite) -> String {
-        switch projection {
-        case .query: "attention.self.query"
-        case .key: "attention.self.key"
-        case .value: "attention.self.value"
-        case .attentionOutput: "attention.output.dense"
-        case .intermediate: "intermediate.dense"
-        case .output: "output.dense"
-        }
-    }
-
     func lora(_ site: LoRASite, adapter: String, matrix: String) -> String {
         peft
-            ? "base_model.model.\(prefix)encoder.layer.\(site.layer).\(Self.target(site.projection)).lora_\(matrix).weight"
-            : "\(prefix)encoder.layer.\(site.layer).\(Self.target(site.projection)).loras.\(adapter).lora_\(matrix)"
+            ? "base_model.model.\(layer(site.layer)).\(module(site.projection)).lora_\(matrix).weight"
+            : "\(layer(site.layer)).\(module(site.projection)).loras.\(adapter).lora_\(matrix)"
+    }
+
+    /// The Linear of a projection, within its layer.
+    func module(_ projection: ProjectionSite) -> String {
+        family.projectionModule(AdapterTensor.LoRATarget(projection))
     }
 }

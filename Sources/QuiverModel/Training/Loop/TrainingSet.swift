@@ -13,7 +13,7 @@ public struct TrainingSet: Sendable {
 
     /// - Throws: `QuiverError(.invalidInput)` naming the file and line of the first example whose label is not
     ///   one of `labels`.
-    public init(dataset: Dataset, labels: [String], tokenizer: BertTokenizer, maxLength: Int, task: String) throws {
+    public init(dataset: Dataset, labels: [String], tokenizer: any TextTokenizer, maxLength: Int, task: String) throws {
         self.dataset = dataset
         labelNames = labels
         self.labels = try GoldLabels.indices(of: dataset, in: labels, task: task)
