@@ -116,9 +116,9 @@ import Testing
     }
 
     /// The registry's path from text to logits on each family: the base added with its tokenizer (byte-level BPE,
-    /// WordPiece), adapters pushed, a fusion imported, several tasks at once over texts and pairs — the logits of
-    /// the family's fast tokenizer and the libraries.
-    @Test(arguments: ["roberta", "distilbert"])
+    /// Unigram, WordPiece), adapters pushed, a fusion imported, several tasks at once over texts and pairs — the
+    /// logits of the family's fast tokenizer and the libraries.
+    @Test(arguments: ["roberta", "xlm-roberta", "distilbert"])
     func textsThroughTheRegistryGiveTheLibrariesLogits(_ family: String) throws {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("quiver-families-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: home) }
