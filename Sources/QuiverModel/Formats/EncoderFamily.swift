@@ -90,8 +90,7 @@ public enum EncoderFamily: String, Sendable, Codable, CaseIterable {
 // MARK: - Where adapters attach
 
 extension EncoderFamily {
-    /// The spellings of a layer's places: BERT's (RoBERTa's and XLM-R's too) and DistilBERT's.
-    static let spellings: [EncoderFamily] = [.bert, .distilbert]
+    // Two spellings of a layer's places exist: BERT's (RoBERTa's and XLM-R's too) and DistilBERT's.
 
     /// The module list of the layers: `encoder.layer` (layer 3 is `encoder.layer.3`) or `transformer.layer`.
     var layerContainer: String { self == .distilbert ? "transformer.layer" : "encoder.layer" }
