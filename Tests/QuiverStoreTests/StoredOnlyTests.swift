@@ -90,6 +90,26 @@ import QuiverTensor
         #expect(row.parameters == 8192 + rank * (vocabulary + hidden))
     }
 
+    /// A base stored by an earlier build carries that build's notes ("stored and distributed; this build's engine runs
+    /// bert" on a RoBERTa base). Adding its folder again has this build judge it and every version on it: the base and
+    /// its adapters run, an adapter that does not run for its own reason keeps that reason.
+    @Test func addingABaseAgainRejudgesItAndItsVersions() throws {
+        let (workspace, gated) = try pushEdited("sentiment", file: "adapter_config.json", editInner("use_gating", true))
+        let registry = workspace.registry
+        let sentiment = try registry.push(Reference(parsing: "sentiment"), folder: workspace.sample("sentiment")).artifact
+        let base = try #require(try registry.baseModels().first)
+        let stale = "bert: stored and distributed; an earlier build's engine runs nothing"
+        try registry.catalog.updateEngineNotes(base: base, note: stale, artifacts: [(sentiment.id!, stale), (gated.id!, stale)])
+        #expect(try registry.list().allSatisfy { !$0.runnable })
+
+        let again = try registry.addBase(folder: workspace.sample("tiny-bert"))
+        #expect(!again.added && again.base.runnable)
+        #expect(try registry.baseModels().first?.engineNote == nil)
+        let rows = try registry.list()
+        #expect(rows.first { $0.task == "sentiment" }?.runnable == true)
+        #expect(rows.first { $0.task == "edited" }?.engineNote?.contains("use_gating") == true)
+    }
+
     /// A base of a family the engine does not run is stored with its counts; adapters on it are stored, not run.
     @Test func foreignBaseIsStoredNotRun() throws {
         let workspace = try Workspace.withBase()

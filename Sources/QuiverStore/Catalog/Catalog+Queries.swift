@@ -43,6 +43,11 @@ extension Catalog {
         try read { db in try ArtifactRow.order(ArtifactRow.Columns.task, ArtifactRow.Columns.createdAt, ArtifactRow.Columns.id).fetchAll(db) }
     }
 
+    /// The adapter and fusion versions on one base model.
+    func artifacts(onBase id: Int64) throws -> [ArtifactRow] {
+        try read { db in try ArtifactRow.filter(ArtifactRow.Columns.baseModelId == id).fetchAll(db) }
+    }
+
     public func artifact(id: Int64) throws -> ArtifactRow? {
         try read { db in try ArtifactRow.fetchOne(db, key: id) }
     }

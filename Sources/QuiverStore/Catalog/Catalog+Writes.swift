@@ -39,6 +39,16 @@ extension Catalog {
         }
     }
 
+    /// New engine notes for a base and the versions on it, in one transaction.
+    func updateEngineNotes(base: BaseModelRow, note: String?, artifacts: [(artifact: Int64, note: String?)]) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE baseModel SET engineNote = ? WHERE id = ?", arguments: [note, base.id!])
+            for (id, note) in artifacts {
+                try db.execute(sql: "UPDATE artifact SET engineNote = ? WHERE id = ?", arguments: [note, id])
+            }
+        }
+    }
+
     private func insertBaseModel(_ row: BaseModelRow, files: [FileRow], blobs: [BlobDescriptor], _ db: Database) throws -> BaseModelRow {
         try insertBlobs(blobs, db)
         var inserted = row

@@ -55,8 +55,32 @@ extension Registry {
                 config: baseConfig, manifestDigest: manifestBlob.digest.description, configDigest: configBlob.digest.description,
                 engineNote: folder.engineNote, size: size, storedSize: storedSize)
             let (base, inserted) = try catalog.insertBaseModel(row, files: files, blobs: stored + [configBlob, manifestBlob], force: false)
+            if !inserted, base.engineNote != folder.engineNote {
+                return BaseAddResult(base: try rejudge(base, note: folder.engineNote), added: false)
+            }
             return BaseAddResult(base: base, added: inserted)
         }
+    }
+
+    /// A base stored by another build, judged again by this one's engine when its folder is added again: its note and
+    /// those of every version on it (an adapter's own files decide beside the base, a fusion follows its base).
+    private func rejudge(_ base: BaseModelRow, note: String?) throws -> BaseModelRow {
+        var judged = base
+        judged.engineNote = note
+        let shapes = try shapes(of: judged)
+        var notes: [(artifact: Int64, note: String?)] = []
+        for artifact in try catalog.artifacts(onBase: base.id!) {
+            switch artifact.kind {
+            case .adapter:
+                var folder = try AdapterFolder(files: .memory(try storedFiles(of: artifact), source: "\(artifact.task):\(artifact.version)"))
+                try folder.checkCompatibility(with: shapes, baseName: base.name)
+                notes.append((artifact.id!, note ?? folder.engineNote))
+            case .fusion:
+                notes.append((artifact.id!, note))
+            }
+        }
+        try catalog.updateEngineNotes(base: base, note: note, artifacts: notes)
+        return judged
     }
 
     /// A base model's identity wherever it is stored: the content digest of its one weights file, or for shards the
