@@ -177,6 +177,27 @@ import Testing
         #expect(pieces(.removed, invert: true) == ["-", "-", "-"])
     }
 
+    /// `X{n,}` regexes are matched without the regex engine, with the regex's results.
+    @Test func characterRunsReplaceAsTheirRegex() throws {
+        #expect(ReplacePattern.run(expression: "\\s{2,}") == nil)
+        #expect(ReplacePattern.run(expression: " {2,5}") == nil)
+        #expect(ReplacePattern.run(expression: " {0,}") == nil)
+        #expect(ReplacePattern.run(expression: ".{2,}") == nil)
+        var generator = SeededGenerator(seed: 0xC0FFEE)
+        for expression in [" {2,}", " {1,}", "a{3,}", "é{2,}"] {
+            let run = try #require(ReplacePattern.run(expression: expression))
+            let regex = ReplacePattern.regex(try Regex(expression).matchingSemantics(.unicodeScalar))
+            for _ in 0..<200 {
+                let scalars = (0..<Int.random(in: 0...12, using: &generator)).map { _ in
+                    ["a", " ", "é", "e\u{301}", "▁", "\r\n"].randomElement(using: &generator)!
+                }
+                let text = scalars.joined()
+                #expect(run.replaceAll(in: text, with: "▁") == regex.replaceAll(in: text, with: "▁"), "\(quoted(text))")
+                #expect(run.leadingMatchLength(in: text) == regex.leadingMatchLength(in: text), "\(quoted(text))")
+            }
+        }
+    }
+
     @Test func badLegacyFilesAreRefused() {
         let vocab = Array(#"{"a": 0, "b": 1, "ab": 2, "<s>": 3, "</s>": 4, "<pad>": 5, "<unk>": 6, "<mask>": 7}"#.utf8)
         func load(_ merges: String) -> TokenizerError? {

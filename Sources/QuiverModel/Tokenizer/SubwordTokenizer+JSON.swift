@@ -202,6 +202,7 @@ extension SubwordTokenizer {
                 return .replace(.string(Array(string.unicodeScalars)), content: content)
             }
             if let expression = try pattern.string("Regex") {
+                if let run = ReplacePattern.run(expression: expression) { return .replace(run, content: content) }
                 do {
                     let regex = try Regex(expression).matchingSemantics(.unicodeScalar)
                     return .replace(.regex(regex), content: content)
