@@ -1,5 +1,5 @@
 // quiver-bench: side-by-side performance measurements (never run by the tests).
-// Usage: quiver-bench <adapters|codec|encoder|gemm|hub|store|training> [options]
+// Usage: quiver-bench <adapters|codec|encoder|gemm|hub|store|tokenizer|training> [options]
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -10,6 +10,7 @@ let suites: [String: ([String]) throws -> Void] = [
     "gemm": runGemmBenchmark,
     "hub": runHubBenchmark,
     "store": runStoreBenchmark,
+    "tokenizer": runTokenizerBenchmark,
     "training": runTrainingBenchmark,
 ]
 guard let name = arguments.first, let suite = suites[name] else {

@@ -132,6 +132,72 @@ import Testing
         #expect(Self.error(Self.editing(Self.bpeJSON(), ["model", "type"], "WordLevel")) != nil)
     }
 
+    @Test func badSplitPreTokenizersAreRefused() {
+        func split(_ fields: [String: Any]) -> TokenizerError? {
+            var node: [String: Any] = ["type": "Split", "pattern": ["Regex": "a"], "behavior": "Isolated"]
+            node.merge(fields) { $1 }
+            let sequence: [String: Any] = [
+                "type": "Sequence", "pretokenizers": [node, ["type": "ByteLevel", "use_regex": false]],
+            ]
+            return Self.error(Self.editing(Self.bpeJSON(), ["pre_tokenizer"], sequence))
+        }
+        #expect(split([:]) == nil)
+        #expect(split(["pattern": ["String": "ab"], "invert": true]) == nil)
+        guard case .unsupported(_, let field, _) = split(["behavior": "Sideways"]) else {
+            Issue.record("unknown behavior accepted")
+            return
+        }
+        #expect(field == "pre_tokenizer.pretokenizers[0].behavior")
+        #expect(split(["pattern": ["String": ""]]) != nil)
+        #expect(split(["pattern": ["Regex": "(unclosed"]]) != nil)
+        #expect(split(["pattern": "a"]) != nil)
+        #expect(split(["behavior": NSNull()]) != nil)
+        #expect(split(["invert": "yes"]) != nil)
+        let punctuation: [String: Any] = ["type": "Punctuation", "behavior": 3]
+        #expect(Self.error(Self.editing(Self.bpeJSON(), ["pre_tokenizer"], punctuation)) != nil)
+    }
+
+    /// Every Split behaviour on "a-b--c" split at "-", as tokenizers documents it.
+    @Test func splitBehavioursCutAsTokenizersDoes() {
+        let text: [UInt32] = "a-b--c".unicodeScalars.map(\.value)
+        func pieces(_ behavior: SplitBehavior, invert: Bool = false) -> [String] {
+            var words = WordList()
+            text.withUnsafeBufferPointer {
+                SplitRule(pattern: .literal([0x2D]), behavior: behavior, invert: invert).split($0, into: &words)
+            }
+            var result: [String] = []
+            words.forEachWord { word in result.append(String(String.UnicodeScalarView(word.map { Unicode.Scalar($0)! }))) }
+            return result
+        }
+        #expect(pieces(.removed) == ["a", "b", "c"])
+        #expect(pieces(.isolated) == ["a", "-", "b", "-", "-", "c"])
+        #expect(pieces(.mergedWithPrevious) == ["a-", "b-", "-", "c"])
+        #expect(pieces(.mergedWithNext) == ["a", "-b", "-", "-c"])
+        #expect(pieces(.contiguous) == ["a", "-", "b", "--", "c"])
+        #expect(pieces(.removed, invert: true) == ["-", "-", "-"])
+    }
+
+    /// `X{n,}` regexes are matched without the regex engine, with the regex's results.
+    @Test func characterRunsReplaceAsTheirRegex() throws {
+        #expect(ReplacePattern.run(expression: "\\s{2,}") == nil)
+        #expect(ReplacePattern.run(expression: " {2,5}") == nil)
+        #expect(ReplacePattern.run(expression: " {0,}") == nil)
+        #expect(ReplacePattern.run(expression: ".{2,}") == nil)
+        var generator = SeededGenerator(seed: 0xC0FFEE)
+        for expression in [" {2,}", " {1,}", "a{3,}", "é{2,}"] {
+            let run = try #require(ReplacePattern.run(expression: expression))
+            let regex = ReplacePattern.regex(try Regex(expression).matchingSemantics(.unicodeScalar))
+            for _ in 0..<200 {
+                let scalars = (0..<Int.random(in: 0...12, using: &generator)).map { _ in
+                    ["a", " ", "é", "e\u{301}", "▁", "\r\n"].randomElement(using: &generator)!
+                }
+                let text = scalars.joined()
+                #expect(run.replaceAll(in: text, with: "▁") == regex.replaceAll(in: text, with: "▁"), "\(quoted(text))")
+                #expect(run.leadingMatchLength(in: text) == regex.leadingMatchLength(in: text), "\(quoted(text))")
+            }
+        }
+    }
+
     @Test func badLegacyFilesAreRefused() {
         let vocab = Array(#"{"a": 0, "b": 1, "ab": 2, "<s>": 3, "</s>": 4, "<pad>": 5, "<unk>": 6, "<mask>": 7}"#.utf8)
         func load(_ merges: String) -> TokenizerError? {
@@ -158,7 +224,10 @@ import Testing
     }
 
     /// Random texts: no crash, ids in range, the same ids twice.
-    @Test(arguments: ["bpe", "bpe-extras", "bpe-metaspace", "unigram", "unigram-bytefallback"])
+    @Test(arguments: [
+        "bpe", "bpe-extras", "bpe-metaspace", "unigram", "unigram-bytefallback", "bpe-llama3", "bpe-qwen2",
+        "bpe-split-a", "bpe-split-b",
+    ])
     func randomTextsEncodeDeterministically(suiteName: String) throws {
         let tokenizer = try SubwordFixtures.tokenizer(suiteName)
         let vocabularySize = Int32(try SubwordFixtures.suite(suiteName).vocabSize)

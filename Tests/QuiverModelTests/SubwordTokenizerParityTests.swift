@@ -118,12 +118,13 @@ func subwordDifference(_ actual: [Int32], _ expected: [Int32], _ tokenizer: any 
 // MARK: - Parity
 
 /// Exact parity with Hugging Face `tokenizers` for byte-level BPE (RoBERTa style, with and without prefix
-/// space, from vocab.json + merges.txt, with normalizers/template/added tokens, Llama-2 style) and SentencePiece
-/// Unigram (XLM-R style from tokenizer.json and from sentencepiece.bpe.model, byte fallback, variants).
+/// space, from vocab.json + merges.txt, with normalizers/template/added tokens, Llama-2 style, Llama-3 and Qwen2
+/// style with their Split regex, every Split behaviour) and SentencePiece Unigram (XLM-R style from
+/// tokenizer.json and from sentencepiece.bpe.model, byte fallback, variants).
 @Suite struct SubwordTokenizerParityTests {
     static let suiteNames = [
         "bpe", "bpe-prefix", "bpe-legacy", "bpe-extras", "bpe-metaspace", "unigram", "unigram-legacy",
-        "unigram-variants", "unigram-bytefallback",
+        "unigram-variants", "unigram-bytefallback", "bpe-llama3", "bpe-qwen2", "bpe-split-a", "bpe-split-b",
     ]
 
     @Test func fixturesHoldEverySuite() throws {

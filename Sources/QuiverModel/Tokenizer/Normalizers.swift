@@ -55,6 +55,7 @@ indirect enum TextNormalizer: Sendable {
                 }
             }
             if start != scalars.startIndex { startsAtOrigin = false }
+            if start == scalars.startIndex, end == scalars.endIndex { return text }
             return String(scalars[start..<end])
         case .prepend(let prefix):
             return text.isEmpty ? text : prefix + text
@@ -78,11 +79,42 @@ indirect enum TextNormalizer: Sendable {
 
 // MARK: - ReplacePattern
 
-/// What a `Replace` normalizer looks for: a literal string (compared scalar by scalar) or a regular expression
-/// (matched on Unicode scalars).
+/// What a `Replace` normalizer looks for: a literal string (compared scalar by scalar), a run of one character
+/// (the regex `X{n,}`), or another regular expression (matched on Unicode scalars).
 enum ReplacePattern: @unchecked Sendable {  // Regex is immutable once built
     case string([Unicode.Scalar])
+    /// At least `minimum` copies of `scalar` in a row, all of them: the regex `X{n,}` with X a letter, digit or
+    /// space — what the SentencePiece converters write (`" {2,}"`) — matched without a regex engine (Swift
+    /// `Regex` costs more than the whole Unigram model on a text).
+    case run(Unicode.Scalar, minimum: Int)
     case regex(Regex<AnyRegexOutput>)
+
+    /// Whether `bytes` hold `minimum` copies of `byte` in a row.
+    private static func hasRun(of byte: UInt8, minimum: Int, in bytes: String.UTF8View) -> Bool {
+        var length = 0
+        for current in bytes {
+            length = current == byte ? length + 1 : 0
+            if length >= minimum { return true }
+        }
+        return false
+    }
+
+    /// The `run` pattern a regex `X{n,}` stands for, or nil for any other regex.
+    static func run(expression: String) -> ReplacePattern? {
+        let scalars = Array(expression.unicodeScalars)
+        guard scalars.count >= 5, scalars.count <= 8, scalars[1] == "{", scalars[scalars.count - 2] == ",",
+            scalars[scalars.count - 1] == "}"
+        else { return nil }
+        let character = scalars[0]
+        guard character == " " || character.properties.isAlphabetic || ("0"..."9").contains(character) else {
+            return nil
+        }
+        let digits = scalars[2..<scalars.count - 2]
+        guard digits.allSatisfy({ ("0"..."9").contains($0) }),
+            let minimum = Int(String(String.UnicodeScalarView(digits))), minimum >= 1
+        else { return nil }
+        return .run(character, minimum: minimum)
+    }
 
     /// The length in scalars of a match at the very start of `text`, if there is one.
     func leadingMatchLength(in text: String) -> Int? {
@@ -90,6 +122,9 @@ enum ReplacePattern: @unchecked Sendable {  // Regex is immutable once built
         case .string(let needle):
             guard !needle.isEmpty, text.unicodeScalars.starts(with: needle) else { return nil }
             return needle.count
+        case .run(let scalar, let minimum):
+            let length = text.unicodeScalars.prefix { $0 == scalar }.count
+            return length >= minimum ? length : nil
         case .regex(let regex):
             guard let match = text.firstMatch(of: regex), match.range.lowerBound == text.startIndex else { return nil }
             return text.unicodeScalars[match.range].count
@@ -115,6 +150,34 @@ enum ReplacePattern: @unchecked Sendable {  // Regex is immutable once built
                     output.append(scalars[index])
                     index += 1
                 }
+            }
+            return changed ? String(output) : text
+        case .run(let scalar, let minimum):
+            // Most texts have no such run: an ASCII scalar is found in the UTF-8 bytes without decoding.
+            if scalar.isASCII, !Self.hasRun(of: UInt8(scalar.value), minimum: minimum, in: text.utf8) { return text }
+            let scalars = text.unicodeScalars
+            var output = String.UnicodeScalarView()
+            var changed = false
+            var index = scalars.startIndex
+            while index < scalars.endIndex {
+                guard scalars[index] == scalar else {
+                    output.append(scalars[index])
+                    index = scalars.index(after: index)
+                    continue
+                }
+                var end = scalars.index(after: index)
+                var length = 1
+                while end < scalars.endIndex, scalars[end] == scalar {
+                    end = scalars.index(after: end)
+                    length += 1
+                }
+                if length >= minimum {
+                    output.append(contentsOf: content.unicodeScalars)
+                    changed = true
+                } else {
+                    output.append(contentsOf: scalars[index..<end])
+                }
+                index = end
             }
             return changed ? String(output) : text
         case .regex(let regex):

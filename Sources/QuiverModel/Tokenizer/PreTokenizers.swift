@@ -31,7 +31,7 @@ struct WordList {
 
 /// The pre-tokenizers of tokenizer.json that BPE and Unigram tokenizers use: how a normalized text is cut into
 /// the words the model sees.
-enum PreTokenizer: Sendable {
+indirect enum PreTokenizer: Sendable {
     /// The whole text is one word.
     case none
     /// GPT-2's: an optional leading space added, the text split with GPT-2's pattern (`useRegex`), and every
@@ -40,13 +40,17 @@ enum PreTokenizer: Sendable {
     /// SentencePiece's: spaces become `replacement` (`▁`), which is prepended per `prependScheme`, and the text is
     /// split before every `replacement` when `split`.
     case metaspace(replacement: UInt32, prependScheme: PrependScheme, split: Bool)
+    /// `Split`, `Whitespace`, `WhitespaceSplit`, `Digits`, `Punctuation`: the text cut by a pattern.
+    case split(SplitRule)
+    /// Each pre-tokenizer cuts (and maps) every word of the one before.
+    case sequence([PreTokenizer])
 
     enum PrependScheme: String, Sendable {
         case always, first, never
     }
 
     /// Appends the words of `text` to `words`. `isTextStart` says whether `text` starts the original input
-    /// (Metaspace's `first` scheme prepends only there).
+    /// (Metaspace's `first` scheme prepends only there; in a sequence, only to the first word).
     func split(_ text: UnsafeBufferPointer<UInt32>, isTextStart: Bool, into words: inout WordList) {
         guard !text.isEmpty else { return }
         switch self {
@@ -77,6 +81,31 @@ enum PreTokenizer: Sendable {
                 words.scalars.append(mapped)
             }
             words.finishWord()
+
+        case .split(let rule):
+            rule.split(text, into: &words)
+
+        case .sequence(let stages):
+            var current = WordList()
+            current.scalars.append(contentsOf: text)
+            current.finishWord()
+            var next = WordList()
+            for stage in stages {
+                next.removeAll()
+                current.scalars.withUnsafeBufferPointer { buffer in
+                    var start = 0
+                    for (index, end) in current.ends.enumerated() {
+                        stage.split(
+                            UnsafeBufferPointer(rebasing: buffer[start..<end]), isTextStart: isTextStart && index == 0,
+                            into: &next)
+                        start = end
+                    }
+                }
+                swap(&current, &next)
+            }
+            let offset = words.scalars.count
+            words.scalars.append(contentsOf: current.scalars)
+            words.ends.append(contentsOf: current.ends.lazy.map { $0 + offset })
         }
     }
 

@@ -9,6 +9,8 @@
 struct PrecompiledCharsmap: Sendable {
     private let units: [UInt32]
     private let replacements: [UInt8]
+    /// The rule of each ASCII byte (nil: kept as is), looked up once: most text is ASCII.
+    private var asciiRules: [ArraySlice<UInt8>?] = []
 
     /// Why the bytes are not a charsmap.
     enum Failure: Error { case truncated, emptyTrie, replacementsNotUTF8 }
@@ -30,6 +32,7 @@ struct PrecompiledCharsmap: Sendable {
         guard String(validating: replacements, as: UTF8.self) != nil else { throw .replacementsNotUTF8 }
         self.units = units
         self.replacements = replacements
+        self.asciiRules = (0..<128).map { byte in replacement(forPrefixOf: [UInt8(byte)]) }
     }
 
     /// The replacement of the shortest rule that is a prefix of `key` — SentencePiece's Darts
@@ -73,7 +76,24 @@ struct PrecompiledCharsmap: Sendable {
     func normalize(_ text: String) -> String {
         var output: [UInt8] = []
         output.reserveCapacity(text.utf8.count)
-        for character in text {
+        let utf8 = text.utf8
+        var index = text.startIndex
+        while index < text.endIndex {
+            // An ASCII byte followed by another ASCII byte (but not CR LF) or the end is a cluster of its own:
+            // no grapheme breaking needed.
+            let byte = utf8[index]
+            let next = utf8.index(after: index)
+            if byte < 0x80, next == utf8.endIndex || (utf8[next] < 0x80 && !(byte == 0x0D && utf8[next] == 0x0A)) {
+                if let replacement = asciiRules[Int(byte)] {
+                    output.append(contentsOf: replacement)
+                } else {
+                    output.append(byte)
+                }
+                index = next
+                continue
+            }
+            let character = text[index]
+            index = text.index(after: index)
             let bytes = character.utf8
             if bytes.count < 6, let replacement = replacement(forPrefixOf: bytes) {
                 output.append(contentsOf: replacement)

@@ -202,6 +202,7 @@ extension SubwordTokenizer {
                 return .replace(.string(Array(string.unicodeScalars)), content: content)
             }
             if let expression = try pattern.string("Regex") {
+                if let run = ReplacePattern.run(expression: expression) { return .replace(run, content: content) }
                 do {
                     let regex = try Regex(expression).matchingSemantics(.unicodeScalar)
                     return .replace(.regex(regex), content: content)
@@ -252,14 +253,61 @@ extension SubwordTokenizer {
             }
             if try node.bool("add_prefix_space") == false { scheme = .never }
             return .metaspace(replacement: scalar.value, prependScheme: scheme, split: try node.bool("split") ?? true)
+        case "Split":
+            return .split(
+                SplitRule(
+                    pattern: try readSplitPattern(node), behavior: try readSplitBehavior(node, default: nil),
+                    invert: try node.bool("invert") ?? false))
+        case "Whitespace":
+            return .split(.whitespace())
+        case "WhitespaceSplit":
+            return .split(SplitRule(pattern: .character(.whitespace), behavior: .removed, invert: false))
+        case "Digits":
+            let individual = try node.bool("individual_digits") ?? false
+            return .split(
+                SplitRule(pattern: .character(.numeric), behavior: individual ? .isolated : .contiguous, invert: false))
+        case "Punctuation":
+            return .split(
+                SplitRule(
+                    pattern: .character(.punctuation), behavior: try readSplitBehavior(node, default: .isolated),
+                    invert: false))
         case "Sequence":
-            // Only a sequence of one supported pre-tokenizer.
             guard let items = try node.array("pretokenizers") else { throw node.invalid("missing", "pretokenizers") }
-            guard items.count == 1 else { throw node.unsupported("pretokenizers", "a sequence of \(items.count)") }
-            return try readPreTokenizer(items[0])
+            var stages: [PreTokenizer] = []
+            for item in items { stages.append(try readPreTokenizer(item)) }
+            return stages.count == 1 ? stages[0] : .sequence(stages)
         default:
             throw node.unsupported("type", type)
         }
+    }
+
+    /// A Split's `pattern`: `{"String": …}` (not empty) or `{"Regex": …}`.
+    private static func readSplitPattern(_ node: JSONNode) throws(TokenizerError) -> SplitPattern {
+        guard let pattern = node.child("pattern") else { throw node.invalid("missing", "pattern") }
+        if let string = try pattern.string("String") {
+            guard !string.isEmpty else { throw pattern.invalid("empty", "String") }
+            return .literal(string.unicodeScalars.map(\.value))
+        }
+        if let expression = try pattern.string("Regex") {
+            do {
+                return .regex(try Regex(expression).matchingSemantics(.unicodeScalar))
+            } catch {
+                throw pattern.invalid("\(quoted(expression)) is not a supported regular expression", "Regex")
+            }
+        }
+        throw pattern.invalid("expected {\"String\": …} or {\"Regex\": …}")
+    }
+
+    /// A split's `behavior` (required when `defaultBehavior` is nil).
+    private static func readSplitBehavior(
+        _ node: JSONNode, default defaultBehavior: SplitBehavior?
+    ) throws(TokenizerError) -> SplitBehavior {
+        guard let name = try node.string("behavior") else {
+            guard let defaultBehavior else { throw node.invalid("missing", "behavior") }
+            return defaultBehavior
+        }
+        guard let behavior = SplitBehavior(rawValue: name) else { throw node.unsupported("behavior", name) }
+        return behavior
     }
 
     // MARK: post-processor

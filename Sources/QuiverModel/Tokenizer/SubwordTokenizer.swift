@@ -100,25 +100,25 @@ public struct SubwordTokenizer: TextTokenizer {
                     ids.append(id)
                 case .text(let range):
                     appendIDs(
-                        ofRaw: UnsafeBufferPointer(rebasing: raw[range]), isTextStart: range.lowerBound == 0,
-                        words: &words, to: &ids)
+                        ofRaw: UnsafeBufferPointer(rebasing: raw[range]), string: range == raw.indices ? text : nil,
+                        isTextStart: range.lowerBound == 0, words: &words, to: &ids)
                 }
             }
         }
         return ids
     }
 
-    /// Normalizes a piece of raw text, then matches the normalized added tokens in it and runs the
-    /// pre-tokenizer and the model on the rest.
+    /// Normalizes a piece of raw text (`string`: the same text as a String, when at hand), then matches the
+    /// normalized added tokens in it and runs the pre-tokenizer and the model on the rest.
     private func appendIDs(
-        ofRaw raw: UnsafeBufferPointer<UInt32>, isTextStart: Bool, words: inout WordList, to ids: inout [Int32]
+        ofRaw raw: UnsafeBufferPointer<UInt32>, string: String?, isTextStart: Bool, words: inout WordList,
+        to ids: inout [Int32]
     ) {
         var normalized: [UInt32]
         var isTextStart = isTextStart
         if let normalizer {
-            var piece = String.UnicodeScalarView()
-            piece.append(contentsOf: raw.lazy.map { Unicode.Scalar($0) ?? "\u{FFFD}" })
-            normalized = normalizer.normalize(String(piece), startsAtOrigin: &isTextStart).unicodeScalars.map(\.value)
+            let piece = string ?? Self.string(of: raw)
+            normalized = normalizer.normalize(piece, startsAtOrigin: &isTextStart).unicodeScalars.map(\.value)
         } else {
             normalized = Array(raw)
         }
@@ -141,5 +141,19 @@ public struct SubwordTokenizer: TextTokenizer {
                 }
             }
         }
+    }
+
+    /// The String of scalar values (from a String's scalars, so always valid), built through UTF-8.
+    private static func string(of scalars: UnsafeBufferPointer<UInt32>) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(scalars.count)
+        for value in scalars {
+            if value < 0x80 {
+                bytes.append(UInt8(value))
+            } else {
+                bytes.append(contentsOf: UTF8.encode(Unicode.Scalar(value) ?? "\u{FFFD}")!)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

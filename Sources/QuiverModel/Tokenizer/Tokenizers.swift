@@ -220,7 +220,7 @@ extension SubwordTokenizer {
             }
         }
         normalizers.append(.strip(left: false, right: true))
-        normalizers.append(.replace(.regex(try! Regex(" {2,}").matchingSemantics(.unicodeScalar)), content: "▁"))
+        normalizers.append(.replace(.run(" ", minimum: 2), content: "▁"))
         let maskID = Int32(pieces.count - 1)
         let added = [
             AddedToken(content: "<s>", id: 0, special: true), AddedToken(content: "<pad>", id: 1, special: true),
