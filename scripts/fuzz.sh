@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(safetensors json torch codec configs manifest tokenizer data hub http)
+TARGETS=(safetensors json torch codec configs manifest tokenizer subword data hub http)
 OUT=.build/fuzz
 # A crash is reported by libFuzzer (and ASan) at once; Swift's own backtracer would add a minute per crash.
 export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
@@ -84,9 +84,9 @@ build() {
             module Crypto "$dir" Fuzz/Stubs/Crypto.swift
             module QuiverModel "$dir" $(model_sources)
             binary manifest QuiverStore "$dir" "" $(store_sources) ;;
-        tokenizer)
+        tokenizer | subword)
             module QuiverTensor "$dir" $(tensor_sources)
-            binary tokenizer QuiverModel "$dir" "" Sources/QuiverModel/Tokenizer/*.swift ;;
+            binary "$target" QuiverModel "$dir" "" Sources/QuiverModel/Tokenizer/*.swift ;;
         data)
             module QuiverTensor "$dir" $(tensor_sources) Sources/QuiverTensor/Torch/*.swift
             module Crypto "$dir" Fuzz/Stubs/Crypto.swift
@@ -114,8 +114,16 @@ build() {
 }
 
 # Hummingbird's router test mode (the http target) makes an embedded NIO channel per request and never closes
-# it (a reference cycle): LeakSanitizer would report that after every input and at exit.
-asan_options() { if [ "$1" = http ]; then echo ASAN_OPTIONS=detect_leaks=0; else echo "ASAN_OPTIONS=${ASAN_OPTIONS:-}"; fi; }
+# it (a reference cycle): LeakSanitizer would report that after every input and at exit. The subword target keeps
+# tokenizers alive in globals whose indirect enums (pre-tokenizers, normalizers) and Swift Regex trees
+# LeakSanitizer reports as leaked at exit, apparently not following tagged payload pointers (a five-line program
+# that keeps one Regex in a global gets the same report; see docs/fuzzing.md).
+asan_options() {
+    case $1 in
+        http | subword) echo ASAN_OPTIONS=detect_leaks=0 ;;
+        *) echo "ASAN_OPTIONS=${ASAN_OPTIONS:-}" ;;
+    esac
+}
 
 run() {
     local target=$1 seconds=$2
