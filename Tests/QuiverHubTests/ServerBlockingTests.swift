@@ -41,8 +41,9 @@ import Testing
                 var status = HTTPResponse.Status.internalServerError
                 let elapsed = try await clock.measure { status = try await client.execute(uri: path, method: .get).status }
                 #expect(status == .ok, "\(path)")
-                // On a machine busy with other tests, allow for how slowly it answered before.
-                #expect(elapsed < max(bound, baseline * 2), "GET \(path) took \(elapsed) while the lock was held (\(baseline / 3) before)")
+                // On a machine busy with other tests (or under a sanitizer), allow for how slowly it answered before:
+                // a server waiting for the lock would not answer before the holder's 60 s are up.
+                #expect(elapsed < max(bound, baseline * 4), "GET \(path) took \(elapsed) while the lock was held (\(baseline / 3) before)")
             }
             // The waits hold threads of a bounded pool, not one thread each.
             let threadsDuring = try Self.threadCount()
