@@ -135,18 +135,6 @@ public struct BertTokenizer: Sendable {
         return Encoding(ids: ids, typeIds: typeIds, attentionMask: [Int32](repeating: 1, count: ids.count))
     }
 
-    /// Encodes every text (with `pairs[i]` as its second sequence when given and not nil) and pads the
-    /// encodings on the right to the longest one.
-    ///
-    /// - Precondition: `pairs`, when given, has as many elements as `texts`.
-    public func encodeBatch(_ texts: [String], pairs: [String?]? = nil, maxLength: Int? = nil) -> BatchEncoding {
-        precondition(
-            pairs == nil || pairs!.count == texts.count, "encodeBatch: \(texts.count) texts but \(pairs!.count) pairs")
-        let encodings = texts.indices.map { index in
-            encode(texts[index], pair: pairs?[index], maxLength: maxLength)
-        }
-        return BatchEncoding(padding: encodings, paddingID: paddingID)
-    }
 
     // MARK: - Pipeline
 

@@ -39,6 +39,9 @@ extension TextTokenizer {
     /// `encode(_:pair:maxLength:)` of a single text.
     public func encode(_ text: String, maxLength: Int? = nil) -> Encoding { encode(text, pair: nil, maxLength: maxLength) }
 
+    /// Encodes every text and pads the encodings on the right (see the requirement).
+    ///
+    /// - Precondition: `pairs`, when given, has as many elements as `texts`.
     public func encodeBatch(_ texts: [String], pairs: [String?]? = nil, maxLength: Int? = nil) -> BatchEncoding {
         precondition(
             pairs == nil || pairs!.count == texts.count, "encodeBatch: \(texts.count) texts but \(pairs!.count) pairs")
