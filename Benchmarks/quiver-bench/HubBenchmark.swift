@@ -10,6 +10,7 @@ import QuiverTestServers
 /// blobs; re-push and re-pull of unchanged content; `POST /v1/infer` requests/s with 1 and 8 clients.
 ///
 /// Options: `--adapters N` (default 50), `--rounds N` (pull/curl rounds, best kept; default 3),
+/// `--small N` (small adapters pulled with `pull --all`, `HubManySmall.swift`; default 1000, 0 skips),
 /// `--seconds S` (per inference measurement; default 10). `--load CLIENTS [--seconds S]` runs the
 /// load test instead (`HubLoad.swift`, docs/load.md).
 func runHubBenchmark(_ arguments: [String]) throws {
@@ -21,6 +22,7 @@ func runHubBenchmark(_ arguments: [String]) throws {
         case "--rounds": options.rounds = Int(iterator.next() ?? "") ?? options.rounds
         case "--seconds": options.seconds = Double(iterator.next() ?? "")
         case "--load": options.loadClients = Int(iterator.next() ?? "")
+        case "--small": options.smallAdapters = Int(iterator.next() ?? "") ?? options.smallAdapters
         default: throw QuiverError(.invalidInput, "unknown option \(argument)")
         }
     }
@@ -31,7 +33,7 @@ func runHubBenchmark(_ arguments: [String]) throws {
         if let clients = frozen.loadClients {
             try await runHubLoad(fixture: fixture, clients: clients, seconds: frozen.seconds ?? 60)
         } else {
-            try await runHubTransfers(fixture: fixture, rounds: frozen.rounds, inferenceSeconds: frozen.seconds ?? 10)
+            try await runHubTransfers(fixture: fixture, rounds: frozen.rounds, inferenceSeconds: frozen.seconds ?? 10, smallAdapters: frozen.smallAdapters)
         }
     }
 }
@@ -41,6 +43,7 @@ struct HubOptions {
     var rounds = 3
     var seconds: Double?
     var loadClients: Int?
+    var smallAdapters = 1000
 }
 
 /// The source registry of the suite: a synthetic MiniLM-like base scaled to ~100 MB (14 layers of
@@ -100,7 +103,7 @@ struct TransferFigures {
     var curlBaseSeconds = Double.infinity, curlAdaptersSeconds = Double.infinity
 }
 
-func runHubTransfers(fixture: HubFixture, rounds: Int, inferenceSeconds: Double) async throws {
+func runHubTransfers(fixture: HubFixture, rounds: Int, inferenceSeconds: Double, smallAdapters: Int) async throws {
     let (baseBlobs, adapterBlobs) = try fixture.blobs()
     let baseBytes = baseBlobs.reduce(0) { $0 + $1.descriptor.size }
     let adapterBytes = adapterBlobs.reduce(0) { $0 + $1.descriptor.size }
@@ -121,14 +124,14 @@ func runHubTransfers(fixture: HubFixture, rounds: Int, inferenceSeconds: Double)
         try await withClient(server) { client in
             let push = RemotePush(registry: fixture.source, client: client)
             var bytes = 0
+            let references = try fixture.tasks.map { try Reference(parsing: $0) }
             figures[index].pushSeconds = try await seconds {
-                for task in fixture.tasks { bytes += try await push.push(Reference(parsing: task)).bytesUploaded }
+                let report = try await push.push(references)
+                if let failure = report.failed.first { throw BenchError("push to \(server.name) failed: \(failure.name): \(failure.error)") }
+                bytes = report.bytesUploaded
             }
             figures[index].pushBytes = bytes
-            bytes = 0
-            figures[index].rePushSeconds = try await seconds {
-                for task in fixture.tasks { bytes += try await push.push(Reference(parsing: task)).bytesUploaded }
-            }
+            figures[index].rePushSeconds = try await seconds { bytes = try await push.push(references).bytesUploaded }
             figures[index].rePushBytes = bytes
         }
     }
@@ -143,18 +146,15 @@ func runHubTransfers(fixture: HubFixture, rounds: Int, inferenceSeconds: Double)
                 var firstBytes = 0
                 let baseSeconds = try await seconds { firstBytes = try await pull.pull(Reference(parsing: fixture.tasks[0])).bytesDownloaded }
                 var bytes = 0
-                let adaptersSeconds = try await seconds {
-                    for task in fixture.tasks.dropFirst() { bytes += try await pull.pull(Reference(parsing: task)).bytesDownloaded }
-                }
+                let rest = try fixture.tasks.dropFirst().map { PullRequest(try Reference(parsing: $0)) }
+                let adaptersSeconds = try await seconds { bytes = try await pull.pull(rest).bytesDownloaded }
                 figures[index].pullBaseSeconds = min(figures[index].pullBaseSeconds, baseSeconds)
                 figures[index].pullAdaptersSeconds = min(figures[index].pullAdaptersSeconds, adaptersSeconds)
                 figures[index].pullBaseBytes = firstBytes
                 figures[index].pullAdapterBytes = bytes
                 if round == rounds - 1 {
-                    bytes = 0
-                    figures[index].rePullSeconds = try await seconds {
-                        for task in fixture.tasks { bytes += try await pull.pull(Reference(parsing: task)).bytesDownloaded }
-                    }
+                    let all = try fixture.tasks.map { PullRequest(try Reference(parsing: $0)) }
+                    figures[index].rePullSeconds = try await seconds { bytes = try await pull.pull(all).bytesDownloaded }
                     figures[index].rePullBytes = bytes
                 }
             }
@@ -191,6 +191,8 @@ func runHubTransfers(fixture: HubFixture, rounds: Int, inferenceSeconds: Double)
         print("  \(server.name): re-push of \(fixture.tasks.count): \(f.rePushBytes) blob bytes in \(Measure.format(f.rePushSeconds * 1000, 0)) ms; "
             + "re-pull: \(f.rePullBytes) blob bytes in \(Measure.format(f.rePullSeconds * 1000, 0)) ms")
     }
+
+    if smallAdapters > 0 { try await runHubManySmall(count: smallAdapters, root: fixture.root, dockerRegistry: servers.count > 1) }
 
     // MARK: Inference on quiver serve
     let serve = servers[0]

@@ -20,6 +20,13 @@ struct DockerRegistryPullTests {
         }
     }
 
+    @Test func batchesStandEachVersionAlone() async throws {
+        let workspace = try Workspace()
+        try await DockerRegistryServer.with { server in
+            try await RemoteScenarios.batchesStandEachVersionAlone(server, workspace: workspace)
+        }
+    }
+
     @Test func damagedBaseOnTheRemoteLeavesAFreshRegistryEmpty() async throws {
         let workspace = try Workspace()
         let source = try workspace.source()

@@ -46,6 +46,21 @@ enum RemoteScenarios {
         #expect(try consumed.verify().isIntact)
         let missing = try await consumer.runDetached(["pull", "nothing", "--from", remote])
         #expect(missing.status == 3 && missing.stderr == "quiver: \(remote) has no nothing:latest\n", "\(missing.stderr)")
+
+        // Many at once: --all both ways, and named tasks with one the remote lacks.
+        let pushedAll = try await publisher.runDetached(["push", "--all", "--to", "hub"], environment: credentials)
+        #expect(pushedAll.status == 0 && pushedAll.stdout.contains("0 blobs uploaded"), "\(pushedAll.stdout)\(pushedAll.stderr)")
+        let everything = QuiverProcess(home: workspace.root + "/everything")
+        let pulledAll = try await everything.runDetached(["pull", "--all", "--from", remote])
+        #expect(pulledAll.status == 0, "\(pulledAll.stderr)")
+        #expect(pulledAll.stdout.contains("pulled review:1") && pulledAll.stdout.contains("pulled topic:1"), "\(pulledAll.stdout)")
+        #expect(pulledAll.stderr.contains("pulled 3 of 3"), "progress counts versions: \(pulledAll.stderr)")
+        let some = QuiverProcess(home: workspace.root + "/some")
+        let partly = try await some.runDetached(["pull", "sentiment", "nothing", "topic:1", "--from", remote])
+        #expect(partly.status == 3, "\(partly.stderr)")
+        #expect(partly.stdout.contains("pulled sentiment:1") && partly.stdout.contains("pulled topic:1"), "\(partly.stdout)")
+        #expect(partly.stderr.contains("quiver: nothing:latest: \(remote) has no nothing:latest\n"), "\(partly.stderr)")
+        #expect(partly.stderr.hasSuffix("quiver: 1 of 3 could not be pulled (above)\n"), "\(partly.stderr)")
     }
 
     /// Sixteen clients at once — eight publish a task each and the fusion again (shared base and
@@ -122,5 +137,46 @@ enum RemoteScenarios {
         #expect(error?.message.contains("is damaged") == true, "\(error?.message ?? "")")
         let after = try Snapshot(destination)
         #expect(after == before, "\(after)")
+    }
+
+    /// Several versions in one push and one pull: everything arrives once; re-sending sends no blob;
+    /// then, with one layer of `topic` damaged on the remote, a pull of several versions imports
+    /// the ones that are whole and reports the others — `topic` (damaged), the fusion over it, and a
+    /// task the remote lacks — leaving nothing of them behind.
+    static func batchesStandEachVersionAlone(_ server: some RemoteTestServer, workspace: Workspace) async throws {
+        let source = try workspace.source()
+        let everything = try workspace.empty("everything")
+        let some = try workspace.empty("some")
+        let tasks = ["review", "sentiment", "topic"]
+        try await server.withClient { client in
+            let pushed = try await RemotePush(registry: source, client: client).push(tasks.map { try Reference(parsing: $0) })
+            #expect(pushed.failed.isEmpty && pushed.blobsUploaded > 0)
+            let again = try await RemotePush(registry: source, client: client).pushAll()
+            #expect(again.failed.isEmpty && again.bytesUploaded == 0 && again.published.allSatisfy(\.upToDate))
+
+            let all = try await RemotePull(registry: everything, client: client).pullAll()
+            #expect(all.failed.isEmpty, "\(all.failed.map { "\($0.name): \($0.error)" })")
+            #expect(Set(try everything.list().map(\.task)) == Set(tasks))
+            #expect(all.imported.first?.kind == .base && all.imported.filter { $0.kind == .base }.count == 1)
+            let repeated = try await RemotePull(registry: everything, client: client).pullAll()
+            #expect(repeated.failed.isEmpty && repeated.bytesDownloaded == 0 && repeated.imported.allSatisfy { $0.outcome == .unchanged })
+        }
+        #expect(try everything.verify().isIntact)
+
+        let sentimentLayers = Set(try Manifest.decode(try source.outgoing(Reference(parsing: "sentiment")).manifest, source: "test").layers.map(\.digest))
+        let topic = try Manifest.decode(try source.outgoing(Reference(parsing: "topic")).manifest, source: "test")
+        try server.damageBlob(topic.layers.filter { !sentimentLayers.contains($0.digest) }.max { $0.size < $1.size }!.digest.hex)
+        let report = try await server.withClient { client in
+            try await RemotePull(registry: some, client: client).pull(
+                ["sentiment", "topic", "review", "absent"].map { PullRequest(try Reference(parsing: $0)) })
+        }
+        #expect(report.imported.map(\.name) == ["tiny-bert", "sentiment:1"], "\(report.imported)")
+        let failures = Dictionary(uniqueKeysWithValues: report.failed.map { ($0.name, "\($0.error)") })
+        #expect(failures.keys.sorted() == ["absent:latest", "review:latest", "topic:latest"], "\(failures)")
+        #expect(failures["topic:latest"]?.contains("is damaged") == true, "\(failures)")
+        #expect(failures["review:latest"]?.contains("is damaged") == true, "the fusion fails with its member: \(failures)")
+        #expect(failures["absent:latest"]?.contains("has no absent:latest") == true, "\(failures)")
+        #expect(try some.list().map(\.task) == ["sentiment"])
+        #expect(try some.verify().isIntact)
     }
 }

@@ -60,4 +60,12 @@ import Testing
             try await RemoteScenarios.damagedBlobIsRefusedAndNothingIsStored(server, workspace: workspace)
         }
     }
+
+    @Test func batchesStandEachVersionAlone() async throws {
+        let workspace = try Workspace()
+        let served = try workspace.empty("served")
+        try await QuiverServeServer.with(registry: served) { server in
+            try await RemoteScenarios.batchesStandEachVersionAlone(server, workspace: workspace)
+        }
+    }
 }

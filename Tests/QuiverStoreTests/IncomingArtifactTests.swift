@@ -158,27 +158,33 @@ import QuiverModel
         #expect(try destination.registry.verify().isIntact)
     }
 
-    @Test func importOfSeveralArtifactsIsAllOrNothing() throws {
+    @Test func eachArtifactOfAnImportStandsAlone() throws {
         let source = try Workspace.withBase()
         try source.registry.push(Reference(parsing: "sentiment"), folder: source.sample("sentiment"))
         try source.registry.push(Reference(parsing: "topic"), folder: source.sample("topic"))
         let destination = try Workspace.withBase()
-        func incoming(_ task: String) throws -> IncomingArtifact {
+        func incoming(_ task: String, requested: Bool = true) throws -> IncomingArtifact {
             let outgoing = try source.registry.outgoing(Reference(parsing: task))
             let config = try source.registry.blobs.readStored(outgoing.blobs[0].digest, limit: 1 << 20)
-            return IncomingArtifact(manifest: outgoing.manifest, config: config, task: task, tag: nil)
+            return IncomingArtifact(manifest: outgoing.manifest, config: config, task: task, tag: nil, isRequested: requested)
         }
-        // The second artifact's config does not match its digest: the first must not stay either.
+        // The second artifact's config does not match its digest: it fails alone, the first goes in.
         var broken = try incoming("topic")
         broken.config = Array(broken.config.dropLast()) + [0x20]
         let before = try destination.snapshot()
-        #expect(throws: QuiverError.self) {
-            try destination.registry.importArtifacts([incoming("sentiment"), broken]) { source.registry.blobs.path(of: $0.digest) }
-        }
-        #expect(try destination.snapshot() == before)
+        let mixed = try destination.registry.importArtifacts([incoming("sentiment"), broken]) { source.registry.blobs.path(of: $0.digest) }
+        #expect((try? mixed[0].get()) != nil)
+        #expect(throws: QuiverError.self) { try mixed[1].get() }
+        #expect(try destination.registry.list().map(\.task) == ["sentiment"])
+        #expect(try destination.registry.verify().isIntact)
+        // A dependency-only artifact is not kept when nothing that goes in needs it.
+        let unneeded = try destination.registry.importArtifacts([incoming("topic", requested: false)]) { source.registry.blobs.path(of: $0.digest) }
+        #expect(throws: Registry.NotNeeded.self) { try unneeded[0].get() }
+        #expect(try destination.registry.list().map(\.task) == ["sentiment"])
         let outcomes = try destination.registry.importArtifacts([incoming("sentiment"), incoming("topic")]) { source.registry.blobs.path(of: $0.digest) }
-        #expect(outcomes.count == 2)
+        #expect(outcomes.allSatisfy { (try? $0.get()) != nil })
         #expect(try destination.registry.list().map(\.task) == ["sentiment", "topic"])
+        #expect(try destination.snapshot() != before)
     }
 
     /// The same content may be held under two encodings once a pull stores a remote's blob as it

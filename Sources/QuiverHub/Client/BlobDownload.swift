@@ -188,9 +188,10 @@ final class PartFile {
         guard ftruncate(descriptor, 0) == 0, lseek(descriptor, 0, SEEK_SET) >= 0 else { throw error("cannot empty") }
     }
 
-    /// Moves the complete, verified file to `destination` (still locked while it moves).
+    /// Moves the complete, verified file to `destination` (still locked while it moves). Not synced:
+    /// the import writes what it stores, and syncs that.
     func finish(to destination: String) throws {
-        guard fsync(descriptor) == 0, rename(path, destination) == 0 else { throw error("cannot move") }
+        guard rename(path, destination) == 0 else { throw error("cannot move") }
         resumable = true  // gone from its name: nothing to remove
         close()
     }

@@ -25,3 +25,30 @@ func mapConcurrently<Item: Sendable, Result: Sendable>(
         return results.map { $0! }
     }
 }
+
+/// Permits shared by tasks that run apart: at most `limit` bodies at once across all of them (the
+/// uploads of a push, whichever artifact they belong to).
+actor TransferSlots {
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(_ limit: Int) { free = max(1, limit) }
+
+    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        await acquire()
+        defer { release() }
+        return try await body()
+    }
+
+    private func acquire() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    private func release() {
+        if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
+    }
+}

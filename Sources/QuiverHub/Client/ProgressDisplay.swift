@@ -27,6 +27,8 @@ public final class ProgressDisplay: Sendable {
         var lastDraw: ContinuousClock.Instant?
         /// Lines drawn by the last redraw (to move the cursor back over them).
         var drawnLines = 0
+        /// Bytes of the blobs sent or received so far.
+        var bytes = 0
     }
 
     /// Blobs smaller than this get no bar, only their line when done.
@@ -74,10 +76,14 @@ public final class ProgressDisplay: Sendable {
                 redraw(&state, force: false)
             case .blobFinished(let id, let outcome):
                 let bar = state.bars.removeValue(forKey: id)
+                if outcome == .uploaded || outcome == .downloaded { state.bytes += bar?.total ?? 0 }
                 state.order.removeAll { $0 == id }
                 let label = bar?.label ?? Self.shortReference(id)
                 let size = bar.map { " (\(DisplayFormat.size($0.total)))" } ?? ""
                 emit("  \(outcome.rawValue) \(label)\(size)", state: &state)
+            case .progress(let action, let done, let total):
+                guard total > 1 else { return }
+                emit("\(action == .push ? "published" : "pulled") \(done) of \(total) (\(DisplayFormat.size(state.bytes)))", state: &state)
             }
         }
     }

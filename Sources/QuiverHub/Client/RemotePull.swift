@@ -32,8 +32,17 @@ public struct PullReport: Sendable {
         public var digest: Digest
     }
 
-    /// Dependencies first, the artifact asked for last.
+    /// Something asked for that did not come: nothing of it (or of what only it needed) is in the
+    /// registry.
+    public struct Failure: Sendable {
+        /// What was asked for, as `TASK:TAG` or `TASK@DIGEST`.
+        public var name: String
+        public var error: any Error
+    }
+
+    /// Dependencies before what needs them, in the order they entered the registry.
     public var imported: [Imported] = []
+    public var failed: [Failure] = []
     public var blobsDownloaded = 0
     public var bytesDownloaded = 0
     /// Bytes taken from an interrupted earlier download instead of the network.
@@ -42,11 +51,38 @@ public struct PullReport: Sendable {
     public var blobsReused = 0
 }
 
-/// Brings an artifact from a remote into the local registry: manifest, config, the base model and
-/// fusion members it needs, then only the layers whose blobs the registry lacks. Manifests are
-/// checked before anything they name is fetched; every byte is verified, and the whole pull —
-/// dependencies included — is imported in one step (`Registry.importArtifacts`) once every download
-/// has succeeded, exactly as received, so a failure anywhere leaves the registry as it was.
+/// One thing to pull: a task by tag or by manifest digest.
+public struct PullRequest: Sendable, Hashable {
+    public var task: String
+    /// A tag (a version, `latest`) or a manifest digest (`sha256:…`).
+    public var reference: String
+    /// The version the reference must be (asked as `TASK:VERSION`).
+    public var version: String?
+
+    /// `TASK[:VERSION]` (`latest` without a version).
+    public init(_ reference: Reference) {
+        self.init(task: reference.task, reference: reference.version ?? Reference.latest, version: reference.version)
+    }
+
+    public init(task: String, reference: String, version: String? = nil) {
+        self.task = task
+        self.reference = reference
+        self.version = version
+    }
+
+    /// `TASK:TAG` or `TASK@DIGEST`, for messages.
+    public var shown: String { reference.hasPrefix("sha256:") ? "\(task)@\(reference)" : "\(task):\(reference)" }
+}
+
+/// Brings artifacts from a remote into the local registry: manifests, configs, the base models and
+/// fusion members they need, then only the layers whose blobs the registry lacks. Manifests are
+/// checked before anything they name is fetched, and every byte is verified before it is imported
+/// (`Registry.importArtifacts`), exactly as received.
+///
+/// Many requests run as one pipeline (`PullPipeline`): manifests fetched concurrently, layers over a
+/// bounded pool of connections, and what has arrived imported in batches — one catalog transaction
+/// each — while the rest downloads. Each request stands alone: one that fails leaves nothing of
+/// itself (or of what only it needed) in the registry, and the others complete.
 ///
 /// ```swift
 /// let report = try await RemotePull(registry: registry, client: client).pull(Reference(parsing: "sentiment:2"))
@@ -55,6 +91,8 @@ public struct RemotePull: Sendable {
     public let registry: Registry
     public let client: DistributionClient
     public let observer: TransferObserver?
+    /// How many manifests (with their configs) are fetched at once while planning.
+    static let parallelManifests = 8
 
     public init(registry: Registry, client: DistributionClient, observer: TransferObserver? = nil) {
         self.registry = registry
@@ -62,112 +100,88 @@ public struct RemotePull: Sendable {
         self.observer = observer
     }
 
-    /// Pulls `TASK[:VERSION]`.
+    /// Pulls `TASK[:VERSION]`; a failure is thrown, and leaves the registry as it was.
     ///
     /// - Parameters:
     ///   - pullBase: fetch the base model when the local registry lacks it; when false, its absence
     ///     is an error (nothing is downloaded).
     ///   - force: replace a local version that holds other content.
     public func pull(_ reference: Reference, pullBase: Bool = true, force: Bool = false) async throws -> PullReport {
-        try await pull(task: reference.task, reference: reference.version ?? Reference.latest, version: reference.version, pullBase: pullBase, force: force)
+        try await pullOne(PullRequest(reference), pullBase: pullBase, force: force)
     }
 
-    /// Pulls a task by tag or by manifest digest (`sha256:…`).
+    /// Pulls a task by tag or by manifest digest (`sha256:…`); a failure is thrown.
     public func pull(task: String, reference: String, version: String? = nil, pullBase: Bool = true, force: Bool = false) async throws -> PullReport {
-        try Reference.validateTask(task)
-        var plan = Plan()
-        try await add(repository: task, reference: reference, task: task, version: version, pullBase: pullBase, to: &plan, neededBy: nil)
-        return try await run(plan, force: force)
+        try await pullOne(PullRequest(task: task, reference: reference, version: version), pullBase: pullBase, force: force)
     }
 
-    // MARK: - Planning
-
-    /// One artifact to import, with the layers to download for it.
-    struct Step {
-        var repository: String
-        /// The tag or digest it was asked by.
-        var reference: String
-        var task: String?
-        var version: String?
-        var manifest: RemoteManifest
-        var kind: ManifestKind
-        var config: [UInt8]
-        var layerCount: Int
-        var missing: [Descriptor]
+    private func pullOne(_ request: PullRequest, pullBase: Bool, force: Bool) async throws -> PullReport {
+        let report = try await pull([request], pullBase: pullBase, force: force)
+        if let failure = report.failed.first { throw failure.error }
+        return report
     }
 
-    struct Plan {
-        var steps: [Step] = []
-        var planned = Set<Digest>()
-        /// Artifacts asked for that the registry holds already (same manifest).
-        var alreadyHere: [PullReport.Imported] = []
+    /// Pulls every request in one pipeline. Requests that fail are listed in `failed`; the others
+    /// are imported. Throws only when the pull as a whole cannot go on (the local store fails).
+    public func pull(_ requests: [PullRequest], pullBase: Bool = true, force: Bool = false) async throws -> PullReport {
+        var plan = PullPlan()
+        try await plan.add(requests, pulling: self, pullBase: pullBase)
+        return try await PullPipeline(pull: self, plan: plan, force: force).run()
     }
 
-    /// A local artifact or base model with exactly this manifest (and so the same content, task and
-    /// version): nothing to fetch or import.
-    private func localCopy(of digest: Digest, task: String?, version: String?) throws -> LocalCopy? {
-        if let artifact = try registry.artifact(manifestDigest: digest.description),
-           task == nil || artifact.task == task, version == nil || artifact.version == version
-        {
-            return LocalCopy(name: "\(artifact.task):\(artifact.version)", kind: ManifestKind(artifact.kind), digest: digest)
-        }
-        if task == nil, let base = try registry.baseModels().first(where: { $0.manifestDigest == digest.description }) {
-            return LocalCopy(name: base.name, kind: .base, digest: digest)
-        }
-        return nil
+    /// Pulls the `latest` tag of every task repository under the remote's namespace (with the base
+    /// models and fusion members they need).
+    public func pullAll(pullBase: Bool = true, force: Bool = false) async throws -> PullReport {
+        let tasks = try await client.catalog().compactMap { client.location.relative($0) }
+            .filter { !$0.hasPrefix(Registry.baseRepository("")) && (try? Reference.validateTask($0)) != nil }
+            .sorted()
+        return try await pull(tasks.map { PullRequest(task: $0, reference: Reference.latest) }, pullBase: pullBase, force: force)
     }
 
-    struct LocalCopy {
-        var name: String
-        var kind: ManifestKind
-        var digest: Digest
+    // MARK: - Fetching one artifact
 
-        func imported(repository: String) -> PullReport.Imported {
-            PullReport.Imported(repository: repository, name: name, kind: kind, outcome: .unchanged, digest: digest)
-        }
+    /// What a manifest turned out to be.
+    enum Fetched {
+        /// The local registry has exactly this manifest.
+        case here(PullReport.Imported)
+        case artifact(PullPlan.Step, requirements: [Registry.Requirement])
     }
 
-    /// Fetches a manifest and its config, plans what it requires first, then the artifact itself.
-    private func add(
-        repository: String, reference: String, task: String?, version: String?, pullBase: Bool, to plan: inout Plan, neededBy: String?
-    ) async throws {
-        let full = client.location.repository(repository)
-        let shown = reference.hasPrefix("sha256:") ? "\(repository)@\(reference)" : "\(repository):\(reference)"
-        guard let manifest = try await client.manifest(of: full, reference: reference) else {
-            let need = neededBy.map { " (needed by \($0))" } ?? ""
+    /// Fetches a manifest and, unless the registry holds it, checks it and fetches its config.
+    func fetch(_ want: PullPlan.Want) async throws -> Fetched {
+        let full = client.location.repository(want.repository)
+        let shown = want.reference.hasPrefix("sha256:") ? "\(want.repository)@\(want.reference)" : "\(want.repository):\(want.reference)"
+        guard let manifest = try await client.manifest(of: full, reference: want.reference) else {
+            let need = want.neededBy.map { " (needed by \($0))" } ?? ""
             throw QuiverError(.notFound, "\(client.location) has no \(shown)\(need)")
         }
-        guard plan.planned.insert(manifest.digest).inserted else { return }
-        if let local = try localCopy(of: manifest.digest, task: task, version: version) {
-            plan.alreadyHere.append(local.imported(repository: repository))
-            return
+        if let local = try localCopy(of: manifest.digest, task: want.task, version: want.version) {
+            return .here(PullReport.Imported(repository: want.repository, name: local.name, kind: local.kind, outcome: .unchanged, digest: manifest.digest))
         }
         let decoded = try registry.checkIncoming(manifest: manifest.bytes, source: "manifest \(shown) from \(client.location)")
         guard let kind = ManifestKind(artifactType: decoded.artifactType) else {
             throw QuiverError(.unsupported, "\(shown) on \(client.location) is not a Quiver artifact (artifactType \"\(decoded.artifactType)\")")
         }
         let config = try await configBytes(of: decoded, in: full, shown: shown)
-        for requirement in try registry.missingRequirements(ofManifest: manifest.bytes, config: config) {
-            switch requirement {
-            case .base(let name, let digest, let manifestDigest):
-                guard pullBase else {
-                    throw QuiverError(
-                        .notFound,
-                        "\(shown) needs base model \(name) (\(digest)), which the local registry lacks; pull without --no-base, or add it with `quiver base add`")
-                }
-                try await add(
-                    repository: Registry.baseRepository(name), reference: manifestDigest.description, task: nil, version: nil,
-                    pullBase: pullBase, to: &plan, neededBy: shown)
-            case .member(let memberTask, let memberVersion, let manifestDigest):
-                try await add(
-                    repository: memberTask, reference: manifestDigest.description, task: memberTask, version: memberVersion,
-                    pullBase: pullBase, to: &plan, neededBy: shown)
-            }
+        let requirements = try registry.missingRequirements(ofManifest: manifest.bytes, config: config)
+        let step = PullPlan.Step(
+            repository: want.repository, reference: want.reference, shown: shown, task: kind == .base ? nil : want.task, version: want.version, manifest: manifest,
+            kind: kind, config: config, layerCount: decoded.layers.count, missing: try registry.missingBlobs(ofManifest: manifest.bytes))
+        return .artifact(step, requirements: requirements)
+    }
+
+    /// A local artifact or base model with exactly this manifest (and so the same content, task and
+    /// version): nothing to fetch or import.
+    private func localCopy(of digest: Digest, task: String?, version: String?) throws -> (name: String, kind: ManifestKind)? {
+        if let artifact = try registry.artifact(manifestDigest: digest.description),
+           task == nil || artifact.task == task, version == nil || artifact.version == version
+        {
+            return ("\(artifact.task):\(artifact.version)", ManifestKind(artifact.kind))
         }
-        let missing = try registry.missingBlobs(ofManifest: manifest.bytes)
-        plan.steps.append(Step(
-            repository: repository, reference: reference, task: kind == .base ? nil : task, version: version, manifest: manifest, kind: kind, config: config,
-            layerCount: decoded.layers.count, missing: missing))
+        if task == nil, let base = try registry.baseModels().first(where: { $0.manifestDigest == digest.description }) {
+            return (base.name, .base)
+        }
+        return nil
     }
 
     /// The config blob: from the local store when it is there (a digest can name any local blob, so
@@ -187,70 +201,5 @@ public struct RemotePull: Sendable {
             }
         }
         return try await client.blob(config, in: repository, limit: limit)
-    }
-
-    // MARK: - Running
-
-    private func run(_ plan: Plan, force: Bool) async throws -> PullReport {
-        var report = PullReport()
-        report.imported = plan.alreadyHere
-        let folder = try TemporaryFolder(in: registry.blobs.temporaryDirectory, prefix: "pull")
-        defer { folder.remove() }
-        let session = folder.path
-
-        // Every missing layer once, whichever artifacts share it.
-        var downloads: [(step: Step, layer: Descriptor)] = []
-        var seen = Set<Digest>()
-        for step in plan.steps {
-            report.blobsReused += step.layerCount - step.missing.count
-            for layer in step.missing where seen.insert(layer.digest).inserted {
-                downloads.append((step, layer))
-            }
-        }
-        let jobs = downloads.map { step, layer in
-            BlobDownload(
-                client: client, repository: client.location.repository(step.repository), digest: layer.digest, size: layer.size,
-                partPath: registry.blobs.downloadPath(of: layer.digest),
-                destination: session + "/" + layer.digest.hex,
-                progress: TransferProgress(
-                    digest: layer.digest.description, label: "\(step.repository)/\(layer.annotations?[AnnotationKey.title] ?? "layer")",
-                    observer: observer))
-        }
-        for step in plan.steps {
-            observer?(.artifact(action: .pull, repository: step.repository, reference: step.version ?? step.reference))
-        }
-        let outcomes = try await mapConcurrently(jobs, limit: client.options.parallelTransfers) { try await $0.run() }
-        for outcome in outcomes {
-            report.blobsDownloaded += 1
-            report.bytesDownloaded += outcome.transferred
-            report.bytesResumed += outcome.resumed
-        }
-
-        let incoming = plan.steps.map { step in
-            IncomingArtifact(manifest: step.manifest.bytes, config: step.config, task: step.task, tag: step.version)
-        }
-        let results = try registry.importArtifacts(incoming, force: force) { layer in
-            let path = session + "/" + layer.digest.hex
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw QuiverError(.corrupt, "layer \(layer.digest) was not downloaded")
-            }
-            return path
-        }
-        for (step, result) in zip(plan.steps, results) {
-            report.imported.append(Self.imported(result, step: step))
-        }
-        return report
-    }
-
-    private static func imported(_ result: Registry.ImportOutcome, step: Step) -> PullReport.Imported {
-        switch result {
-        case .artifact(let push):
-            return PullReport.Imported(
-                repository: step.repository, name: "\(push.artifact.task):\(push.artifact.version)", kind: step.kind, outcome: PullReport.Outcome(push.outcome),
-                digest: step.manifest.digest)
-        case .base(let base):
-            return PullReport.Imported(
-                repository: step.repository, name: base.base.name, kind: .base, outcome: base.added ? .added : .unchanged, digest: step.manifest.digest)
-        }
     }
 }

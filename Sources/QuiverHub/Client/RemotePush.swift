@@ -15,6 +15,8 @@ public struct PushReport: Sendable {
 
     /// Dependencies first, the artifact asked for last.
     public var published: [Published] = []
+    /// Versions asked for that could not be published (nor could what they need).
+    public var failed: [PullReport.Failure] = []
     public var blobsUploaded = 0
     public var blobsMounted = 0
     /// Blobs the remote already held.
@@ -22,9 +24,11 @@ public struct PushReport: Sendable {
     public var bytesUploaded = 0
 }
 
-/// Publishes a local version and what it depends on (its base model, a fusion's members) to a
+/// Publishes local versions and what they depend on (base models, a fusion's members) to a
 /// remote: dependencies first, each blob only if the remote lacks it, then the manifest under its
-/// tags (the version, and `latest` when it is the local latest).
+/// tags (the version, and `latest` when it is the local latest). Many versions go level by level
+/// (base models, then adapters, then fusions), the artifacts of a level several at once; one that
+/// fails is reported with what needs it, and the others are published.
 ///
 /// ```swift
 /// let report = try await RemotePush(registry: registry, client: client).push(Reference(parsing: "sentiment"))
@@ -40,29 +44,81 @@ public struct RemotePush: Sendable {
         self.observer = observer
     }
 
+    /// Publishes one version; a failure is thrown.
     public func push(_ reference: Reference) async throws -> PushReport {
-        let artifact = try registry.outgoing(reference)
-        var report = PushReport()
-        var done = Set<String>()
-        try await push(artifact, report: &report, done: &done)
+        let report = try await push([reference])
+        if let failure = report.failed.first { throw failure.error }
         return report
     }
 
-    /// Depth first: every dependency before the artifact that needs it, each once.
-    private func push(_ artifact: OutgoingArtifact, report: inout PushReport, done: inout Set<String>) async throws {
-        for dependency in artifact.dependencies {
-            try await push(dependency, report: &report, done: &done)
+    /// Publishes every local task's latest version.
+    public func pushAll() async throws -> PushReport {
+        let tasks = Set(try registry.list().map(\.task)).sorted()
+        return try await push(try tasks.map { try Reference(task: $0) })
+    }
+
+    /// Publishes the versions; those that fail are listed in `failed`.
+    public func push(_ references: [Reference]) async throws -> PushReport {
+        var report = PushReport()
+        var roots: [(name: String, key: String)] = []
+        var artifacts: [String: (artifact: OutgoingArtifact, level: Int)] = [:]
+        func collect(_ artifact: OutgoingArtifact) -> (key: String, level: Int) {
+            let key = artifact.repository + "@" + artifact.manifestDigest.description
+            if let known = artifacts[key] { return (key, known.level) }
+            let level = artifact.dependencies.map { collect($0).level + 1 }.max() ?? 0
+            artifacts[key] = (artifact, level)
+            return (key, level)
         }
-        guard done.insert(artifact.repository + "@" + artifact.manifestDigest.description).inserted else { return }
+        for reference in references {
+            do {
+                roots.append((reference.description, collect(try registry.outgoing(reference)).key))
+            } catch {
+                report.failed.append(PullReport.Failure(name: reference.description, error: error))
+            }
+        }
+        var failures: [String: any Error] = [:]
+        let slots = TransferSlots(client.options.parallelTransfers)
+        let levels = Dictionary(grouping: artifacts.values, by: \.level).sorted { $0.key < $1.key }
+        for (depth, level) in levels {
+            let ordered = level.map(\.artifact).sorted { ($0.repository, $0.manifestDigest.description) < ($1.repository, $1.manifestDigest.description) }
+            let outcomes = try await mapConcurrently(ordered, limit: client.options.parallelTransfers) { [failures] artifact in
+                let keys = artifact.dependencies.map { $0.repository + "@" + $0.manifestDigest.description }
+                if let cause = keys.lazy.compactMap({ failures[$0] }).first { return Result<PushReport, any Error>.failure(cause) }
+                do { return .success(try await publish(artifact, slots: slots)) } catch { return .failure(error) }
+            }
+            for (artifact, outcome) in zip(ordered, outcomes) {
+                switch outcome {
+                case .success(let done):
+                    report.published += done.published
+                    report.blobsUploaded += done.blobsUploaded
+                    report.blobsMounted += done.blobsMounted
+                    report.blobsPresent += done.blobsPresent
+                    report.bytesUploaded += done.bytesUploaded
+                case .failure(let error):
+                    failures[artifact.repository + "@" + artifact.manifestDigest.description] = error
+                }
+            }
+            observer?(.progress(action: .push, done: roots.filter { artifacts[$0.key]!.level <= depth }.count, total: references.count))
+        }
+        for root in roots {
+            if let error = failures[root.key] { report.failed.append(PullReport.Failure(name: root.name, error: error)) }
+        }
+        return report
+    }
+
+    /// Publishes one artifact whose dependencies are on the remote; its blob transfers take
+    /// `slots` shared with the other artifacts of the push.
+    private func publish(_ artifact: OutgoingArtifact, slots: TransferSlots) async throws -> PushReport {
+        var report = PushReport()
         let repository = client.location.repository(artifact.repository)
         observer?(.artifact(action: .push, repository: artifact.repository, reference: artifact.tags.first ?? Reference.latest))
-        var staleTags: [String] = []
-        for tag in artifact.tags {
-            if try await client.manifestDigest(of: repository, reference: tag) != artifact.manifestDigest { staleTags.append(tag) }
+        let current = try await mapConcurrently(artifact.tags, limit: artifact.tags.count) { tag in
+            try await client.manifestDigest(of: repository, reference: tag)
         }
+        let staleTags = zip(artifact.tags, current).filter { $0.1 != artifact.manifestDigest }.map(\.0)
         report.published.append(PushReport.Published(
             repository: artifact.repository, tags: artifact.tags, digest: artifact.manifestDigest, upToDate: staleTags.isEmpty))
-        guard !staleTags.isEmpty else { return }
+        guard !staleTags.isEmpty else { return report }
 
         let uploads = try artifact.blobs.map { blob in
             BlobUpload(
@@ -70,7 +126,7 @@ public struct RemotePush: Sendable {
                 mountSources: try mountSources(of: blob.digest, excluding: artifact.repository),
                 progress: TransferProgress(digest: blob.digest.description, label: Self.label(of: blob, in: artifact.repository), observer: observer))
         }
-        let outcomes = try await mapConcurrently(uploads, limit: client.options.parallelTransfers) { try await $0.run() }
+        let outcomes = try await mapConcurrently(uploads, limit: uploads.count) { upload in try await slots.run { try await upload.run() } }
         for (upload, outcome) in zip(uploads, outcomes) {
             switch outcome {
             case .exists: report.blobsPresent += 1
@@ -83,6 +139,7 @@ public struct RemotePush: Sendable {
         for tag in staleTags {
             try await client.putManifest(artifact.manifest, digest: artifact.manifestDigest, in: repository, reference: tag)
         }
+        return report
     }
 
     /// Other repositories of the remote that should hold a blob: those of the local artifacts and

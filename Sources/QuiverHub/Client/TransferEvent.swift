@@ -26,6 +26,8 @@ public enum TransferEvent: Sendable, Equatable {
     case blobProgress(id: String, done: Int)
     /// The blob is done.
     case blobFinished(id: String, outcome: BlobOutcome)
+    /// Of `total` things asked for, `done` are finished (imported, published or failed).
+    case progress(action: Action, done: Int, total: Int)
 }
 
 extension TransferEvent {
@@ -36,7 +38,7 @@ extension TransferEvent {
             .artifact(action: action, repository: TerminalText.sanitized(repository), reference: TerminalText.sanitized(reference))
         case .blobStarted(let id, let label, let total, let already):
             .blobStarted(id: id, label: TerminalText.sanitized(label), total: total, already: already)
-        case .blobProgress, .blobFinished: self
+        case .blobProgress, .blobFinished, .progress: self
         }
     }
 }

@@ -275,9 +275,12 @@ public struct AdapterFolder: Sendable {
         return tuner.shapeProblem(tensor.shape, weight: weight, transposed: transposed, feedforward: feedforward)
     }
 
+    /// Compiled once (a regex literal is parsed again each time it is evaluated).
+    nonisolated(unsafe) private static let layerPattern = /(?:^|\.)(?:layer|layers|h|block)\.(\d{1,9})\./
+
     /// The encoder layer a tensor belongs to, from `…layer.3.…`, `…layers.3.…`, `…h.3.…` or `…block.3.…`.
     static func layerIndex(_ name: String) -> Int? {
-        name.firstMatch(of: /(?:^|\.)(?:layer|layers|h|block)\.(\d{1,9})\./).flatMap { Int($0.1) }
+        name.firstMatch(of: layerPattern).flatMap { Int($0.1) }
     }
 }
 

@@ -114,10 +114,13 @@ extension EncoderFamily {
         }
     }
 
+    /// Compiled once (a regex literal is parsed again each time it is evaluated).
+    nonisolated(unsafe) private static let layerPattern = /(?:^|\.)(encoder|transformer)\.layer\.(\d{1,9})\./
+
     /// The layer a tensor or module name is in, any family's spelling, and the rest of the name after it
     /// (`roberta.encoder.layer.3.output.…` → 3, the family spelling it, `output.…`).
     static func layer(of name: Substring) -> (index: Int, spelling: EncoderFamily, tail: Substring)? {
-        guard let match = name.firstMatch(of: /(?:^|\.)(encoder|transformer)\.layer\.(\d{1,9})\./), let index = Int(match.2) else { return nil }
+        guard let match = name.firstMatch(of: layerPattern), let index = Int(match.2) else { return nil }
         return (index, match.1 == "transformer" ? .distilbert : .bert, name[match.range.upperBound...])
     }
 

@@ -1,5 +1,6 @@
 import QuiverModel
 import Foundation
+import Synchronization
 import QuiverTensor
 
 /// Content-addressed files under `blobs/sha256/<hex>`, written atomically and verified on every read.
@@ -90,11 +91,17 @@ public final class BlobStore: Sendable {
     /// its stored digest, verifying the stored digest and, while decoding, the content digest and size
     /// before anything becomes visible; `content` sees the decoded content as it is checked. Decoding
     /// stops at the declared content size, so check that size first (`ContentLimits`).
+    ///
+    /// - Parameter taking: commit the file at `path` itself (moved into the store) instead of a copy;
+    ///   its owner must keep it there until then.
     public func receive(
-        _ expected: BlobDescriptor, from path: String, content: (UnsafeRawBufferPointer) throws -> Void
+        _ expected: BlobDescriptor, from path: String, taking: Bool = false, content: (UnsafeRawBufferPointer) throws -> Void
     ) throws -> PendingBlob {
         try map(expected, at: path) { stored in
             try verify(stored, as: expected, into: content)
+            if taking {
+                return PendingBlob(descriptor: expected, file: try TemporaryFile(adopting: path), destination: self.path(of: expected.digest))
+            }
             let file = try TemporaryFile(in: temporaryDirectory)
             do {
                 try file.write(stored)
@@ -241,6 +248,38 @@ public final class PendingBlob {
             file.discard()
             throw error
         }
+    }
+
+    /// Puts the blob's bytes on disk (its `commit` is then only a rename).
+    func sync() throws {
+        guard !settled else { return }
+        try file.sync()
+    }
+
+    /// Commits many blobs with their fsyncs issued at once, from several threads: the file
+    /// system's journal then groups them (on ext4, 16 concurrent fsyncs of small files cost about
+    /// a fifth of 16 in a row). Every blob is on disk before any is renamed; the caller syncs the
+    /// blob folder (`BlobStore.syncDirectory()`) before cataloguing them.
+    public static func commit(_ blobs: [PendingBlob]) throws {
+        let threads = min(16, blobs.count)
+        if threads > 1 {
+            // Blocking system calls: threads of their own, not the (CPU-sized) dispatch pool.
+            nonisolated(unsafe) let shared = blobs
+            let failures = Mutex<[any Error]>([])
+            let group = DispatchGroup()
+            for start in 0..<threads {
+                group.enter()
+                Thread {
+                    for index in stride(from: start, to: shared.count, by: threads) {
+                        do { try shared[index].sync() } catch { failures.withLock { $0.append(error) } }
+                    }
+                    group.leave()
+                }.start()
+            }
+            group.wait()
+            if let first = failures.withLock({ $0.first }) { throw first }
+        }
+        for blob in blobs { try blob.commit(syncingDirectory: false) }
     }
 
     public func discard() {

@@ -14,6 +14,8 @@ final class TemporaryFile {
     private var buffer: [UInt8] = []
     private static let bufferCapacity = 1 << 20
     private(set) var bytesWritten = 0
+    private var isSynced = false
+    private var isAdopted = false
 
     /// Creates `<random>.part` in `directory`, locked (see `TemporaryOwnership`) until it is committed or discarded.
     init(in directory: String) throws {
@@ -26,11 +28,21 @@ final class TemporaryFile {
         buffer.reserveCapacity(Self.bufferCapacity)
     }
 
+    /// A complete file someone else wrote at `path` (a download in a folder of `tmp/` its owner holds
+    /// locked), taken as it is: `commit` syncs and moves it, `discard` leaves it to its owner.
+    init(adopting path: String) throws {
+        descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw QuiverError(.io, "cannot open \(path): \(FileSystem.errnoText())") }
+        self.path = path
+        isAdopted = true
+    }
+
     deinit {
         if descriptor >= 0 { close(descriptor) }
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
+        isSynced = false
         if buffer.count + bytes.count > Self.bufferCapacity {
             try flush()
         }
@@ -61,14 +73,21 @@ final class TemporaryFile {
         }
     }
 
-    /// Flushes, fsyncs and renames the file to `destination`, then (unless the caller batches it)
-    /// fsyncs the destination folder so the rename itself is durable. The file stays locked until it
-    /// has left `tmp/`, so a collector never takes it for abandoned.
-    func commit(to destination: String, syncingDirectory: Bool = true) throws {
+    /// Flushes and fsyncs the file (once: a later `commit` does not sync it again).
+    func sync() throws {
+        guard !isSynced else { return }
         try flush()
         guard fsync(descriptor) == 0 else {
             throw QuiverError(.io, "cannot sync \(path): \(FileSystem.errnoText())")
         }
+        isSynced = true
+    }
+
+    /// Flushes, fsyncs and renames the file to `destination`, then (unless the caller batches it)
+    /// fsyncs the destination folder so the rename itself is durable. The file stays locked until it
+    /// has left `tmp/`, so a collector never takes it for abandoned.
+    func commit(to destination: String, syncingDirectory: Bool = true) throws {
+        try sync()
         let folder = (destination as NSString).deletingLastPathComponent
         try FileSystem.createDirectory(folder)
         guard rename(path, destination) == 0 else {
@@ -79,8 +98,18 @@ final class TemporaryFile {
         if syncingDirectory { FileSystem.syncDirectory(folder) }
     }
 
+    /// Renames the (flushed, unsynced) file to `destination`: for scratch files that need no durability.
+    func move(to destination: String) throws {
+        try flush()
+        guard rename(path, destination) == 0 else {
+            throw QuiverError(.io, "cannot move \(path) to \(destination): \(FileSystem.errnoText())")
+        }
+        close(descriptor)
+        descriptor = -1
+    }
+
     func discard() {
-        unlink(path)
+        if !isAdopted { unlink(path) }
         if descriptor >= 0 {
             close(descriptor)
             descriptor = -1

@@ -12,12 +12,16 @@ public struct IncomingArtifact: Sendable {
     /// The tag it was asked by: nil or `latest` take the version its config records; any other tag
     /// must be that version.
     public var tag: String?
+    /// Asked for, rather than brought along only as a dependency (a base model, a fusion member) of
+    /// what was: a dependency is imported only when something that needs it is.
+    public var isRequested: Bool
 
-    public init(manifest: [UInt8], config: [UInt8], task: String?, tag: String?) {
+    public init(manifest: [UInt8], config: [UInt8], task: String?, tag: String?, isRequested: Bool = true) {
         self.manifest = manifest
         self.config = config
         self.task = task
         self.tag = tag
+        self.isRequested = isRequested
     }
 }
 
@@ -90,41 +94,84 @@ extension Registry {
     /// into a temporary folder that goes through the checks of a local push — config parsing, tensor
     /// names and shapes against the base model, fusion members — and the config's claims
     /// (architecture, parameter counts, labels, base, members) must agree with what that content
-    /// gives. Only then are the blobs written and fsynced, and every artifact catalogued in one
-    /// transaction: a failure anywhere leaves the registry exactly as it was.
+    /// gives. Each artifact stands alone: one that fails is left out with its reason, and so is what
+    /// needs it, while the others go in. A dependency that is not requested goes in only with
+    /// something that needs it. Then the blobs of what goes in are written and fsynced (all at once,
+    /// `PendingBlob.commit`), and everything is catalogued in one transaction: nothing of a failed
+    /// artifact becomes visible, and a failure of the store itself leaves the registry as it was.
     ///
-    /// - Parameter stored: the path of the stored bytes of a layer the registry does not hold (those
-    ///   `missingBlobs` lists); they are copied, not moved.
-    @discardableResult
+    /// - Parameters:
+    ///   - stored: the path of the stored bytes of a layer the registry does not hold (those
+    ///     `missingBlobs` lists).
+    ///   - takingReceived: move those files into the store rather than copy them (they are the
+    ///     caller's downloads, left where they are until the import ends).
+    /// - Returns: one result per artifact, in order.
     public func importArtifacts(
-        _ artifacts: [IncomingArtifact], force: Bool = false, stored: (Descriptor) throws -> String
-    ) throws -> [ImportOutcome] {
+        _ artifacts: [IncomingArtifact], force: Bool = false, takingReceived: Bool = false, stored: (Descriptor) throws -> String
+    ) throws -> [Result<ImportOutcome, any Error>] {
         var written: [Digest] = []
         do {
             return try locked(.shared) {
                 let folder = try TemporaryFolder(in: blobs.temporaryDirectory, prefix: "import")
                 defer { folder.remove() }
                 var batch = ImportBatch()
+                var results = [Result<ImportOutcome, any Error>?](repeating: nil, count: artifacts.count)
+                var verified: [VerifiedArtifact] = []
                 for (index, artifact) in artifacts.enumerated() {
-                    try verify(artifact, into: &batch, folder: folder.path + "/\(index)", force: force, stored: stored)
-                }
-                for (digest, pending) in batch.pending {
-                    let present = blobs.contains(digest)
-                    try pending.commit(syncingDirectory: false)
-                    if !present { written.append(digest) }
-                }
-                blobs.syncDirectory()
-                return try catalog.importArtifacts(batch.entries, force: force).map { result in
-                    switch result {
-                    case .base(let row, let added): .base(BaseAddResult(base: row, added: added))
-                    case .artifact(let row, let outcome): .artifact(PushResult(artifact: row, outcome: outcome))
+                    let before = batch
+                    do {
+                        verified.append(try withoutActuallyEscaping(stored) { stored in
+                            try verify(
+                                artifact, index: index, into: &batch, folder: folder.path + "/\(index)", force: force,
+                                received: ReceivedLayers(path: stored, taking: takingReceived))
+                        })
+                    } catch {
+                        batch = before
+                        results[index] = .failure(error)
                     }
                 }
+                let kept = Self.kept(verified, requested: artifacts.map(\.isRequested))
+                for item in verified where !kept.contains(item.index) {
+                    results[item.index] = .failure(NotNeeded(name: item.name))
+                }
+                let entries = verified.filter { kept.contains($0.index) }
+                let needed = Set(entries.flatMap { $0.entry.blobs.map(\.digest) })
+                let commits = batch.pending.filter { needed.contains($0.key) }
+                for (digest, _) in commits where !blobs.contains(digest) { written.append(digest) }
+                try PendingBlob.commit(Array(commits.values))
+                blobs.syncDirectory()
+                let outcomes = try catalog.importArtifacts(entries.map(\.entry), force: force)
+                for (item, outcome) in zip(entries, outcomes) {
+                    switch outcome {
+                    case .base(let row, let added): results[item.index] = .success(.base(BaseAddResult(base: row, added: added)))
+                    case .artifact(let row, let outcome): results[item.index] = .success(.artifact(PushResult(artifact: row, outcome: outcome)))
+                    }
+                }
+                return results.map { $0! }
             }
         } catch {
             removeUncatalogued(written)
             throw error
         }
+    }
+
+    /// The result of a verified dependency left out because nothing that needs it went in.
+    public struct NotNeeded: Error, CustomStringConvertible {
+        public var name: String
+        public var description: String { "\(name) was not imported: what needed it failed" }
+    }
+
+    /// The verified artifacts that go in: those requested, and those needed by one that goes in
+    /// (decided from the last back, as dependencies come first). What a verified artifact needs
+    /// verified too, or it would have failed.
+    private static func kept(_ verified: [VerifiedArtifact], requested: [Bool]) -> Set<Int> {
+        var kept = Set<Int>()
+        var needed = Set<String>()
+        for item in verified.reversed() where requested[item.index] || needed.contains(item.provides) {
+            kept.insert(item.index)
+            needed.formUnion(item.requires)
+        }
+        return kept
     }
 
     /// Blob files this import added that no catalog row references, after a failed commit. Taken
@@ -145,8 +192,7 @@ extension Registry {
     struct ImportBatch {
         /// Blobs to write, once each, by stored digest.
         var pending: [Digest: PendingBlob] = [:]
-        var entries: [Catalog.ImportEntry] = []
-        /// Base models of this import by weights digest.
+        /// Base models of this import, and local ones looked up for it, by weights digest.
         var bases: [String: (name: String, shapes: BaseShapes)] = [:]
         /// Adapters of this import by manifest digest (possible fusion members).
         var members: [String: FusionMember] = [:]
@@ -162,31 +208,72 @@ extension Registry {
         var locations: [String: Set<String>]
     }
 
+    /// An artifact that passed every check, with what it provides to and needs from the others of
+    /// its import (keys: `base <weights digest>` or a version's manifest digest).
+    struct VerifiedArtifact {
+        var index: Int
+        var name: String
+        var entry: Catalog.ImportEntry
+        var provides: String
+        var requires: [String]
+    }
+
+    /// Where the layers an import receives are, and whether it may take them.
+    struct ReceivedLayers {
+        var path: (Descriptor) throws -> String
+        var taking: Bool
+    }
+
+    /// Adapters and fusions whose content is at most this size are decoded in memory; base models
+    /// (and larger artifacts) into a temporary folder.
+    static let inMemoryContentLimit = 64 << 20
+
     private func verify(
-        _ artifact: IncomingArtifact, into batch: inout ImportBatch, folder: String, force: Bool, stored: (Descriptor) throws -> String
-    ) throws {
+        _ artifact: IncomingArtifact, index: Int, into batch: inout ImportBatch, folder: String, force: Bool, received: ReceivedLayers
+    ) throws -> VerifiedArtifact {
         let source = "manifest \(Digest.of(artifact.manifest))"
         let incoming = try IncomingManifest(artifact.manifest, source: source)
         guard artifact.config.count == incoming.manifest.config.size, Digest.of(artifact.config) == incoming.manifest.config.digest else {
             throw QuiverError(.corrupt, "config blob \(incoming.manifest.config.digest) does not match its digest")
         }
-        try FileSystem.createDirectory(folder)
-        try materialize(incoming, into: folder, batch: &batch, stored: stored)
+        let files: ArtifactFiles
+        if incoming.kind != .base, incoming.layers.reduce(0, { $0 + $1.blob.contentSize }) <= Self.inMemoryContentLimit {
+            var contents: [String: [UInt8]] = [:]
+            for layer in incoming.layers {
+                var content: [UInt8] = []
+                content.reserveCapacity(layer.blob.contentSize)
+                try receive(layer, batch: &batch, received: received) { content.append(contentsOf: $0) }
+                contents[layer.title] = content
+            }
+            files = .memory(contents, source: folder)
+        } else {
+            try FileSystem.createDirectory(folder)
+            try materialize(incoming, into: folder, batch: &batch, received: received)
+            files = try .folder(folder)
+        }
         let manifestBlob = Self.rawDescriptor(artifact.manifest)
         let configBlob = Self.rawDescriptor(artifact.config)
         let content: Catalog.ImportEntry.Content
-        let files: [FileRow]
+        let rows: [FileRow]
         switch incoming.kind {
         case .base:
-            (content, files) = try verifyBase(incoming, config: artifact.config, folder: folder, manifestDigest: manifestBlob.digest, batch: &batch)
+            (content, rows) = try verifyBase(incoming, config: artifact.config, folder: folder, manifestDigest: manifestBlob.digest, batch: &batch)
         case .adapter, .fusion:
-            (content, files) = try verifyVersion(
-                incoming, artifact, folder: folder, manifestDigest: manifestBlob.digest, configDigest: configBlob.digest, force: force,
+            (content, rows) = try verifyVersion(
+                incoming, artifact, files: files, manifestDigest: manifestBlob.digest, configDigest: configBlob.digest, force: force,
                 batch: &batch)
         }
-        batch.entries.append(Catalog.ImportEntry(content: content, files: files, blobs: incoming.layers.map(\.blob) + [configBlob, manifestBlob]))
         for (bytes, blob) in [(artifact.config, configBlob), (artifact.manifest, manifestBlob)] where batch.pending[blob.digest] == nil {
             batch.pending[blob.digest] = try blobs.write(bytes)
+        }
+        let entry = Catalog.ImportEntry(content: content, files: rows, blobs: incoming.layers.map(\.blob) + [configBlob, manifestBlob])
+        switch content {
+        case .base(let row):
+            return VerifiedArtifact(index: index, name: "base model \(row.name)", entry: entry, provides: "base \(row.digest)", requires: [])
+        case .artifact(let row, let baseDigest, let members):
+            return VerifiedArtifact(
+                index: index, name: "\(row.task):\(row.version)", entry: entry, provides: manifestBlob.digest.description,
+                requires: ["base \(baseDigest)"] + members)
         }
     }
 
@@ -225,7 +312,7 @@ extension Registry {
     }
 
     private func verifyVersion(
-        _ incoming: IncomingManifest, _ artifact: IncomingArtifact, folder: String, manifestDigest: Digest, configDigest: Digest,
+        _ incoming: IncomingManifest, _ artifact: IncomingArtifact, files: ArtifactFiles, manifestDigest: Digest, configDigest: Digest,
         force: Bool, batch: inout ImportBatch
     ) throws -> (Catalog.ImportEntry.Content, [FileRow]) {
         let config = try StrictJSON.decode(
@@ -237,14 +324,16 @@ extension Registry {
         if let task = artifact.task { try claims.check("task", config.task, task, actual: "the repository") }
         if let tag = artifact.tag, tag != Reference.latest { try claims.check("version", config.version, tag, actual: "the tag") }
         try claims.check("kind", config.kind.rawValue, incoming.kind.rawValue, actual: "the manifest")
-        let localBase = try catalog.baseModel(digest: config.base.digest)
-        guard let base = try batch.bases[config.base.digest] ?? localBase.map({ (name: $0.name, shapes: try self.shapes(of: $0)) }) else {
+        if batch.bases[config.base.digest] == nil, let local = try catalog.baseModel(digest: config.base.digest) {
+            batch.bases[config.base.digest] = (local.name, try shapes(of: local))
+        }
+        guard let base = batch.bases[config.base.digest] else {
             throw QuiverError(.notFound, "base model \(config.base.name) (\(config.base.digest)) is not in the registry; pull it first")
         }
-        let verified = try Self.naming(name, folder) {
+        let verified = try Self.naming(name, files.source) {
             incoming.kind == .adapter
-                ? try verifyAdapter(folder, config: config, base: base, batch: &batch, manifestDigest: manifestDigest)
-                : try verifyFusion(folder, config: config, base: base, batch: batch)
+                ? try verifyAdapter(files, config: config, base: base, batch: &batch, manifestDigest: manifestDigest)
+                : try verifyFusion(files, config: config, base: base, batch: batch)
         }
         let files = try fileRows(incoming, files: verified.files, source: name)
         try claims.check("architecture", config.architecture, verified.architecture)
@@ -282,30 +371,35 @@ extension Registry {
         }
     }
 
-    /// Decodes each layer into `folder` under its file name, verifying it: from the local store
-    /// when the registry holds that exact blob, else from the received file, which is also copied
-    /// into a pending blob.
-    private func materialize(
-        _ incoming: IncomingManifest, into folder: String, batch: inout ImportBatch, stored: (Descriptor) throws -> String
-    ) throws {
+    /// Decodes each layer into `folder` under its file name (temporary files, not synced).
+    private func materialize(_ incoming: IncomingManifest, into folder: String, batch: inout ImportBatch, received: ReceivedLayers) throws {
         for layer in incoming.layers {
             let file = try TemporaryFile(in: folder)
             do {
-                if let local = try storedBlob(layer.blob.digest) {
-                    guard local.contentDigest == layer.blob.contentDigest, local.contentSize == layer.blob.contentSize else {
-                        throw QuiverError(.invalidInput, "layer \(layer.title) (\(layer.blob.digest)) declares content \(layer.blob.contentDigest), the same blob here holds \(local.contentDigest)")
-                    }
-                    try blobs.read(local) { try file.write($0) }
-                } else if batch.pending[layer.blob.digest] != nil {
-                    try blobs.read(layer.blob, at: try stored(layer.descriptor)) { try file.write($0) }
-                } else {
-                    batch.pending[layer.blob.digest] = try blobs.receive(layer.blob, from: try stored(layer.descriptor)) { try file.write($0) }
-                }
-                try file.commit(to: folder + "/" + layer.title, syncingDirectory: false)
+                try receive(layer, batch: &batch, received: received) { try file.write($0) }
+                try file.move(to: folder + "/" + layer.title)
             } catch {
                 file.discard()
                 throw error
             }
+        }
+    }
+
+    /// Verifies a layer and hands its decoded content to `content`: from the local store when the
+    /// registry holds that exact blob, else from the received file, which becomes a pending blob.
+    private func receive(
+        _ layer: IncomingManifest.Layer, batch: inout ImportBatch, received: ReceivedLayers, content: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        if let local = try storedBlob(layer.blob.digest) {
+            guard local.contentDigest == layer.blob.contentDigest, local.contentSize == layer.blob.contentSize else {
+                throw QuiverError(.invalidInput, "layer \(layer.title) (\(layer.blob.digest)) declares content \(layer.blob.contentDigest), the same blob here holds \(local.contentDigest)")
+            }
+            try blobs.read(local, into: content)
+        } else if batch.pending[layer.blob.digest] != nil {
+            try blobs.read(layer.blob, at: try received.path(layer.descriptor), into: content)
+        } else {
+            batch.pending[layer.blob.digest] = try blobs.receive(
+                layer.blob, from: try received.path(layer.descriptor), taking: received.taking, content: content)
         }
     }
 
@@ -321,9 +415,9 @@ extension Registry {
     }
 
     private func verifyAdapter(
-        _ path: String, config: ArtifactConfig, base: (name: String, shapes: BaseShapes), batch: inout ImportBatch, manifestDigest: Digest
+        _ files: ArtifactFiles, config: ArtifactConfig, base: (name: String, shapes: BaseShapes), batch: inout ImportBatch, manifestDigest: Digest
     ) throws -> VerifiedContent {
-        var folder = try AdapterFolder(path: path)
+        var folder = try AdapterFolder(files: files)
         try folder.checkCompatibility(with: base.shapes, baseName: base.name)
         if let members = config.members, !members.isEmpty {
             throw QuiverError(.invalidInput, "\(config.task):\(config.version): an adapter's config lists fusion members")
@@ -338,9 +432,9 @@ extension Registry {
     }
 
     private func verifyFusion(
-        _ path: String, config: ArtifactConfig, base: (name: String, shapes: BaseShapes), batch: ImportBatch
+        _ files: ArtifactFiles, config: ArtifactConfig, base: (name: String, shapes: BaseShapes), batch: ImportBatch
     ) throws -> VerifiedContent {
-        let folder = try FusionFolder(path: path)
+        let folder = try FusionFolder(files: files)
         let members = try (config.members ?? []).map { member -> FusionMember in
             if let incoming = batch.members[member.manifestDigest] { return incoming }
             guard let local = try catalog.artifact(manifestDigest: member.manifestDigest) else {

@@ -107,6 +107,6 @@ extension Registry {
     ) throws -> ImportOutcome {
         let manifest = try IncomingManifest(bytes, source: "incoming manifest")
         let artifact = IncomingArtifact(manifest: bytes, config: configBytes, task: manifest.kind == .base ? nil : task, tag: version)
-        return try importArtifacts([artifact], force: force, stored: stored)[0]
+        return try importArtifacts([artifact], force: force, stored: stored)[0].get()
     }
 }

@@ -2,10 +2,13 @@
 // (DistilBERT: `{prefix}transformer.layer.L.{attention_adapters|output_adapters}.adapters.NAME.COMPONENT`).
 
 extension AdapterTensor {
+    /// Compiled once (a regex literal is parsed again each time it is evaluated).
+    nonisolated(unsafe) private static let bottleneckPattern = /([^.]+)\.(.+)/
+
     static func parseBottleneck(layer: Int, _ tail: Substring, _ spelling: EncoderFamily) -> AdapterTensor? {
         for location in [BottleneckLocation.attentionOutput, .output] {
             let module = spelling.adapterModule(location) + ".adapters."
-            guard tail.hasPrefix(module), let match = tail.dropFirst(module.count).wholeMatch(of: /([^.]+)\.(.+)/) else { continue }
+            guard tail.hasPrefix(module), let match = tail.dropFirst(module.count).wholeMatch(of: bottleneckPattern) else { continue }
             return .bottleneck(layer: layer, location: location, adapter: String(match.1), component: String(match.2))
         }
         return nil

@@ -1,8 +1,11 @@
 // A prediction head's tensors: `heads.NAME.INDEX.{weight|bias}` (an nn.Sequential of Dropout, Linear, Activation…).
 
 extension AdapterTensor {
+    /// Compiled once (a regex literal is parsed again each time it is evaluated).
+    nonisolated(unsafe) private static let headPattern = /heads\.([^.]+)\.(\d+)\.(weight|bias)/
+
     static func parseHead(_ name: String) -> AdapterTensor? {
-        guard let match = name.wholeMatch(of: /heads\.([^.]+)\.(\d+)\.(weight|bias)/), let index = Int(match.2) else { return nil }
+        guard let match = name.wholeMatch(of: headPattern), let index = Int(match.2) else { return nil }
         return .head(head: String(match.1), index: index, parameter: String(match.3))
     }
 
