@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Crash trials: runs `quiver push`, `pull`, `rm`, `gc` and `fuse` on a scratch registry and kills each
-# with SIGKILL at a random moment, then checks that nothing was lost or half-written:
+# Crash trials: runs `quiver push`, `pull` (from a local `quiver serve`: several tasks and --all in one
+# run, and `--output`), `rm`, `gc` and `fuse` on a scratch registry and kills each with SIGKILL at a
+# random moment, then checks that nothing was lost or half-written:
 #   - `quiver verify` passes (every catalogued blob exists and matches its digest);
 #   - every entry `quiver list --json` shows pulls out completely (digests verified) and runs (`infer`) —
 #     each version once, as versions never change and `verify` covers their blobs after every trial;
-#   - the registry's tmp/ is empty after the next commands (they clean what killed processes left);
+#   - the registry's tmp/ is empty after the next commands (they clean what killed processes left), but
+#     for the unfinished downloads of a killed pull, which the pull run again resumes and consumes;
 #   - the killed command, run again, succeeds (or, for `rm`, finds its target already gone).
 #
 #   scripts/crash-trials.sh [TRIALS] [SEED]        (default 200 trials, seed 1; QUIVER=path/to/quiver)
@@ -30,6 +32,25 @@ q push sentiment "$samples/sentiment" >/dev/null
 q push topic "$samples/topic" >/dev/null
 folders=(sentiment topic language-id entailment paraphrase-peft)
 
+# The remote: a `quiver serve` over a registry with the same base, twelve adapters and a fusion.
+export QUIVER_HOME=$work/remote
+q base add "$samples/tiny-bert" >/dev/null
+for ((index = 0; index < 12; index++)); do
+    q sample "$work/remote-samples" --seed $((100 + index)) >/dev/null
+    q push "r$index" "$work/remote-samples/${folders[index % 4]}" >/dev/null
+done
+q fuse r0,r1 --as rf --from "$samples/review-fusion" >/dev/null
+"$quiver" serve --port 0 >"$work/serve.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do
+    remote=$(sed -n 's|^serving .* at \(http://[^ ]*\) .*|\1|p' "$work/serve.log")
+    [ -n "$remote" ] && break
+    sleep 0.1
+done
+[ -n "$remote" ] || { echo "crash-trials: quiver serve did not start: $(cat "$work/serve.log")" >&2; exit 2; }
+export QUIVER_HOME=$work/registry
+
 RANDOM=$seed
 killed=0 finished=0 failures=0 checks=0
 fail() { echo "trial $trial ($*): FAILED — ${command[*]}"; failed=1; }
@@ -40,12 +61,14 @@ declare -A loaded  # entries already pulled and run: versions are immutable, and
 
 for ((trial = 1; trial <= trials; trial++)); do
     failed=0
-    case $((RANDOM % 6)) in
+    case $((RANDOM % 8)) in
     0 | 1) command=(push "t$((RANDOM % 4))" "$samples/${folders[RANDOM % ${#folders[@]}]}") ;;
     2) command=(pull sentiment --output "$work/pulled") ;;
     3) command=(rm "t$((RANDOM % 4))") ;;
     4) command=(gc) ;;
     5) command=(fuse sentiment,topic --as "f$((RANDOM % 2))" --from "$samples/review-fusion") ;;
+    6) command=(pull --all --from "$remote") ;;
+    7) command=(pull "r$((RANDOM % 12))" "r$((RANDOM % 12))" rf --from "$remote") ;;
     esac
     delay=$((RANDOM % 250))  # ms: the commands take 50–400 ms in a debug build, so most are killed mid-way
 
@@ -67,12 +90,16 @@ for ((trial = 1; trial <= trials; trial++)); do
         output=$(q infer "$entry" "crash trial" 2>&1) || fail "infer $entry: $output"
         loaded[$listed]=1
     done
-    leftovers=$(ls -A "$QUIVER_HOME/tmp")
+    leftovers=$(ls -A "$QUIVER_HOME/tmp" | grep -v '^download-.*\.part$')
     [ -z "$leftovers" ] || fail "tmp/ not cleaned: $leftovers"
     output=$("$quiver" "${command[@]}" 2>&1)
     status=$?
     if [ $status -ne 0 ] && ! { [ "${command[0]}" = rm ] && [ $status -eq 3 ]; }; then
         fail "retry exit $status: $output"
+    fi
+    if [ "${command[0]}" = pull ] && [ "${command[1]}" != sentiment ]; then
+        parts=$(ls -A "$QUIVER_HOME/tmp")
+        [ -z "$parts" ] || fail "downloads left after the pull finished: $parts"
     fi
     failures=$((failures + failed))
 done

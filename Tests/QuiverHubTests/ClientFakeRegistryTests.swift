@@ -54,6 +54,21 @@ import Testing
                         try await writer.finish(nil)
                     })
             }
+            // A server that stops sending: half of the blob, then nothing; a manifest never answered.
+            router.get("/v2/team/slow/blobs/:digest") { request, _ -> Response in
+                self.record(request, "slow")
+                let blob = self.blob
+                return Response(
+                    status: .ok, headers: [.contentLength: String(blob.count)],
+                    body: ResponseBody(contentLength: blob.count) { writer in
+                        try await writer.write(ByteBuffer(bytes: blob[0..<(blob.count / 2)]))
+                        try await Task.sleep(for: .seconds(20))
+                    })
+            }
+            router.get("/v2/team/slow/manifests/:reference") { _, _ -> Response in
+                try await Task.sleep(for: .seconds(20))
+                return Response(status: .notFound)
+            }
             return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         }
 
@@ -122,5 +137,38 @@ import Testing
             }
             #expect(error?.message.contains("over the 4194304-byte limit") == true, "\(error?.message ?? "")")
         }
+    }
+
+    /// A server that stops sending gives up after the read timeout, resumes once with a range, and
+    /// then fails in one line that says so; nothing of the blob is kept but the bytes to resume from.
+    @Test func aStalledServerTimesOutWithAClearMessage() async throws {
+        let server = Server()
+        let workspace = try Workspace()
+        let root = workspace.root
+        let options = TransferOptions(resumeAttempts: 1, connectTimeout: .seconds(2), readTimeout: .seconds(1))
+        try await server.application().test(.live) { testClient in
+            let location = try RemoteLocation(parsing: "http://127.0.0.1:\(testClient.port!)/team")
+            try await DistributionClient.with(location: location, credentials: RemoteCredentials(), options: options) { client in
+                let started = ContinuousClock.now
+                let blobError = await #expect(throws: QuiverError.self) {
+                    try await BlobDownload(
+                        client: client, repository: "team/slow", digest: server.digest, size: server.blob.count,
+                        partPath: root + "/blob.part", destination: root + "/blob",
+                        progress: TransferProgress(digest: server.digest.description, label: "x", observer: nil)
+                    ).run()
+                }
+                // "download of blob … was interrupted at byte 131072: no data…", or on a loaded machine,
+                // where even the answer's head can take longer, "cannot reach … (GET …/blobs/…): no data…".
+                #expect(blobError?.kind == .io)
+                #expect(blobError?.message.contains(server.digest.description) == true, "\(blobError?.message ?? "")")
+                #expect(blobError?.message.hasSuffix("no data for 1 s (the read timeout)") == true, "\(blobError?.message ?? "")")
+                let manifestError = await #expect(throws: QuiverError.self) { try await client.manifest(of: "team/slow", reference: "latest") }
+                #expect(manifestError?.message.contains("GET /v2/team/slow/manifests/latest): no data for 1 s") == true, "\(manifestError?.message ?? "")")
+                #expect(ContinuousClock.now - started < .seconds(15), "the timeouts, not the server, ended the requests")
+            }
+        }
+        let seen = server.seen.withLock { $0 }
+        #expect(seen.count == 2 && seen.first == "slow auth=- range=-", "one attempt and one resume: \(seen)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/blob"))
     }
 }

@@ -110,7 +110,7 @@ struct BlobDownload {
             if error.kind == .corrupt { part.discard() }
             throw error
         } catch {
-            throw QuiverError(.io, "download of blob \(digest) from \(client.location) was interrupted at byte \(offset): \(DistributionClient.describe(error))")
+            throw QuiverError(.io, "download of blob \(digest) from \(client.location) was interrupted at byte \(offset): \(client.describe(error))")
         }
     }
 }

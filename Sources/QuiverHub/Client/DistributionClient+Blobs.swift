@@ -33,7 +33,7 @@ extension DistributionClient {
         } catch is NIOTooManyBytesError {
             throw QuiverError(.corrupt, "blob \(descriptor.digest) from \(location)/\(repository) is longer than its \(descriptor.size) bytes")
         } catch {
-            throw QuiverError(.io, "blob \(descriptor.digest) from \(location) was cut off: \(Self.describe(error))")
+            throw QuiverError(.io, "blob \(descriptor.digest) from \(location) was cut off: \(describe(error))")
         }
         let actual = Digest.of(bytes)
         guard actual == descriptor.digest, bytes.count == descriptor.size else {

@@ -39,7 +39,7 @@ extension DistributionClient {
         } catch is NIOTooManyBytesError {
             throw QuiverError(.invalidInput, "manifest \(what) on \(location) is over the \(options.manifestLimit)-byte limit")
         } catch {
-            throw QuiverError(.io, "manifest \(what) from \(location) was cut off: \(Self.describe(error))")
+            throw QuiverError(.io, "manifest \(what) from \(location) was cut off: \(describe(error))")
         }
         let digest = Digest.of(bytes)
         if let expected = try? Digest(parsing: reference), expected != digest {

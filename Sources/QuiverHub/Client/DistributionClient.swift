@@ -115,7 +115,7 @@ public final class DistributionClient: Sendable {
             do {
                 response = try await http.execute(outgoing, timeout: options.connectTimeout + options.readTimeout)
             } catch {
-                throw QuiverError(.io, "cannot reach \(location.baseURL) (\(request.method) \(Self.path(of: request.url))): \(Self.describe(error))")
+                throw QuiverError(.io, "cannot reach \(location.baseURL) (\(request.method) \(Self.path(of: request.url))): \(describe(error))")
             }
             if response.status == .unauthorized, sameOrigin, !challenged {
                 challenged = true
@@ -174,8 +174,15 @@ public final class DistributionClient: Sendable {
         return components.percentEncodedPath
     }
 
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError { return String(describing: error) }
-        return String(describing: error)
+    /// A transport error in words; timeouts say how long was waited.
+    func describe(_ error: any Error) -> String {
+        switch error as? HTTPClientError {
+        case .readTimeout?: "no data for \(Self.seconds(options.readTimeout)) (the read timeout)"
+        case .deadlineExceeded?: "no answer within \(Self.seconds(options.connectTimeout + options.readTimeout))"
+        case .connectTimeout?: "no connection within \(Self.seconds(options.connectTimeout))"
+        default: String(describing: error)
+        }
     }
+
+    private static func seconds(_ time: TimeAmount) -> String { "\(time.nanoseconds / 1_000_000_000) s" }
 }

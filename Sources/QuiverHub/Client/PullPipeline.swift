@@ -3,10 +3,11 @@ import QuiverModel
 import QuiverStore
 
 /// Runs a `PullPlan`: downloads every missing layer once over a bounded pool of connections, and
-/// meanwhile imports what has arrived. Whenever the importer is free it takes every request whose
-/// artifacts are all downloaded and imports them (with the dependencies not imported yet) in one
-/// `Registry.importArtifacts` call — one catalog transaction, fsyncs issued together — off the
-/// tasks that move bytes. The longer an import takes, the more the next one gathers.
+/// meanwhile imports what has arrived. An importer takes every request whose artifacts are all
+/// downloaded and imports them (with the dependencies not imported yet) in one
+/// `Registry.importArtifacts` call — one catalog transaction, fsyncs issued together — on a thread
+/// of its own; one importer per core runs at once, on requests that share nothing not yet
+/// imported. The longer an import takes, the more the next one gathers.
 struct PullPipeline {
     let pull: RemotePull
     let plan: PullPlan
@@ -16,44 +17,101 @@ struct PullPipeline {
 
     private var registry: Registry { pull.registry }
 
-    /// What the downloads have done so far, shared with the importer.
-    private struct Downloads {
-        /// Layers still to come, by the artifact (manifest digest) that needs them.
+    /// A request still to import: its planned root and every artifact it brings in, dependencies first.
+    struct Pending: Sendable {
+        var request: Int
+        var root: Digest
+        var closure: [Digest]
+    }
+
+    /// What the downloads and the importers have done so far.
+    struct Progress: Sendable {
+        /// The layers each artifact (by manifest digest) downloads, and those still to come.
+        var layers: [Digest: Set<Digest>] = [:]
         var outstanding: [Digest: Set<Digest>] = [:]
-        /// Artifacts a download failed for.
-        var failed: [Digest: any Error] = [:]
-        var finished = false
+        /// Artifacts that cannot be imported (a download or their import failed).
+        var failures: [Digest: any Error] = [:]
+        var downloadsFinished = false
+        var pending: [Pending] = []
+        /// Artifacts in the registry now, and the artifacts and downloaded layers an importer is
+        /// working on (two importers never share a received file).
+        var committed = Set<Digest>()
+        var importing = Set<Digest>()
+        var importingLayers = Set<Digest>()
+        /// Downloaded layers now in the store (an importer reads them there).
+        var committedLayers = Set<Digest>()
+        var importers = 0
+        /// Requests imported or failed.
+        var finished = 0
+        /// A failure of the local store: the pull stops.
+        var fatal: (any Error)?
         var report = PullReport()
+
+        var isDone: Bool { fatal != nil || (downloadsFinished && pending.isEmpty && importers == 0) }
+
+        /// Takes the requests an importer can import now: their artifacts all downloaded, none
+        /// being imported by another importer. Requests that need a failed artifact fail here.
+        mutating func nextBatch(importerLimit: Int, requests: [PullRequest]) -> [Pending]? {
+            guard fatal == nil else { return nil }
+            let failures = failures
+            var doomed: [PullReport.Failure] = []
+            pending.removeAll { entry in
+                guard let error = entry.closure.lazy.compactMap({ failures[$0] }).first else { return false }
+                doomed.append(PullReport.Failure(name: requests[entry.request].shown, error: error))
+                return true
+            }
+            report.failed += doomed
+            finished += doomed.count
+            guard importers < importerLimit else { return nil }
+            var batch: [Pending] = []
+            var claimed = Set<Digest>(), claimedLayers = Set<Digest>()
+            for entry in pending where batch.count < PullPipeline.batchLimit {
+                let open = entry.closure.filter { !committed.contains($0) }
+                let openLayers = open.reduce(into: Set<Digest>()) { $0.formUnion(layers[$1] ?? []) }.subtracting(committedLayers)
+                guard open.allSatisfy({ outstanding[$0]?.isEmpty != false && !importing.contains($0) }),
+                    openLayers.isDisjoint(with: importingLayers)
+                else { continue }
+                batch.append(entry)
+                claimed.formUnion(open)
+                claimedLayers.formUnion(openLayers)
+            }
+            guard !batch.isEmpty else { return nil }
+            let taken = Set(batch.map(\.request))
+            pending.removeAll { taken.contains($0.request) }
+            importing.formUnion(claimed)
+            importingLayers.formUnion(claimedLayers)
+            importers += 1
+            return batch
+        }
     }
 
     func run() async throws -> PullReport {
-        var report = PullReport()
-        var pending: [(request: Int, root: Digest, closure: [Digest])] = []
+        var progress = Progress()
         for (index, root) in plan.roots.enumerated() {
             switch root {
-            case .here(let imported): report.imported.append(imported)
-            case .failed(let error): report.failed.append(PullReport.Failure(name: plan.requests[index].shown, error: error))
+            case .here(let imported): progress.report.imported.append(imported)
+            case .failed(let error): progress.report.failed.append(PullReport.Failure(name: plan.requests[index].shown, error: error))
             case .planned(let digest):
                 if let error = plan.planningFailure(of: digest) {
-                    report.failed.append(PullReport.Failure(name: plan.requests[index].shown, error: error))
+                    progress.report.failed.append(PullReport.Failure(name: plan.requests[index].shown, error: error))
                 } else {
-                    pending.append((index, digest, plan.closure(of: digest)))
+                    progress.pending.append(Pending(request: index, root: digest, closure: plan.closure(of: digest)))
                 }
             }
         }
-        guard !pending.isEmpty else { return report }
+        guard !progress.pending.isEmpty else { return progress.report }
 
         // Every missing layer once, whichever artifacts share it, in the order requests come.
-        let order = Self.unique(pending.flatMap(\.closure))
-        var downloads = Downloads()
+        let order = Self.unique(progress.pending.flatMap(\.closure))
         var jobs: [BlobDownload] = []
         var users: [Digest: [Digest]] = [:]
         let folder = try TemporaryFolder(in: registry.blobs.temporaryDirectory, prefix: "pull")
         defer { folder.remove() }
         for digest in order {
             let step = plan.steps[digest]!
-            report.blobsReused += step.layerCount - step.missing.count
-            downloads.outstanding[digest] = Set(step.missing.map(\.digest))
+            progress.report.blobsReused += step.layerCount - step.missing.count
+            progress.layers[digest] = Set(step.missing.map(\.digest))
+            progress.outstanding[digest] = progress.layers[digest]
             pull.observer?(.artifact(action: .pull, repository: step.repository, reference: step.version ?? step.reference))
             for layer in step.missing {
                 users[layer.digest, default: []].append(digest)
@@ -66,13 +124,12 @@ struct PullPipeline {
                         observer: pull.observer)))
             }
         }
-        downloads.report = report
-        let state = Locked(downloads)
+        let state = Locked(progress)
         let (signals, signal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let client = pull.client
-        let frozenUsers = users, frozenJobs = jobs
+        let client = pull.client, frozenUsers = users, frozenJobs = jobs, session = folder.path
+        let importerLimit = max(1, min(2, ProcessInfo.processInfo.activeProcessorCount))
 
-        return try await withThrowingTaskGroup(of: Void.self) { group in
+        try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 _ = try? await mapConcurrently(frozenJobs, limit: client.options.parallelTransfers) { job in
                     let result: Result<BlobDownload.Outcome, any Error>
@@ -80,7 +137,7 @@ struct PullPipeline {
                     state.withLock { state in
                         for user in frozenUsers[job.digest] ?? [] {
                             state.outstanding[user]?.remove(job.digest)
-                            if case .failure(let error) = result, state.failed[user] == nil { state.failed[user] = error }
+                            if case .failure(let error) = result, state.failures[user] == nil { state.failures[user] = error }
                         }
                         if case .success(let outcome) = result {
                             state.report.blobsDownloaded += 1
@@ -90,64 +147,40 @@ struct PullPipeline {
                     }
                     signal.yield()
                 }
-                state.withLock { $0.finished = true }
+                state.withLock { $0.downloadsFinished = true }
                 signal.yield()
-                signal.finish()
             }
-            var importer = Importer(pipeline: self, pending: pending, session: folder.path)
+            signal.yield()
             for await _ in signals {
-                try await importer.importReady(state)
+                while let batch = state.withLock({ $0.nextBatch(importerLimit: importerLimit, requests: plan.requests) }) {
+                    group.addTask {
+                        defer { signal.yield() }
+                        await importBatch(batch, state: state, session: session)
+                    }
+                }
+                if state.withLock(\.isDone) { break }
             }
-            try await importer.importReady(state)
+            signal.finish()
             try await group.waitForAll()
-            var report = state.withLock { $0.report }
-            report.imported += importer.imported
-            report.failed += importer.failed
-            return report
+        }
+        return try state.withLock { state in
+            if let fatal = state.fatal { throw fatal }
+            return state.report
         }
     }
 
-    /// Imports requests as they become ready, remembering what is in the registry already.
-    private struct Importer {
-        let pipeline: PullPipeline
-        var pending: [(request: Int, root: Digest, closure: [Digest])]
-        let session: String
-        var committed = Set<Digest>()
-        var imported: [PullReport.Imported] = []
-        var failed: [PullReport.Failure] = []
-
-        /// Takes the requests whose artifacts have all arrived (or failed) and imports them.
-        mutating func importReady(_ state: Locked<Downloads>) async throws {
-            while true {
-                let (ready, downloadFailures) = state.withLock { state in
-                    (pending.filter { entry in entry.closure.allSatisfy { committed.contains($0) || state.outstanding[$0]?.isEmpty != false } }
-                        .prefix(PullPipeline.batchLimit), state.failed)
-                }
-                guard !ready.isEmpty else { return }
-                let taken = Set(ready.map(\.request))
-                pending.removeAll { taken.contains($0.request) }
-                var importable: [(request: Int, root: Digest, closure: [Digest])] = []
-                for entry in ready {
-                    if let error = entry.closure.lazy.compactMap({ downloadFailures[$0] }).first {
-                        failed.append(PullReport.Failure(name: pipeline.plan.requests[entry.request].shown, error: error))
-                    } else {
-                        importable.append(entry)
-                    }
-                }
-                try await importBatch(importable)
-            }
+    /// Imports a batch, records what went in and what failed, and frees its artifacts.
+    private func importBatch(_ batch: [Pending], state: Locked<Progress>, session: String) async {
+        let committed = state.withLock(\.committed)
+        let artifacts = Self.unique(batch.flatMap(\.closure)).filter { !committed.contains($0) }
+        let incoming = artifacts.map { digest in
+            let step = plan.steps[digest]!
+            return IncomingArtifact(manifest: step.manifest.bytes, config: step.config, task: step.task, tag: step.version, isRequested: step.isRequested)
         }
-
-        private mutating func importBatch(_ entries: [(request: Int, root: Digest, closure: [Digest])]) async throws {
-            guard !entries.isEmpty else { return }
-            let plan = pipeline.plan
-            let artifacts = PullPipeline.unique(entries.flatMap(\.closure)).filter { !committed.contains($0) }
-            let incoming = artifacts.map { digest in
-                let step = plan.steps[digest]!
-                return IncomingArtifact(manifest: step.manifest.bytes, config: step.config, task: step.task, tag: step.version, isRequested: step.isRequested)
-            }
-            let registry = pipeline.registry, force = pipeline.force, session = session
-            let results = try await PullPipeline.offload {
+        let registry = registry, force = force
+        let results: [Result<Registry.ImportOutcome, any Error>]
+        do {
+            results = artifacts.isEmpty ? [] : try await Self.offload {
                 try registry.importArtifacts(incoming, force: force, takingReceived: true) { layer in
                     let path = session + "/" + layer.digest.hex
                     guard FileManager.default.fileExists(atPath: path) else {
@@ -156,37 +189,53 @@ struct PullPipeline {
                     return path
                 }
             }
-            var errors: [Digest: any Error] = [:]
-            for (digest, result) in zip(artifacts, results) {
-                let step = plan.steps[digest]!
-                switch result {
-                case .success(let outcome):
-                    committed.insert(digest)
-                    imported.append(Self.imported(outcome, step: step))
-                case .failure(let error):
-                    if !(error is Registry.NotNeeded) { errors[digest] = error }
-                }
-            }
-            for entry in entries where !committed.contains(entry.root) {
-                let cause = entry.closure.lazy.compactMap { errors[$0] }.first
-                    ?? QuiverError(.corrupt, "\(plan.requests[entry.request].shown) was not imported")
-                failed.append(PullReport.Failure(name: plan.requests[entry.request].shown, error: cause))
-            }
-            let done = plan.requests.count - pending.count
-            pipeline.pull.observer?(.progress(action: .pull, done: done, total: plan.requests.count))
+        } catch {
+            state.withLock { $0.fatal = $0.fatal ?? error }
+            return
         }
-
-        private static func imported(_ result: Registry.ImportOutcome, step: PullPlan.Step) -> PullReport.Imported {
+        var imported: [PullReport.Imported] = []
+        var newlyCommitted = Set<Digest>()
+        var errors: [Digest: any Error] = [:]
+        for (digest, result) in zip(artifacts, results) {
             switch result {
-            case .artifact(let push):
-                return PullReport.Imported(
-                    repository: step.repository, name: "\(push.artifact.task):\(push.artifact.version)", kind: step.kind,
-                    outcome: PullReport.Outcome(push.outcome), digest: step.manifest.digest)
-            case .base(let base):
-                return PullReport.Imported(
-                    repository: step.repository, name: base.base.name, kind: .base, outcome: base.added ? .added : .unchanged,
-                    digest: step.manifest.digest)
+            case .success(let outcome):
+                newlyCommitted.insert(digest)
+                imported.append(Self.imported(outcome, step: plan.steps[digest]!))
+            case .failure(let error):
+                if !(error is Registry.NotNeeded) { errors[digest] = error }
             }
+        }
+        var failed: [PullReport.Failure] = []
+        for entry in batch where !newlyCommitted.contains(entry.root) && !committed.contains(entry.root) {
+            let cause = entry.closure.lazy.compactMap { errors[$0] }.first
+                ?? QuiverError(.corrupt, "\(plan.requests[entry.request].shown) was not imported")
+            failed.append(PullReport.Failure(name: plan.requests[entry.request].shown, error: cause))
+        }
+        let (done, total) = state.withLock { state in
+            state.committed.formUnion(newlyCommitted)
+            for artifact in newlyCommitted { state.committedLayers.formUnion(state.layers[artifact] ?? []) }
+            state.failures.merge(errors) { first, _ in first }
+            state.importing.subtract(artifacts)
+            for artifact in artifacts { state.importingLayers.subtract(state.layers[artifact] ?? []) }
+            state.importers -= 1
+            state.finished += batch.count
+            state.report.imported += imported
+            state.report.failed += failed
+            return (state.finished, plan.requests.count)
+        }
+        pull.observer?(.progress(action: .pull, done: done, total: total))
+    }
+
+    private static func imported(_ result: Registry.ImportOutcome, step: PullPlan.Step) -> PullReport.Imported {
+        switch result {
+        case .artifact(let push):
+            return PullReport.Imported(
+                repository: step.repository, name: "\(push.artifact.task):\(push.artifact.version)", kind: step.kind,
+                outcome: PullReport.Outcome(push.outcome), digest: step.manifest.digest)
+        case .base(let base):
+            return PullReport.Imported(
+                repository: step.repository, name: base.base.name, kind: .base, outcome: base.added ? .added : .unchanged,
+                digest: step.manifest.digest)
         }
     }
 
