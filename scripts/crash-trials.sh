@@ -9,7 +9,8 @@
 #     for the unfinished downloads of a killed pull, which the pull run again resumes and consumes;
 #   - the killed command, run again, succeeds (or, for `rm`, finds its target already gone).
 #
-#   scripts/crash-trials.sh [TRIALS] [SEED]        (default 200 trials, seed 1; QUIVER=path/to/quiver)
+#   scripts/crash-trials.sh [TRIALS] [SEED] [pulls] (default 200 trials, seed 1; QUIVER=path/to/quiver;
+#                                                   `pulls`: only the pulls from the remote, batched)
 #
 # Same seed, same sequence of commands and kill delays. Prints one line per failure and a summary; the
 # exit status is the number of failed trials (capped at 100). Figures: docs/reliability.md.
@@ -18,6 +19,7 @@ cd "$(dirname "$0")/.."
 
 trials=${1:-200}
 seed=${2:-1}
+only=${3:-}
 quiver=$(realpath "${QUIVER:-.build/debug/quiver}")
 [ -x "$quiver" ] || { echo "crash-trials: no quiver binary at $quiver (swift build, or set QUIVER)" >&2; exit 2; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/quiver-crash-trials.XXXXXX")
@@ -61,7 +63,13 @@ declare -A loaded  # entries already pulled and run: versions are immutable, and
 
 for ((trial = 1; trial <= trials; trial++)); do
     failed=0
-    case $((RANDOM % 8)) in
+    kind=$((RANDOM % 8))
+    if [ "$only" = pulls ]; then
+        kind=$((6 + kind % 2))
+        # Work for the pull: drop the fusion and a few adapters pulled by earlier trials.
+        for task in rf "r$((RANDOM % 12))" "r$((RANDOM % 12))" "r$((RANDOM % 12))"; do q rm "$task" >/dev/null 2>&1; done
+    fi
+    case $kind in
     0 | 1) command=(push "t$((RANDOM % 4))" "$samples/${folders[RANDOM % ${#folders[@]}]}") ;;
     2) command=(pull sentiment --output "$work/pulled") ;;
     3) command=(rm "t$((RANDOM % 4))") ;;

@@ -83,7 +83,15 @@ public struct Reference: Sendable, Equatable, CustomStringConvertible {
 
     /// A version is an OCI tag: `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`; `latest` is reserved for the tag.
     public static func validateVersion(_ version: String, allowLatest: Bool = false) throws {
-        guard version.wholeMatch(of: /[A-Za-z0-9_][A-Za-z0-9._-]{0,127}/) != nil else {
+        let bytes = version.utf8
+        func isTagByte(_ byte: UInt8, first: Bool) -> Bool {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"): true
+            case UInt8(ascii: "."), UInt8(ascii: "-"): !first
+            default: false
+            }
+        }
+        guard (1...128).contains(bytes.count), bytes.enumerated().allSatisfy({ isTagByte($1, first: $0 == 0) }) else {
             throw QuiverError(.invalidName, "invalid version '\(version)': use up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'")
         }
         if !allowLatest, version == latest {

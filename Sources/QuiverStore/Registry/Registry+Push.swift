@@ -162,6 +162,15 @@ extension Registry {
     /// The base model's configuration, read back from its stored `config.json`, and its tensors' shapes from the
     /// headers of its stored weights (decoded no further than the header).
     public func shapes(of base: BaseModelRow) throws -> BaseShapes {
+        let key = base.manifestDigest + " " + (base.engineNote ?? "")
+        if let known = baseShapes.withLock({ $0[key] }) { return known }
+        let shapes = try readShapes(of: base)
+        baseShapes.withLock { $0[key] = shapes }
+        return shapes
+    }
+
+    /// The shapes from the base's stored `config.json` and its weights' safetensors headers.
+    private func readShapes(of base: BaseModelRow) throws -> BaseShapes {
         let files = try catalog.baseModelFiles(base.id!)
         guard let configFile = files.first(where: { $0.name == "config.json" }) else {
             throw QuiverError(.corrupt, "base model '\(base.name)' has no config.json in the catalog")

@@ -1,6 +1,7 @@
 import QuiverModel
 import Foundation
 import QuiverTensor
+import Synchronization
 
 /// A local Quiver registry: a folder holding the catalog (`catalog.sqlite`), the blob store
 /// (`blobs/sha256/`), a `tmp/` folder for writes in progress and a lock file.
@@ -16,6 +17,9 @@ public final class Registry: Sendable {
     let catalog: Catalog
     public let blobs: BlobStore
     let lockPath: String
+    /// The shapes of base models read so far, by manifest digest and engine note (a base's content
+    /// never changes; re-judging it changes its note): every push of an adapter needs them.
+    let baseShapes = Mutex<[String: BaseShapes]>([:])
 
     public init(home: String) throws {
         self.home = home
