@@ -100,6 +100,7 @@ struct PullPipeline {
             }
         }
         guard !progress.pending.isEmpty else { return progress.report }
+        progress.finished = plan.requests.count - progress.pending.count
 
         // Every missing layer once, whichever artifacts share it, in the order requests come.
         let order = Self.unique(progress.pending.flatMap(\.closure))
