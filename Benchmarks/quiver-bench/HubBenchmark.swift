@@ -101,6 +101,7 @@ struct TransferFigures {
     var pullBaseSeconds = Double.infinity, pullAdaptersSeconds = Double.infinity, pullBaseBytes = 0, pullAdapterBytes = 0
     var rePullSeconds = 0.0, rePullBytes = 0
     var curlBaseSeconds = Double.infinity, curlAdaptersSeconds = Double.infinity
+    var curlUploadSeconds = Double.nan
 }
 
 func runHubTransfers(fixture: HubFixture, rounds: Int, inferenceSeconds: Double, smallAdapters: Int) async throws {
@@ -132,6 +133,7 @@ func runHubTransfers(fixture: HubFixture, rounds: Int, inferenceSeconds: Double,
             }
             figures[index].pushBytes = bytes
             figures[index].rePushSeconds = try await seconds { bytes = try await push.push(references).bytesUploaded }
+            figures[index].curlUploadSeconds = curlUpload(server, baseBlobs + adapterBlobs, from: fixture.source, scratch: fixture.root + "/curl") ?? .nan
             figures[index].rePushBytes = bytes
         }
     }
@@ -185,6 +187,11 @@ func runHubTransfers(fixture: HubFixture, rounds: Int, inferenceSeconds: Double,
             + "| \(mbps(restBytes, f.pullAdaptersSeconds)) (\(Measure.format(f.pullAdaptersSeconds, 2)) s) | \(mbps(restBytes, f.curlAdaptersSeconds)) "
             + "| **\(Measure.format(f.curlAdaptersSeconds / f.pullAdaptersSeconds))** |")
     }
+    print("\npush of the base + \(fixture.tasks.count) adapters against curl uploading the same blobs (4 at once, monolithic POSTs):")
+    for (index, server) in servers.enumerated() {
+        let f = figures[index]
+        print("  \(server.name): push \(Measure.format(f.pushSeconds, 2)) s, curl \(Measure.format(f.curlUploadSeconds, 2)) s: **\(Measure.format(f.curlUploadSeconds / f.pushSeconds))**")
+    }
     print("\nunchanged content sent again (target: 0 blob bytes):")
     for (index, server) in servers.enumerated() {
         let f = figures[index]
@@ -236,6 +243,24 @@ func curl(_ server: BenchServer, _ blobs: [(repository: String, descriptor: Desc
     try? config.write(toFile: scratch + ".curlrc", atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(atPath: scratch + ".curlrc") }
     return Measure.shell("curl -sfL --parallel --parallel-max 4 -K '\(scratch).curlrc'")
+}
+
+/// `curl` uploading `blobs` (stored in `registry`) to `server`, 4 at once, each a monolithic
+/// `POST …/blobs/uploads/?digest=` with the bytes: the raw cost of moving them; nil when curl fails.
+func curlUpload(_ server: BenchServer, _ blobs: [(repository: String, descriptor: Descriptor)], from registry: Registry, scratch: String) -> Double? {
+    let config = blobs.map { blob in
+        """
+        url = "\(server.url)/v2/quiver/\(blob.repository)/blobs/uploads/?digest=\(blob.descriptor.digest)"
+        request = "POST"
+        header = "Content-Type: application/octet-stream"
+        data-binary = "@\(registry.blobs.path(of: blob.descriptor.digest))"
+        output = "/dev/null"
+
+        """
+    }.joined(separator: "next\n")
+    try? config.write(toFile: scratch + ".upload.curlrc", atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(atPath: scratch + ".upload.curlrc") }
+    return Measure.shell("curl -sf --parallel --parallel-max 4 -K '\(scratch).upload.curlrc'")
 }
 
 /// Requests answered and refused by `/v1/infer` during one run.

@@ -33,14 +33,15 @@ func runHubManySmall(count: Int, root: String, dockerRegistry: Bool) async throw
     var servers = [try await BenchServer.quiverServe(home: root + "/small-serve")]
     if dockerRegistry { servers.append(try await BenchServer.dockerRegistry(root: root + "/small-docker-registry")) }
     defer { servers.forEach { $0.stop() } }
-    print("| registry | push all | pull --all (process) | per adapter | peak RSS | curl same blobs | pull/curl | re-pull |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| registry | push all | curl upload | push/curl | pull --all (process) | per adapter | peak RSS | curl same blobs | pull/curl | re-pull |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for (index, server) in servers.enumerated() {
         let references = try tasks.map { try Reference(parsing: $0) }
         let start = ContinuousClock.now
         let pushed = try await withClient(server) { client in try await RemotePush(registry: source, client: client).push(references) }
         let pushSeconds = seconds(ContinuousClock.now - start)
         guard pushed.failed.isEmpty else { throw BenchError("push of \(count) small adapters failed: \(pushed.failed[0].error)") }
+        let uploadSeconds = curlUpload(server, blobs, from: source, scratch: root + "/small-curl")
         let home = root + "/small-pulled-\(index)"
         let pull = "QUIVER_HOME='\(home)' '\(BenchServer.quiverBinary)' pull --all --from \(server.url)/quiver"
         let (pullSeconds, peak) = try timedProcess(pull)
@@ -49,7 +50,8 @@ func runHubManySmall(count: Int, root: String, dockerRegistry: Bool) async throw
         let pulled = try Registry(home: home)
         guard try pulled.list().count == count else { throw BenchError("pull --all brought \(try pulled.list().count) of \(count)") }
         try? FileManager.default.removeItem(atPath: home)
-        print("| \(server.name) | \(Measure.format(pushSeconds, 2)) s | \(Measure.format(pullSeconds, 2)) s "
+        print("| \(server.name) | \(Measure.format(pushSeconds, 2)) s | \(uploadSeconds.map { Measure.format($0, 2) + " s" } ?? "failed") "
+            + "| **\(uploadSeconds.map { Measure.format($0 / pushSeconds) } ?? "-")** | \(Measure.format(pullSeconds, 2)) s "
             + "| \(Measure.format(pullSeconds / Double(count) * 1000, 2)) ms | \(peak >> 20) MiB "
             + "| \(curlSeconds.map { Measure.format($0, 2) + " s" } ?? "failed") | **\(curlSeconds.map { Measure.format($0 / pullSeconds) } ?? "-")** "
             + "| \(Measure.format(rePullSeconds, 2)) s |")

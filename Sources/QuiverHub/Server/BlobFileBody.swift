@@ -61,16 +61,23 @@ struct BlobFileBody {
         let end = range.map { $0.upperBound + 1 } ?? size
         let verify = range == nil
         return ResponseBody(contentLength: end - start) { writer in
-            let file = try await BlockingWork.run(.io) { try OpenBlob(path: path, digest: digest) }
+            // Reads on the IO pool: a slow disk never holds a cooperative thread. The first read goes
+            // with the open, so a small blob (most adapter files) costs one trip to the pool.
+            let firstCount = min(Self.chunkLength, end - start)
+            let (file, first) = try await BlockingWork.run(.io) {
+                let file = try OpenBlob(path: path, digest: digest)
+                return (file, try file.read(at: start, count: firstCount))
+            }
             var hasher = DigestHasher()
             var offset = start
-            while offset < end {
-                // Reads (and hashing) on the IO pool: a slow disk never holds a cooperative thread.
-                let (chunkStart, count) = (offset, min(Self.chunkLength, end - offset))
-                let buffer = try await BlockingWork.run(.io) { try file.read(at: chunkStart, count: count) }
+            var buffer = first
+            while true {
                 if verify { buffer.withUnsafeReadableBytes { hasher.update($0) } }
                 offset += buffer.readableBytes
                 try await writer.write(buffer)
+                guard offset < end else { break }
+                let (chunkStart, count) = (offset, min(Self.chunkLength, end - offset))
+                buffer = try await BlockingWork.run(.io) { try file.read(at: chunkStart, count: count) }
             }
             if verify, hasher.finalize() != digest {
                 throw QuiverError(.corrupt, "blob \(digest) is damaged on the server: its bytes hash to \(hasher.finalize())")
