@@ -133,10 +133,11 @@ struct ManifestReceiver: Sendable {
     }
 
     /// Imports the artifact, its uploaded layers pinned so that expiry cannot take them meanwhile.
+    /// The pins are this import's own hard links: the import moves them into the store.
     private func importArtifact(_ bytes: [UInt8], config: [UInt8], task: String?, version: String?) throws -> Digest {
         let pins = try uploads.beginImport()
         defer { uploads.endImport(pins) }
-        let outcome = try registry.importArtifact(manifest: bytes, config: config, task: task, version: version) { layer in
+        let outcome = try registry.importArtifact(manifest: bytes, config: config, task: task, version: version, takingReceived: true) { layer in
             guard let path = uploads.pin(layer.digest, into: pins) ?? (registry.blobs.contains(layer.digest) ? registry.blobs.path(of: layer.digest) : nil) else {
                 throw RegistryError(.manifestBlobUnknown, "layer \(layer.digest) was not uploaded (or expired)", detail: ["digest": layer.digest.description])
             }

@@ -103,10 +103,10 @@ extension Registry {
     @discardableResult
     public func importArtifact(
         manifest bytes: [UInt8], config configBytes: [UInt8], task: String?, version: String?, force: Bool = false,
-        stored: (Descriptor) throws -> String
+        takingReceived: Bool = false, stored: (Descriptor) throws -> String
     ) throws -> ImportOutcome {
         let manifest = try IncomingManifest(bytes, source: "incoming manifest")
         let artifact = IncomingArtifact(manifest: bytes, config: configBytes, task: manifest.kind == .base ? nil : task, tag: version)
-        return try importArtifacts([artifact], force: force, stored: stored)[0].get()
+        return try importArtifacts([artifact], force: force, takingReceived: takingReceived, stored: stored)[0].get()
     }
 }
