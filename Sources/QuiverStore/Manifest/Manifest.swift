@@ -1,5 +1,6 @@
 import QuiverModel
 import Foundation
+import Synchronization
 
 /// An OCI content descriptor.
 public struct Descriptor: Codable, Sendable, Equatable {
@@ -57,6 +58,21 @@ public struct Manifest: Codable, Sendable, Equatable {
         guard bytes.count <= sizeLimit else {
             throw QuiverError(.invalidInput, "\(source): \(bytes.count) bytes, over the \(sizeLimit)-byte limit for a manifest")
         }
+        let digest = Digest.of(bytes)
+        if let known = decoded.withLock({ $0[digest] }) { return known }
+        let manifest = try checked(bytes, source: source)
+        decoded.withLock { decoded in
+            if decoded.count >= 4096 { decoded.removeAll() }
+            decoded[digest] = manifest
+        }
+        return manifest
+    }
+
+    /// Manifests decoded so far, by digest: a pull or a `PUT` looks at the same manifest several
+    /// times (planning, requirements, import), and its two JSON passes cost more than the lookup.
+    private static let decoded = Mutex<[Digest: Manifest]>([:])
+
+    private static func checked(_ bytes: [UInt8], source: String) throws -> Manifest {
         let manifest = try StrictJSON.decode(Manifest.self, from: bytes, source: source, what: "OCI manifest")
         guard manifest.schemaVersion == 2 else {
             throw QuiverError(.invalidInput, "\(source): manifest schemaVersion \(manifest.schemaVersion) is not 2")
