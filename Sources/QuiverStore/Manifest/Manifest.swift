@@ -58,19 +58,22 @@ public struct Manifest: Codable, Sendable, Equatable {
         guard bytes.count <= sizeLimit else {
             throw QuiverError(.invalidInput, "\(source): \(bytes.count) bytes, over the \(sizeLimit)-byte limit for a manifest")
         }
+        guard bytes.count <= cachedSizeLimit else { return try checked(bytes, source: source) }
         let digest = Digest.of(bytes)
         if let known = decoded.withLock({ $0[digest] }) { return known }
         let manifest = try checked(bytes, source: source)
         decoded.withLock { decoded in
-            if decoded.count >= 4096 { decoded.removeAll() }
+            if decoded.count >= cachedCount { decoded.removeAll() }
             decoded[digest] = manifest
         }
         return manifest
     }
 
-    /// Manifests decoded so far, by digest: a pull or a `PUT` looks at the same manifest several
-    /// times (planning, requirements, import), and its two JSON passes cost more than the lookup.
+    /// Small manifests decoded so far, by digest: a pull or a `PUT` looks at the same manifest
+    /// several times (planning, requirements, import), and its two JSON passes cost more than the
+    /// lookup. Bounded (at most 1,024 manifests of at most 16 KiB) whatever a remote sends.
     private static let decoded = Mutex<[Digest: Manifest]>([:])
+    private static let cachedSizeLimit = 16 << 10, cachedCount = 1024
 
     private static func checked(_ bytes: [UInt8], source: String) throws -> Manifest {
         let manifest = try StrictJSON.decode(Manifest.self, from: bytes, source: source, what: "OCI manifest")
