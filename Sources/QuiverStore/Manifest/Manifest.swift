@@ -71,9 +71,9 @@ public struct Manifest: Codable, Sendable, Equatable {
 
     /// Small manifests decoded so far, by digest: a pull or a `PUT` looks at the same manifest
     /// several times (planning, requirements, import), and its two JSON passes cost more than the
-    /// lookup. Bounded (at most 1,024 manifests of at most 16 KiB) whatever a remote sends.
+    /// lookup. Bounded (at most 512 manifests of at most 16 KiB) whatever a remote sends.
     private static let decoded = Mutex<[Digest: Manifest]>([:])
-    private static let cachedSizeLimit = 16 << 10, cachedCount = 1024
+    private static let cachedSizeLimit = 16 << 10, cachedCount = 512
 
     private static func checked(_ bytes: [UInt8], source: String) throws -> Manifest {
         let manifest = try StrictJSON.decode(Manifest.self, from: bytes, source: source, what: "OCI manifest")
