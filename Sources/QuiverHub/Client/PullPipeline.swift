@@ -12,8 +12,11 @@ struct PullPipeline {
     let pull: RemotePull
     let plan: PullPlan
     let force: Bool
-    /// At most this many requests per import (so one transaction and its files stay bounded).
+    /// At most this many requests per import (so one transaction and its files stay bounded), and
+    /// at least this many while downloads go on (an import has a fixed cost — fsyncs, a
+    /// transaction — that tiny batches would pay over and over when downloads are the slower side).
     static let batchLimit = 256
+    static let batchMinimum = 32
 
     private var registry: Registry { pull.registry }
 
@@ -50,7 +53,8 @@ struct PullPipeline {
         var isDone: Bool { fatal != nil || (downloadsFinished && pending.isEmpty && importers == 0) }
 
         /// Takes the requests an importer can import now: their artifacts all downloaded, none
-        /// being imported by another importer. Requests that need a failed artifact fail here.
+        /// being imported by another importer, enough of them while downloads go on. Requests that
+        /// need a failed artifact fail here.
         mutating func nextBatch(importerLimit: Int, requests: [PullRequest]) -> [Pending]? {
             guard fatal == nil else { return nil }
             let failures = failures
@@ -65,17 +69,18 @@ struct PullPipeline {
             guard importers < importerLimit else { return nil }
             var batch: [Pending] = []
             var claimed = Set<Digest>(), claimedLayers = Set<Digest>()
+            // Hash lookups only: this runs after every download, over every pending request.
             for entry in pending where batch.count < PullPipeline.batchLimit {
                 let open = entry.closure.filter { !committed.contains($0) }
-                let openLayers = open.reduce(into: Set<Digest>()) { $0.formUnion(layers[$1] ?? []) }.subtracting(committedLayers)
-                guard open.allSatisfy({ outstanding[$0]?.isEmpty != false && !importing.contains($0) }),
-                    openLayers.isDisjoint(with: importingLayers)
-                else { continue }
+                guard open.allSatisfy({ artifact in
+                    outstanding[artifact]?.isEmpty != false && !importing.contains(artifact)
+                        && (layers[artifact] ?? []).allSatisfy { committedLayers.contains($0) || !importingLayers.contains($0) }
+                }) else { continue }
                 batch.append(entry)
                 claimed.formUnion(open)
-                claimedLayers.formUnion(openLayers)
+                for artifact in open { claimedLayers.formUnion((layers[artifact] ?? []).filter { !committedLayers.contains($0) }) }
             }
-            guard !batch.isEmpty else { return nil }
+            guard !batch.isEmpty, downloadsFinished || batch.count >= min(PullPipeline.batchMinimum, pending.count) else { return nil }
             let taken = Set(batch.map(\.request))
             pending.removeAll { taken.contains($0.request) }
             importing.formUnion(claimed)
