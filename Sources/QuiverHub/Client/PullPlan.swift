@@ -55,17 +55,15 @@ struct PullPlan {
 
     mutating func add(_ requests: [PullRequest], pulling pull: RemotePull, pullBase: Bool) async throws {
         self.requests = requests
-        roots = requests.map { request in
+        var level: [Want] = []
+        roots = requests.enumerated().map { index, request in
             do {
                 try Reference.validateTask(request.task)
-                return .failed(QuiverError(.notFound, "\(request.shown) was not fetched"))  // until it is
             } catch {
                 return .failed(error)
             }
-        }
-        var level = requests.enumerated().compactMap { index, request -> Want? in
-            guard (try? Reference.validateTask(request.task)) != nil else { return nil }
-            return Want(repository: request.task, reference: request.reference, task: request.task, version: request.version, request: index)
+            level.append(Want(repository: request.task, reference: request.reference, task: request.task, version: request.version, request: index))
+            return .failed(QuiverError(.notFound, "\(request.shown) was not fetched"))  // until it is
         }
         var wanted = Set<Digest>()
         while !level.isEmpty {
