@@ -11,6 +11,13 @@ enum Console {
         FileHandle.standardError.write(Data("quiver: \(line)\n".utf8))
     }
 
+    /// One line per version a pull or push could not bring over; then the error that ends the
+    /// command, when there were any (`total`: what was asked for, e.g. "3" or "the local tasks").
+    static func failed(_ failures: [TransferFailure], of total: String, to verb: String) -> QuiverError? {
+        for failure in failures { error("\(failure.name): \(failure.error)") }
+        return failures.isEmpty ? nil : QuiverError(.notFound, "\(failures.count) of \(total) could not be \(verb) (above)")
+    }
+
     static func note(_ message: String) {
         FileHandle.standardError.write(Data("\(TerminalText.sanitized(message))\n".utf8))
     }

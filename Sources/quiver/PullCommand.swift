@@ -45,10 +45,6 @@ struct PullCommand: AsyncParsableCommand {
         let registry = try self.registry.open()
         if pullsFromRemote {
             let report = try await fetch(into: registry)
-            if let failure = report.failed.first {
-                guard all || references.count > 1 else { throw failure.error }
-                throw QuiverError(.notFound, "\(report.failed.count) of \(all ? "the remote's tasks" : "\(references.count)") could not be pulled (above)")
-            }
             guard let output, let last = report.imported.last else { return }
             try write(try Reference(parsing: last.name), from: registry, to: output)
         } else if let output {
@@ -82,17 +78,16 @@ struct PullCommand: AsyncParsableCommand {
             return (client.location, all ? try await pull.pullAll(pullBase: !noBase, force: force) : try await pull.pull(requests, pullBase: !noBase, force: force))
         }
         display.finish()
+        if let failure = report.failed.first, !all, requests.count == 1 { throw failure.error }
         for item in report.imported {
             let what = item.kind == .base ? "base model \(item.name)" : item.name
             print("\(item.outcome == .unchanged ? "unchanged:" : "pulled") \(what) (\(item.digest.short))")
         }
-        if report.failed.count == 1, !all, requests.count == 1 { return report }
-        for failure in report.failed {
-            Console.error("\(failure.name): \((failure.error as? QuiverError)?.message ?? "\(failure.error)")")
-        }
+        let failure = Console.failed(report.failed, of: all ? "the remote's tasks" : "\(requests.count)", to: "pulled")
         var summary = "from \(location): \(report.blobsDownloaded) blobs downloaded (\(Console.size(report.bytesDownloaded)))"
         if report.bytesResumed > 0 { summary += ", \(Console.size(report.bytesResumed)) resumed" }
         print(summary + ", \(report.blobsReused) already here")
+        if let failure { throw failure }
         return report
     }
 }

@@ -82,12 +82,8 @@ struct PushCommand: AsyncParsableCommand {
         for item in report.published {
             print("\(item.upToDate ? "up to date:" : "pushed") \(item.repository):\(item.tags.joined(separator: ",")) (\(item.digest.short))")
         }
-        for failure in report.failed {
-            Console.error("\(failure.name): \((failure.error as? QuiverError)?.message ?? "\(failure.error)")")
-        }
+        let failure = Console.failed(report.failed, of: all ? "the local tasks" : "\(references.count)", to: "published")
         print("to \(location): \(report.blobsUploaded) blobs uploaded (\(Console.size(report.bytesUploaded))), \(report.blobsMounted) mounted, \(report.blobsPresent) already there")
-        if !report.failed.isEmpty {
-            throw QuiverError(.notFound, "\(report.failed.count) of \(all ? "the local tasks" : "\(references.count)") could not be published (above)")
-        }
+        if let failure { throw failure }
     }
 }

@@ -58,10 +58,10 @@ struct PullPipeline {
         mutating func nextBatch(importerLimit: Int, requests: [PullRequest]) -> [Pending]? {
             guard fatal == nil else { return nil }
             let failures = failures
-            var doomed: [PullReport.Failure] = []
+            var doomed: [TransferFailure] = []
             pending.removeAll { entry in
-                guard let error = entry.closure.lazy.compactMap({ failures[$0] }).first else { return false }
-                doomed.append(PullReport.Failure(name: requests[entry.request].shown, error: error))
+                guard let error = entry.closure.firstFailure(in: failures) else { return false }
+                doomed.append(TransferFailure(name: requests[entry.request].shown, error: error))
                 return true
             }
             report.failed += doomed
@@ -95,12 +95,13 @@ struct PullPipeline {
         for (index, root) in plan.roots.enumerated() {
             switch root {
             case .here(let imported): progress.report.imported.append(imported)
-            case .failed(let error): progress.report.failed.append(PullReport.Failure(name: plan.requests[index].shown, error: error))
+            case .failed(let error): progress.report.failed.append(TransferFailure(name: plan.requests[index].shown, error: error))
             case .planned(let digest):
-                if let error = plan.planningFailure(of: digest) {
-                    progress.report.failed.append(PullReport.Failure(name: plan.requests[index].shown, error: error))
+                let closure = plan.closure(of: digest)
+                if let error = closure.firstFailure(in: plan.failed) {
+                    progress.report.failed.append(TransferFailure(name: plan.requests[index].shown, error: error))
                 } else {
-                    progress.pending.append(Pending(request: index, root: digest, closure: plan.closure(of: digest)))
+                    progress.pending.append(Pending(request: index, root: digest, closure: closure))
                 }
             }
         }
@@ -166,6 +167,8 @@ struct PullPipeline {
                 }
                 if state.withLock(\.isDone) { break }
             }
+            // The local store failed: the downloads still running are of no use.
+            if state.withLock({ $0.fatal != nil }) { group.cancelAll() }
             signal.finish()
             try await group.waitForAll()
         }
@@ -211,11 +214,11 @@ struct PullPipeline {
                 if !(error is Registry.NotNeeded) { errors[digest] = error }
             }
         }
-        var failed: [PullReport.Failure] = []
+        var failed: [TransferFailure] = []
         for entry in batch where !newlyCommitted.contains(entry.root) && !committed.contains(entry.root) {
-            let cause = entry.closure.lazy.compactMap { errors[$0] }.first
+            let cause = entry.closure.firstFailure(in: errors)
                 ?? QuiverError(.corrupt, "\(plan.requests[entry.request].shown) was not imported")
-            failed.append(PullReport.Failure(name: plan.requests[entry.request].shown, error: cause))
+            failed.append(TransferFailure(name: plan.requests[entry.request].shown, error: cause))
         }
         let (done, total) = state.withLock { state in
             state.committed.formUnion(newlyCommitted)

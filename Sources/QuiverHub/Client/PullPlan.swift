@@ -90,20 +90,20 @@ struct PullPlan {
                     }
                     step.isRequested = want.request != nil
                     for requirement in requirements {
-                        let dependency: Want
+                        let (dependency, dependencyDigest): (Want, Digest)
                         switch requirement {
                         case .base(let name, let weights, let manifestDigest):
-                            dependency = Want(
-                                repository: Registry.baseRepository(name), reference: manifestDigest.description, neededBy: step.shown)
+                            (dependency, dependencyDigest) = (Want(
+                                repository: Registry.baseRepository(name), reference: manifestDigest.description, neededBy: step.shown), manifestDigest)
                             if !pullBase {
                                 failed[digest] = QuiverError(
                                     .notFound,
                                     "\(step.shown) needs base model \(name) (\(weights)), which the local registry lacks; pull without --no-base, or add it with `quiver base add`")
                             }
                         case .member(let task, let version, let manifestDigest):
-                            dependency = Want(repository: task, reference: manifestDigest.description, task: task, version: version, neededBy: step.shown)
+                            (dependency, dependencyDigest) = (Want(
+                                repository: task, reference: manifestDigest.description, task: task, version: version, neededBy: step.shown), manifestDigest)
                         }
-                        let dependencyDigest = try Digest(parsing: dependency.reference)
                         step.requires.append(dependencyDigest)
                         if pullBase || dependency.task != nil, steps[dependencyDigest] == nil, wanted.insert(dependencyDigest).inserted {
                             next.append(dependency)
@@ -129,9 +129,12 @@ struct PullPlan {
         return order
     }
 
-    /// Why a request cannot be imported, found while planning: the first artifact of its closure
-    /// that failed.
-    func planningFailure(of root: Digest) -> (any Error)? {
-        closure(of: root).lazy.compactMap { failed[$0] }.first
+}
+
+extension Array where Element == Digest {
+    /// The failure of the first of these artifacts (a request's closure, dependencies first) that
+    /// has one: why the request cannot go in.
+    func firstFailure(in failures: [Digest: any Error]) -> (any Error)? {
+        lazy.compactMap { failures[$0] }.first
     }
 }

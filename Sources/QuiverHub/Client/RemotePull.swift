@@ -32,17 +32,10 @@ public struct PullReport: Sendable {
         public var digest: Digest
     }
 
-    /// Something asked for that did not come: nothing of it (or of what only it needed) is in the
-    /// registry.
-    public struct Failure: Sendable {
-        /// What was asked for, as `TASK:TAG` or `TASK@DIGEST`.
-        public var name: String
-        public var error: any Error
-    }
-
     /// Dependencies before what needs them, in the order they entered the registry.
     public var imported: [Imported] = []
-    public var failed: [Failure] = []
+    /// Requests that did not come: nothing of them (or of what only they needed) is in the registry.
+    public var failed: [TransferFailure] = []
     public var blobsDownloaded = 0
     public var bytesDownloaded = 0
     /// Bytes taken from an interrupted earlier download instead of the network.
@@ -107,16 +100,7 @@ public struct RemotePull: Sendable {
     ///     is an error (nothing is downloaded).
     ///   - force: replace a local version that holds other content.
     public func pull(_ reference: Reference, pullBase: Bool = true, force: Bool = false) async throws -> PullReport {
-        try await pullOne(PullRequest(reference), pullBase: pullBase, force: force)
-    }
-
-    /// Pulls a task by tag or by manifest digest (`sha256:…`); a failure is thrown.
-    public func pull(task: String, reference: String, version: String? = nil, pullBase: Bool = true, force: Bool = false) async throws -> PullReport {
-        try await pullOne(PullRequest(task: task, reference: reference, version: version), pullBase: pullBase, force: force)
-    }
-
-    private func pullOne(_ request: PullRequest, pullBase: Bool, force: Bool) async throws -> PullReport {
-        let report = try await pull([request], pullBase: pullBase, force: force)
+        let report = try await pull([PullRequest(reference)], pullBase: pullBase, force: force)
         if let failure = report.failed.first { throw failure.error }
         return report
     }

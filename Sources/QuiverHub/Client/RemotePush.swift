@@ -16,7 +16,7 @@ public struct PushReport: Sendable {
     /// Dependencies first, the artifact asked for last.
     public var published: [Published] = []
     /// Versions asked for that could not be published (nor could what they need).
-    public var failed: [PullReport.Failure] = []
+    public var failed: [TransferFailure] = []
     public var blobsUploaded = 0
     public var blobsMounted = 0
     /// Blobs the remote already held.
@@ -63,7 +63,7 @@ public struct RemotePush: Sendable {
         var roots: [(name: String, key: String)] = []
         var artifacts: [String: (artifact: OutgoingArtifact, level: Int)] = [:]
         func collect(_ artifact: OutgoingArtifact) -> (key: String, level: Int) {
-            let key = artifact.repository + "@" + artifact.manifestDigest.description
+            let key = Self.key(artifact)
             if let known = artifacts[key] { return (key, known.level) }
             let level = artifact.dependencies.map { collect($0).level + 1 }.max() ?? 0
             artifacts[key] = (artifact, level)
@@ -73,7 +73,7 @@ public struct RemotePush: Sendable {
             do {
                 roots.append((reference.description, collect(try registry.outgoing(reference)).key))
             } catch {
-                report.failed.append(PullReport.Failure(name: reference.description, error: error))
+                report.failed.append(TransferFailure(name: reference.description, error: error))
             }
         }
         var failures: [String: any Error] = [:]
@@ -82,8 +82,7 @@ public struct RemotePush: Sendable {
         for (depth, level) in levels {
             let ordered = level.map(\.artifact).sorted { ($0.repository, $0.manifestDigest.description) < ($1.repository, $1.manifestDigest.description) }
             let outcomes = try await mapConcurrently(ordered, limit: client.options.parallelTransfers) { [failures] artifact in
-                let keys = artifact.dependencies.map { $0.repository + "@" + $0.manifestDigest.description }
-                if let cause = keys.lazy.compactMap({ failures[$0] }).first { return Result<PushReport, any Error>.failure(cause) }
+                if let cause = artifact.dependencies.lazy.compactMap({ failures[Self.key($0)] }).first { return Result<PushReport, any Error>.failure(cause) }
                 do { return .success(try await publish(artifact, slots: slots)) } catch { return .failure(error) }
             }
             for (artifact, outcome) in zip(ordered, outcomes) {
@@ -95,16 +94,19 @@ public struct RemotePush: Sendable {
                     report.blobsPresent += done.blobsPresent
                     report.bytesUploaded += done.bytesUploaded
                 case .failure(let error):
-                    failures[artifact.repository + "@" + artifact.manifestDigest.description] = error
+                    failures[Self.key(artifact)] = error
                 }
             }
             observer?(.progress(action: .push, done: roots.filter { artifacts[$0.key]!.level <= depth }.count, total: references.count))
         }
         for root in roots {
-            if let error = failures[root.key] { report.failed.append(PullReport.Failure(name: root.name, error: error)) }
+            if let error = failures[root.key] { report.failed.append(TransferFailure(name: root.name, error: error)) }
         }
         return report
     }
+
+    /// An artifact once per push, whichever versions need it: `REPOSITORY@DIGEST`.
+    private static func key(_ artifact: OutgoingArtifact) -> String { artifact.repository + "@" + artifact.manifestDigest.description }
 
     /// Publishes one artifact whose dependencies are on the remote; its blob transfers take
     /// `slots` shared with the other artifacts of the push.

@@ -43,6 +43,13 @@ extension TransferEvent {
     }
 }
 
+/// Something a pull or a push was asked for that did not go through, and why.
+public struct TransferFailure: Sendable {
+    /// What was asked for: `TASK:TAG` or `TASK@DIGEST`.
+    public var name: String
+    public var error: any Error
+}
+
 /// Receives transfer events; may be called from several tasks at once.
 public typealias TransferObserver = @Sendable (TransferEvent) -> Void
 

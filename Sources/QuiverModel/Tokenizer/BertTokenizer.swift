@@ -135,7 +135,6 @@ public struct BertTokenizer: Sendable {
         return Encoding(ids: ids, typeIds: typeIds, attentionMask: [Int32](repeating: 1, count: ids.count))
     }
 
-
     // MARK: - Pipeline
 
     /// Appends the token ids of `text` to `ids`, stopping once `ids` holds `limit` ids.
