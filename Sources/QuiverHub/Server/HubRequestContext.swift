@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import QuiverModel
 
 /// The request context of every route of `quiver serve`: Hummingbird's core context, plus the
 /// client's address (for per-client limits) and its connection (to notice a client that leaves).

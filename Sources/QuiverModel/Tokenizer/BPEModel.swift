@@ -1,4 +1,3 @@
-import Synchronization
 
 // MARK: - BPEModel
 
@@ -255,7 +254,7 @@ final class WordCache: Sendable {
     /// Longer words are not cached.
     static let maximumWordLength = 256
 
-    private let storage = Mutex<[[UInt32]: [Int32]]>([:])
+    private let storage = Locked<[[UInt32]: [Int32]]>([:])
 
     func ids(of word: UnsafeBufferPointer<UInt32>) -> [Int32]? {
         let key = Array(word)

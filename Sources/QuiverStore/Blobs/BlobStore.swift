@@ -1,6 +1,5 @@
 import QuiverModel
 import Foundation
-import Synchronization
 import QuiverTensor
 
 /// Content-addressed files under `blobs/sha256/<hex>`, written atomically and verified on every read.
@@ -265,7 +264,7 @@ public final class PendingBlob {
         if threads > 1 {
             // Blocking system calls: threads of their own, not the (CPU-sized) dispatch pool.
             nonisolated(unsafe) let shared = blobs
-            let failures = Mutex<[any Error]>([])
+            let failures = Locked<[any Error]>([])
             let group = DispatchGroup()
             for start in 0..<threads {
                 group.enter()

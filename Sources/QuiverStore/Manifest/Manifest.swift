@@ -1,6 +1,5 @@
 import QuiverModel
 import Foundation
-import Synchronization
 
 /// An OCI content descriptor.
 public struct Descriptor: Codable, Sendable, Equatable {
@@ -72,7 +71,7 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// Small manifests decoded so far, by digest: a pull or a `PUT` looks at the same manifest
     /// several times (planning, requirements, import), and its two JSON passes cost more than the
     /// lookup. Bounded (at most 512 manifests of at most 16 KiB) whatever a remote sends.
-    private static let decoded = Mutex<[Digest: Manifest]>([:])
+    private static let decoded = Locked<[Digest: Manifest]>([:])
     private static let cachedSizeLimit = 16 << 10, cachedCount = 512
 
     private static func checked(_ bytes: [UInt8], source: String) throws -> Manifest {

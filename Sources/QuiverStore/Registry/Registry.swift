@@ -1,7 +1,6 @@
 import QuiverModel
 import Foundation
 import QuiverTensor
-import Synchronization
 
 /// A local Quiver registry: a folder holding the catalog (`catalog.sqlite`), the blob store
 /// (`blobs/sha256/`), a `tmp/` folder for writes in progress and a lock file.
@@ -19,7 +18,7 @@ public final class Registry: Sendable {
     let lockPath: String
     /// The shapes of base models read so far, by manifest digest and engine note (a base's content
     /// never changes; re-judging it changes its note): every push of an adapter needs them.
-    let baseShapes = Mutex<[String: BaseShapes]>([:])
+    let baseShapes = Locked<[String: BaseShapes]>([:])
 
     public init(home: String) throws {
         self.home = home
