@@ -130,6 +130,12 @@ public final class Catalog: Sendable {
                 t.add(column: "engineNote", .text)
             }
         }
+        migrator.registerMigration("v4-lookups-by-version") { db in
+            // One version's tags (`show`) and the fusions over it (`show`, `rm`, the foreign keys' checks on delete)
+            // without reading every tag and member row of a large catalog.
+            try db.create(index: "tag_on_artifactId", on: "tag", columns: ["artifactId"])
+            try db.create(index: "fusionMember_on_memberId", on: "fusionMember", columns: ["memberId"])
+        }
         return migrator
     }
 
