@@ -76,26 +76,14 @@ extension Registry {
         return artifact
     }
 
-    public func list() throws -> [ArtifactSummary] {
-        let bases = Dictionary(uniqueKeysWithValues: try catalog.baseModels().map { ($0.id!, $0) })
-        let tags = try catalog.tags()
-        return try catalog.artifacts().map { try summary($0, base: bases[$0.baseModelId], tags: tags[$0.id!] ?? []) }
-    }
-
-    func summary(_ artifact: ArtifactRow, base: BaseModelRow?, tags: [String]) throws -> ArtifactSummary {
-        let members = artifact.kind == .fusion ? try catalog.members(ofFusion: artifact.id!).map { "\($0.task):\($0.version)" } : []
-        return ArtifactSummary(
-            task: artifact.task, version: artifact.version, kind: artifact.kind, architecture: artifact.architecture,
-            parameters: artifact.parameters, headParameters: artifact.headParameters, size: artifact.size,
-            storedSize: artifact.storedSize, base: base?.name ?? "?", baseDigest: base?.digest ?? "", digest: artifact.manifestDigest,
-            tags: tags, labels: artifact.labelList, members: members, description: artifact.description, created: artifact.createdAt,
-            runnable: artifact.runnable, engineNote: artifact.engineNote)
-    }
+    /// Every adapter and fusion version, by task then age.
+    public func list() throws -> [ArtifactSummary] { try catalog.summaries() }
 
     public func show(_ reference: Reference) throws -> ArtifactDetail {
         let artifact = try resolve(reference)
-        let base = try catalog.baseModel(id: artifact.baseModelId)
-        let tags = try catalog.tags()[artifact.id!] ?? []
+        guard let summary = try catalog.summaries(of: artifact.id!).first else {
+            throw QuiverError(.notFound, "\(reference) was removed while being read")
+        }
         var files: [ArtifactDetail.File] = []
         var config = "{}", headConfig: String?
         for file in try catalog.artifactFiles(artifact.id!) {
@@ -106,7 +94,7 @@ extension Registry {
         }
         let usedBy = try catalog.fusions(using: artifact.id!).map { "\($0.task):\($0.version)" }
         return ArtifactDetail(
-            summary: try summary(artifact, base: base, tags: tags), format: artifact.format, files: files,
+            summary: summary, format: artifact.format, files: files,
             config: config, headConfig: headConfig, metadata: artifact.metadata, usedBy: usedBy)
     }
 
