@@ -2,6 +2,7 @@ import Foundation
 import QuiverHub
 import QuiverModel
 import QuiverStore
+import QuiverTensor
 
 /// Output helpers: tables, sizes and counts for people; JSON for programs. Errors, notes, tables and
 /// JSON can hold text from a remote, so they go through `TerminalText` on the way out.
@@ -21,6 +22,15 @@ enum Console {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         print(TerminalText.escapingControls(inJSON: String(decoding: try encoder.encode(value), as: UTF8.self)))
+    }
+
+    /// Prints a JSON array on stdout as `printJSON` prints an `Encodable` one (members in the order given), each element
+    /// made, written and let go in turn.
+    static func printJSON(array elements: some Collection<JSONValue>) {
+        JSONWriter.writePrettyArray(elements, escapingTerminalControls: true) { piece in
+            try? FileHandle.standardOutput.write(contentsOf: UnsafeRawBufferPointer(piece))
+        }
+        FileHandle.standardOutput.write(Data("\n".utf8))
     }
 
     /// Columns left-aligned, padded to the widest cell.

@@ -2,6 +2,7 @@ import ArgumentParser
 import QuiverHub
 import QuiverModel
 import QuiverStore
+import QuiverTensor
 
 struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +21,7 @@ struct ListCommand: AsyncParsableCommand {
         }
         let entries = try registry.open().list()
         if json {
-            try Console.printJSON(entries)
+            Console.printJSON(array: entries.lazy.map(\.json))
             return
         }
         if entries.isEmpty {

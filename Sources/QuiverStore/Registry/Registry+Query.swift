@@ -1,5 +1,6 @@
 import QuiverModel
 import Foundation
+import QuiverTensor
 
 /// One row of `quiver list`.
 public struct ArtifactSummary: Sendable, Codable, Equatable {
@@ -36,6 +37,25 @@ public struct ArtifactSummary: Sendable, Codable, Equatable {
         case base
         case baseDigest = "base_digest"
         case digest, tags, labels, members, description, created
+    }
+}
+
+extension ArtifactSummary {
+    /// The object of `quiver list --json` and `GET /api/adapters`: what `JSONEncoder` makes of this summary with
+    /// sorted keys and ISO 8601 dates (a test holds the two equal), built directly: encoding 10,000 summaries
+    /// through `Codable` took longer than reading them from the catalog.
+    public var json: JSONValue {
+        var object: [(key: String, value: JSONValue)] = [
+            ("architecture", .string(architecture.rawValue)), ("base", .string(base)), ("base_digest", .string(baseDigest)),
+            ("created", .string(UTCTime(created).iso8601)), ("description", .string(description)), ("digest", .string(digest)),
+            ("head_parameters", .integer(Int64(headParameters))), ("kind", .string(kind.rawValue)),
+            ("labels", .array(labels.map(JSONValue.string))), ("members", .array(members.map(JSONValue.string))),
+            ("parameters", .integer(Int64(parameters))), ("runnable", .bool(runnable)), ("size", .integer(Int64(size))),
+            ("stored_size", .integer(Int64(storedSize))), ("tags", .array(tags.map(JSONValue.string))), ("task", .string(task)),
+            ("version", .string(version)),
+        ]
+        if let engineNote { object.insert(("engine_note", .string(engineNote)), at: 6) }  // after "digest"
+        return .object(object)
     }
 }
 
