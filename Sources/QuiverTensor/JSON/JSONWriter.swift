@@ -51,6 +51,7 @@ public enum JSONWriter {
         let flush: (UnsafeBufferPointer<UInt8>) -> Void
         let escapesTerminalControls: Bool
 
+        @inline(__always)
         mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
             guard let start = bytes.baseAddress else { return }
             if count + bytes.count > buffer.count {
@@ -63,6 +64,7 @@ public enum JSONWriter {
 
         mutating func append(_ text: String) { withUTF8(text) { append($0) } }
 
+        @inline(__always)
         mutating func append(_ byte: UInt8) {
             if count == buffer.count { drain() }
             buffer[count] = byte
@@ -106,22 +108,23 @@ public enum JSONWriter {
         _ elements: Elements, brackets: (open: Unicode.Scalar, close: Unicode.Scalar), level: Int?, into output: inout Output,
         element writeElement: (Elements.Element, inout Output) -> Void
     ) {
+        /// A newline and two spaces per level.
+        func newline(indenting level: Int) {
+            output.append(UInt8(ascii: "\n"))
+            for _ in 0..<2 * level { output.append(UInt8(ascii: " ")) }
+        }
         output.append(UInt8(ascii: brackets.open))
         for (index, element) in elements.enumerated() {
             if index > 0 { output.append(UInt8(ascii: ",")) }
-            if let level { output.append(indentation(level + 1)) }
+            if let level { newline(indenting: level + 1) }
             writeElement(element, &output)
         }
-        if let level { output.append((elements.isEmpty ? "\n" : "") + indentation(level)) }
+        if let level {
+            if elements.isEmpty { output.append(UInt8(ascii: "\n")) }
+            newline(indenting: level)
+        }
         output.append(UInt8(ascii: brackets.close))
     }
-
-    /// A newline and two spaces per level.
-    private static func indentation(_ level: Int) -> String {
-        level < indentations.count ? indentations[level] : "\n" + String(repeating: "  ", count: level)
-    }
-
-    private static let indentations = (0..<16).map { "\n" + String(repeating: "  ", count: $0) }
 
     /// Escapes `"`, `\`, C0 controls and, when asked, DEL and C1 controls; copies the runs between whole.
     private static func writeString(_ string: String, into output: inout Output) {
@@ -129,7 +132,11 @@ public enum JSONWriter {
         withUTF8(string) { text in
             var run = 0, index = 0
             while index < text.count {
-                guard let (escape, width) = escape(text, at: index, terminalControls: output.escapesTerminalControls) else {
+                let byte = text[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+                        || output.escapesTerminalControls && (byte == 0x7F || byte == 0xC2),
+                      let (escape, width) = escape(text, at: index)
+                else {
                     index += 1
                     continue
                 }
@@ -143,12 +150,10 @@ public enum JSONWriter {
         output.append(UInt8(ascii: "\""))
     }
 
-    /// The escape of the character starting at `index` and how many bytes it stands for; nil when it needs none.
-    @inline(__always)
-    private static func escape(_ text: UnsafeBufferPointer<UInt8>, at index: Int, terminalControls: Bool) -> (String, Int)? {
+    /// The escape of the character starting at `index` (`"`, `\`, a control or C2) and how many bytes it stands for;
+    /// nil for a C2 that starts no C1 control.
+    private static func escape(_ text: UnsafeBufferPointer<UInt8>, at index: Int) -> (String, Int)? {
         let byte = text[index]
-        guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || terminalControls && (byte == 0x7F || byte == 0xC2)
-        else { return nil }
         return switch byte {
         case UInt8(ascii: "\""): ("\\\"", 1)
         case UInt8(ascii: "\\"): ("\\\\", 1)
