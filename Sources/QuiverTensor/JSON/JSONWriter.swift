@@ -129,14 +129,20 @@ public enum JSONWriter {
     /// Escapes `"`, `\`, C0 controls and, when asked, DEL and C1 controls; copies the runs between whole.
     private static func writeString(_ string: String, into output: inout Output) {
         output.append(UInt8(ascii: "\""))
+        let terminalControls = output.escapesTerminalControls
         withUTF8(string) { text in
             var run = 0, index = 0
-            while index < text.count {
-                let byte = text[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
-                        || output.escapesTerminalControls && (byte == 0x7F || byte == 0xC2),
-                      let (escape, width) = escape(text, at: index)
-                else {
+            while true {
+                // To the next byte that may need an escape, in a loop of its own: most strings have none.
+                while index < text.count {
+                    let byte = text[index]
+                    if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || terminalControls && (byte == 0x7F || byte == 0xC2) {
+                        break
+                    }
+                    index += 1
+                }
+                guard index < text.count else { break }
+                guard let (escape, width) = escape(text, at: index) else {
                     index += 1
                     continue
                 }
