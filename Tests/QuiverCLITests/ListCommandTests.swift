@@ -1,8 +1,10 @@
 import Foundation
+import QuiverHub
 import Testing
 
-/// `quiver list` prints what it printed before its rows and table were made fast: the columns of the JSON it also
-/// prints, padded to the widest cell, counts with commas, sizes as `printf` rounds them, UTC dates to the minute.
+/// `quiver list` prints what it printed before its table was made fast: the columns of the JSON it also prints, padded
+/// to the widest cell as `padding(toLength:)` padded them (`DisplayFormatTests` hold the numbers and dates to the
+/// formatters they replace).
 @Suite struct ListCommandTests {
     @Test func tableOfASmallRegistry() throws {
         let cli = try CLI()
@@ -24,9 +26,9 @@ import Testing
                 (entry["version"] as! String) + (tags.isEmpty ? "" : " (\(tags.joined(separator: ",")))"),
                 (entry["kind"] as! String) + (members.isEmpty ? "" : "[\(members.joined(separator: ","))]"),
                 entry["architecture"] as! String, entry["runnable"] as! Bool ? "yes" : "no",
-                Self.count(entry["parameters"] as! Int), Self.count(entry["head_parameters"] as! Int),
-                Self.size(entry["size"] as! Int), Self.size(entry["stored_size"] as! Int), entry["base"] as! String,
-                Self.minute(entry["created"] as! String),
+                DisplayFormat.count(entry["parameters"] as! Int), DisplayFormat.count(entry["head_parameters"] as! Int),
+                DisplayFormat.size(entry["size"] as! Int), DisplayFormat.size(entry["stored_size"] as! Int), entry["base"] as! String,
+                DisplayFormat.date(ISO8601DateFormatter().date(from: entry["created"] as! String)!),
             ]
         }
         let header = ["TASK", "VERSION", "KIND", "ARCHITECTURE", "RUNS", "PARAMETERS", "HEAD", "SIZE", "STORED", "BASE", "CREATED"]
@@ -43,34 +45,5 @@ import Testing
                 index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
             }.joined(separator: "  ")
         }.joined(separator: "\n")
-    }
-
-    static func count(_ value: Int) -> String {
-        let formatter = NumberFormatter()
-        formatter.numberStyle = .decimal
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.usesGroupingSeparator = true
-        formatter.groupingSeparator = ","
-        return formatter.string(from: NSNumber(value: value))!
-    }
-
-    static func size(_ bytes: Int) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024, unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) B" : String(format: value < 10 ? "%.2f %@" : "%.1f %@", value, units[unit])
-    }
-
-    /// An ISO 8601 date as "2025-11-29 23:25".
-    static func minute(_ iso: String) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
-        return formatter.string(from: ISO8601DateFormatter().date(from: iso)!)
     }
 }
