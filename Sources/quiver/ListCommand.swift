@@ -21,7 +21,7 @@ struct ListCommand: AsyncParsableCommand {
         }
         let entries = try registry.open().list()
         if json {
-            Console.printJSON(array: entries.lazy.map(\.json))
+            Console.printJSON(array: entries.lazy.map { $0.json })
             return
         }
         if entries.isEmpty {

@@ -64,6 +64,8 @@ public enum JSONWriter {
 
         mutating func append(_ text: String) { withUTF8(text) { append($0) } }
 
+        mutating func append(_ text: StaticString) { append(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)) }
+
         @inline(__always)
         mutating func append(_ byte: UInt8) {
             if count == buffer.count { drain() }
@@ -98,7 +100,7 @@ public enum JSONWriter {
         case .object(let members):
             writeContainer(members, brackets: ("{", "}"), level: level, into: &output) { member, output in
                 writeString(member.key, into: &output)
-                output.append(level == nil ? ":" : " : ")
+                output.append(level == nil ? ":" : " : " as StaticString)
                 write(member.value, level: level.map { $0 + 1 }, into: &output)
             }
         }
@@ -108,10 +110,12 @@ public enum JSONWriter {
         _ elements: Elements, brackets: (open: Unicode.Scalar, close: Unicode.Scalar), level: Int?, into output: inout Output,
         element writeElement: (Elements.Element, inout Output) -> Void
     ) {
-        /// A newline and two spaces per level.
+        /// A newline and two spaces per level, copied from a line of 16 levels.
         func newline(indenting level: Int) {
-            output.append(UInt8(ascii: "\n"))
-            for _ in 0..<2 * level { output.append(UInt8(ascii: " ")) }
+            let line: StaticString = "\n                                "
+            let copied = min(1 + 2 * level, line.utf8CodeUnitCount)
+            output.append(UnsafeBufferPointer(start: line.utf8Start, count: copied))
+            for _ in copied..<1 + 2 * level { output.append(UInt8(ascii: " ")) }
         }
         output.append(UInt8(ascii: brackets.open))
         for (index, element) in elements.enumerated() {
