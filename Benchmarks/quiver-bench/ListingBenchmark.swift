@@ -10,10 +10,12 @@ func runListingBenchmark(home: String, empty: String, showing reference: String)
         throw BenchError("\(quiver) is missing: swift build -c release --product quiver")
     }
     print("\nlisting (whole processes, best of 7; load average \(loadAverage())):")
-    for (arguments, registry) in [("list", empty), ("list", home), ("list --json", home), ("show \(reference)", home), ("show \(reference) --json", home)] {
+    let runs = [("list", empty), ("list", home), ("list --json", home), ("show \(reference)", home), ("show \(reference) --json", home)]
+    for (arguments, registry) in runs {
         let seconds = Measure.bestShell(7, "QUIVER_HOME='\(registry)' '\(quiver)' \(arguments) > /dev/null")
         let what = "quiver \(arguments)\(registry == empty ? " (empty registry)" : "")"
-        print("  \(what.padding(toLength: 36, withPad: " ", startingAt: 0)) \(seconds.map { Measure.format($0 * 1000, 1) + " ms" } ?? "failed")")
+        let figure = seconds.map { Measure.format($0 * 1000, 1) + " ms" } ?? "failed"
+        print("  \(what.padding(toLength: 36, withPad: " ", startingAt: 0)) \(figure)")
     }
     try runBlocking {
         let server = try await BenchServer.quiverServe(home: home)

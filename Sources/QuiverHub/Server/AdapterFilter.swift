@@ -24,7 +24,9 @@ struct AdapterFilter: Sendable, Equatable {
             guard value.utf8.count <= 256 else { throw .invalidRequest("query parameter \(key) is longer than 256 bytes") }
             switch key {
             case "n":
-                guard let n = Int(value), n >= 0 else { throw .invalidRequest("n must be a whole number from 0, not '\(value.prefix(40))'") }
+                guard let n = Int(value), n >= 0 else {
+                    throw .invalidRequest("n must be a whole number from 0, not '\(value.prefix(40))'")
+                }
                 pageSize = min(n, largestPage)
             case "last": after = value
             case "task": task = value

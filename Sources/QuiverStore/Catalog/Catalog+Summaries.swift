@@ -16,7 +16,9 @@ extension Catalog {
             for row in try Row.fetchAll(db, sql: "SELECT id, name, digest FROM baseModel") {
                 bases[try row.decode(atIndex: 0)] = (try row.decode(atIndex: 1), try row.decode(atIndex: 2))
             }
-            let tags = try Self.texts(db, arguments, sql: "SELECT artifactId, name FROM tag \(only("artifactId")) ORDER BY artifactId, name")
+            let tags = try Self.texts(db, arguments, sql: """
+                SELECT artifactId, name FROM tag \(only("artifactId")) ORDER BY artifactId, name
+                """)
             let members = try Self.texts(db, arguments, sql: """
                 SELECT fusionMember.fusionId, artifact.task || ':' || artifact.version
                 FROM fusionMember JOIN artifact ON artifact.id = fusionMember.memberId
@@ -37,6 +39,7 @@ extension Catalog {
                 let labelsJSON: String = try row.decode(atIndex: 11)
                 if labels[labelsJSON] == nil { labels[labelsJSON] = Self.labelNames(labelsJSON) }
                 let engineNote: String? = try row.decode(atIndex: 14)
+                let milliseconds: Int64 = try row.decode(atIndex: 13)
                 summaries.append(ArtifactSummary(
                     task: try row.decode(atIndex: 1), version: try row.decode(atIndex: 2),
                     // Enums from their names: GRDB's generic decoding of them took longer than the rest of the row.
@@ -44,8 +47,8 @@ extension Catalog {
                     parameters: try row.decode(atIndex: 5), headParameters: try row.decode(atIndex: 6), size: try row.decode(atIndex: 7),
                     storedSize: try row.decode(atIndex: 8), base: base?.name ?? "?", baseDigest: base?.digest ?? "",
                     digest: try row.decode(atIndex: 10), tags: tags[id] ?? [], labels: labels[labelsJSON]!, members: members[id] ?? [],
-                    description: try row.decode(atIndex: 12), created: Date(timeIntervalSince1970: Double(try row.decode(Int64.self, atIndex: 13)) / 1000), runnable: engineNote == nil,
-                    engineNote: engineNote))
+                    description: try row.decode(atIndex: 12), created: Date(timeIntervalSince1970: Double(milliseconds) / 1000),
+                    runnable: engineNote == nil, engineNote: engineNote))
             }
             return summaries
         }
@@ -62,7 +65,9 @@ extension Catalog {
     }
 
     private static func kind(_ name: String) throws -> ArtifactKind {
-        guard let kind = ArtifactKind(rawValue: name) else { throw QuiverError(.corrupt, "catalog holds a version of unknown kind '\(name)'") }
+        guard let kind = ArtifactKind(rawValue: name) else {
+            throw QuiverError(.corrupt, "catalog holds a version of unknown kind '\(name)'")
+        }
         return kind
     }
 

@@ -64,7 +64,9 @@ public enum JSONWriter {
 
         mutating func append(_ text: String) { withUTF8(text) { append($0) } }
 
-        mutating func append(_ text: StaticString) { append(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)) }
+        mutating func append(_ text: StaticString) {
+            append(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        }
 
         @inline(__always)
         mutating func append(_ byte: UInt8) {
@@ -140,9 +142,8 @@ public enum JSONWriter {
                 // To the next byte that may need an escape, in a loop of its own: most strings have none.
                 while index < text.count {
                     let byte = text[index]
-                    if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || terminalControls && (byte == 0x7F || byte == 0xC2) {
-                        break
-                    }
+                    let quoteOrBackslash = byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+                    if byte < 0x20 || quoteOrBackslash || terminalControls && (byte == 0x7F || byte == 0xC2) { break }
                     index += 1
                 }
                 guard index < text.count else { break }
