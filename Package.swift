@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "QuiverCodecTests", dependencies: ["QuiverCodec"]),
         .testTarget(name: "QuiverStoreTests", dependencies: ["QuiverStore", "QuiverModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "QuiverModelTests", dependencies: ["QuiverModel", "QuiverStore", "QuiverRuntime"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "QuiverCLITests", dependencies: ["quiver", "QuiverStore", "QuiverModel"]),
+        .testTarget(name: "QuiverCLITests", dependencies: ["quiver", "QuiverHub", "QuiverStore", "QuiverModel"]),
         .testTarget(
             name: "QuiverHubTests",
             dependencies: ["QuiverHub", "QuiverModel", "QuiverStore", "QuiverRuntime", "quiver", "QuiverTestServers", .product(name: "HummingbirdTesting", package: "hummingbird")]),

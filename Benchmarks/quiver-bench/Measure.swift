@@ -16,19 +16,23 @@ enum Measure {
         return best
     }
 
-    /// Runs a shell command line and returns its wall-clock seconds, or nil when it fails.
+    /// Runs a shell command line (its output to /dev/null) and returns its wall-clock seconds, or nil when it fails.
+    /// Spawned and waited for directly: `Process.waitUntilExit` polls on Linux and rounds every run up to the next 50 ms.
     static func shell(_ command: String) -> Double? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        var failed = false
-        let time = seconds {
-            do { try process.run() } catch { failed = true; return }
-            process.waitUntilExit()
-        }
-        return failed || process.terminationStatus != 0 ? nil : time
+        func cStrings(_ strings: [String]) -> [UnsafeMutablePointer<CChar>?] { strings.map { strdup($0) } + [nil] }
+        let arguments = cStrings(["/bin/sh", "-c", command])
+        let environment = cStrings(ProcessInfo.processInfo.environment.map { "\($0)=\($1)" })
+        defer { (arguments + environment).forEach { free($0) } }
+        var output = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&output)
+        defer { posix_spawn_file_actions_destroy(&output) }
+        posix_spawn_file_actions_addopen(&output, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&output, 2, "/dev/null", O_WRONLY, 0)
+        var pid: pid_t = 0, status: Int32 = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        guard posix_spawn(&pid, "/bin/sh", &output, nil, arguments, environment) == 0, waitpid(pid, &status, 0) == pid else { return nil }
+        let time = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return status == 0 ? time : nil
     }
 
     static func bestShell(_ repeats: Int, _ command: String) -> Double? {

@@ -4,21 +4,24 @@ import QuiverStore
 import QuiverTensor
 
 /// `quiver-bench store`: push and pull throughput against `sha256sum` + `gzip -1` on the same file,
-/// adapter push latency, and `list` with 10,000 adapters in the catalog.
+/// adapter push latency, and listing with 10,000 adapters in the catalog (ListingBenchmark.swift).
 ///
 /// Options: `--base DIR` (a Hugging Face folder, e.g. all-MiniLM-L6-v2; default: a synthetic
 /// MiniLM-shaped model), `--adapters N` (default 10000), `--layouts GB` (instead: a sharded BF16 base of GB
-/// gigabytes and a PyTorch `.bin` adapter, see StoreLayoutsBenchmark.swift).
+/// gigabytes and a PyTorch `.bin` adapter, see StoreLayoutsBenchmark.swift), `--listing DIR` (instead: only the
+/// listing figures, on the registry in DIR, showing its first task).
 func runStoreBenchmark(_ arguments: [String]) throws {
     var baseFolder: String?
     var adapterCount = 10_000
     var layoutGigabytes: Double?
+    var listingHome: String?
     var iterator = arguments.makeIterator()
     while let argument = iterator.next() {
         switch argument {
         case "--base": baseFolder = iterator.next()
         case "--adapters": adapterCount = Int(iterator.next() ?? "") ?? adapterCount
         case "--layouts": layoutGigabytes = Double(iterator.next() ?? "") ?? 1
+        case "--listing": listingHome = iterator.next()
         default: throw QuiverError(.invalidInput, "unknown option \(argument)")
         }
     }
@@ -28,6 +31,11 @@ func runStoreBenchmark(_ arguments: [String]) throws {
     if let layoutGigabytes {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         return try runStoreLayoutsBenchmark(root: root, gigabytes: layoutGigabytes)
+    }
+    if let listingHome {
+        let first = try Registry(home: listingHome).list().first.map { "\($0.task):\($0.version)" } ?? "none"
+        _ = try Registry(home: root + "/empty")
+        return try runListingBenchmark(home: listingHome, empty: root + "/empty", showing: first)
     }
     let shape = SampleFolders.SampleConfig(hiddenSize: 384, layerCount: 6, headCount: 12, intermediateSize: 1536, maxPositions: 512)
     if baseFolder == nil {
@@ -99,12 +107,7 @@ func runStoreBenchmark(_ arguments: [String]) throws {
     print("\(adapterCount - 10) more pushes of already-stored content (dedupe: only config + manifest written): \(Measure.format(catalogFill / Double(max(adapterCount - 10, 1)) * 1000, 2)) ms each")
     var rows = 0
     let listSeconds = try Measure.best(3) { rows = try registry.list().count }
-    print("list with \(rows) adapters: \(Measure.format(listSeconds * 1000, 0)) ms (library)")
-    let quiver = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("quiver").path
-    if FileManager.default.isExecutableFile(atPath: quiver),
-       let cli = Measure.bestShell(3, "QUIVER_HOME='\(root)/registry-0' '\(quiver)' list --json > /dev/null"),
-       let table = Measure.bestShell(3, "QUIVER_HOME='\(root)/registry-0' '\(quiver)' list > /dev/null")
-    {
-        print("quiver list --json: \(Measure.format(cli * 1000, 0)) ms; quiver list: \(Measure.format(table * 1000, 0)) ms (whole process)")
-    }
+    print("list with \(rows) adapters: \(Measure.format(listSeconds * 1000, 1)) ms (library)")
+    _ = try Registry(home: root + "/empty")
+    try runListingBenchmark(home: root + "/registry-0", empty: root + "/empty", showing: "task-\(adapterCount / 2)")
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import QuiverHub
 import QuiverModel
 import QuiverStore
+import QuiverTensor
 
 struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +21,7 @@ struct ListCommand: AsyncParsableCommand {
         }
         let entries = try registry.open().list()
         if json {
-            try Console.printJSON(entries)
+            Console.printJSON(array: entries.lazy.map { $0.json })
             return
         }
         if entries.isEmpty {
@@ -31,7 +32,7 @@ struct ListCommand: AsyncParsableCommand {
             ["TASK", "VERSION", "KIND", "ARCHITECTURE", "RUNS", "PARAMETERS", "HEAD", "SIZE", "STORED", "BASE", "CREATED"],
             entries.map { entry in
                 let version = entry.tags.isEmpty ? entry.version : "\(entry.version) (\(entry.tags.joined(separator: ",")))"
-                let kind = entry.members.isEmpty ? entry.kind.rawValue : "\(entry.kind)[\(entry.members.joined(separator: ","))]"
+                let kind = entry.members.isEmpty ? entry.kind.rawValue : "\(entry.kind.rawValue)[\(entry.members.joined(separator: ","))]"
                 return [entry.task, version, kind, entry.architecture.rawValue, entry.runnable ? "yes" : "no", Console.count(entry.parameters),
                         Console.count(entry.headParameters), Console.size(entry.size), Console.size(entry.storedSize), entry.base,
                         Console.date(entry.created)]

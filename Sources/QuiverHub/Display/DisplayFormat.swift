@@ -1,40 +1,53 @@
 import Foundation
+import QuiverStore
 
 /// Numbers, sizes and dates as people read them: one format for the CLI's tables, transfer
 /// progress and the web page of `quiver serve`.
 public enum DisplayFormat {
     /// 1234567 → "1,234,567".
     public static func count(_ value: Int) -> String {
-        let digits = String(value.magnitude)
-        var result = ""
-        for (index, character) in digits.reversed().enumerated() {
-            if index > 0, index % 3 == 0 { result.append(",") }
-            result.append(character)
+        let magnitude = Int(exactly: value.magnitude) ?? .max
+        let digits = ASCIIText.digitCount(magnitude)
+        return ASCIIText.make(capacity: (value < 0 ? 1 : 0) + digits + (digits - 1) / 3) { text in
+            func putGroups(_ value: Int) {
+                guard value >= 1000 else { return text.put(digitsOf: value) }
+                putGroups(value / 1000)
+                text.put(",")
+                text.put(digitsOf: value % 1000, width: 3)
+            }
+            if value < 0 { text.put("-") }
+            putGroups(magnitude)
         }
-        return (value < 0 ? "-" : "") + String(result.reversed())
     }
 
-    /// Bytes in binary units: "512 B", "12.3 KiB", "1.20 MiB".
+    /// Bytes in binary units: "512 B", "12.3 KiB", "1.20 MiB" — two decimals below 10, else one, rounded half to
+    /// even as `printf` rounds. Worked out on integers: `String(format:)` took a quarter of `quiver list`'s time.
     public static func size(_ bytes: Int) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024, unit < units.count - 1 {
-            value /= 1024
+        var unit = 0, scale = 1
+        while bytes / scale >= 1024, unit < units.count - 1 {
+            scale *= 1024
             unit += 1
         }
         if unit == 0 { return "\(bytes) B" }
-        return String(format: value < 10 ? "%.2f %@" : "%.1f %@", value, units[unit])
+        let (whole, remainder) = bytes.quotientAndRemainder(dividingBy: scale)
+        let (decimals, denominator) = whole < 10 ? (2, 100) : (1, 10)
+        let (fraction, rest) = (remainder * denominator).quotientAndRemainder(dividingBy: scale)
+        var scaled = whole * denominator + fraction
+        if 2 * rest > scale || (2 * rest == scale && scaled % 2 == 1) { scaled += 1 }
+        return ASCIIText.make(capacity: 15) { text in  // 8388608.0 TiB at most
+            text.put(digitsOf: scaled / denominator)
+            text.put(".")
+            text.put(digitsOf: scaled % denominator, width: decimals)
+            text.put(" ")
+            text.put(units[unit])
+        }
     }
+
+    private static let units: [StaticString] = ["B", "KiB", "MiB", "GiB", "TiB"]
 
     /// "2025-11-29 23:25" (UTC, to the minute).
-    public static func date(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        return String(format: "%04d-%02d-%02d %02d:%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0, parts.minute ?? 0)
-    }
+    public static func date(_ date: Date) -> String { UTCTime(date).toTheMinute }
 
     /// ISO 8601, for `<time datetime>` and sorting.
-    public static func isoDate(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+    public static func isoDate(_ date: Date) -> String { UTCTime(date).iso8601 }
 }

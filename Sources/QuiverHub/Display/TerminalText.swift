@@ -7,7 +7,10 @@ public enum TerminalText {
     /// sequences they start (CSI `ESC [ … final`, OSC/DCS/PM/APC strings up to BEL or ST, and
     /// two-character escapes).
     public static func sanitized(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        // Every control's UTF-8 holds a byte below 20, 7F (DEL) or C2 (the lead byte of C1 controls): a quick first look.
+        var utf8 = text
+        let mayHoldControls = utf8.withUTF8 { $0.contains { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 } }
+        guard mayHoldControls, text.unicodeScalars.contains(where: isControl) else { return text }
         var output = String.UnicodeScalarView()
         var scalars = text.unicodeScalars.makeIterator()
         while let scalar = scalars.next() {

@@ -32,7 +32,7 @@ func buildRouter(settings: ServerSettings, registry: Registry, uploads: UploadSt
     router.addRoutes(
         DistributionController(registry: registry, uploads: uploads, imports: ImportCoalescer(), token: settings.token, namespace: settings.namespace, limits: settings.limits).endpoints,
         atPath: "/v2")
-    router.addRoutes(CatalogController(registry: registry).endpoints, atPath: "/api")
+    router.addRoutes(CatalogController(registry: registry, largestPage: settings.limits.pageSize).endpoints, atPath: "/api")
     router.addRoutes(InferenceController(engine: engine, limits: settings.limits).endpoints, atPath: "/v1")
     router.addRoutes(WebController(registry: registry, namespace: settings.namespace).endpoints)
     return router

@@ -65,7 +65,6 @@ struct Page {
     /// `Link: </v2/…?n=N&last=LAST>; rel="next"` when more entries follow.
     func linkHeaders(path: String) -> HTTPFields {
         guard hasMore, let last = items.last else { return [:] }
-        let escaped = last.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? last
-        return [.link: "<\(path)?n=\(size)&last=\(escaped)>; rel=\"next\""]
+        return [.link: "<\(path)?n=\(size)&last=\(QueryText.escape(last))>; rel=\"next\""]
     }
 }

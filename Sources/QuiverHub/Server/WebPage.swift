@@ -2,20 +2,60 @@ import Foundation
 import QuiverModel
 import QuiverStore
 
-/// The registry as one self-contained HTML page: every adapter and fusion version grouped by task
+/// The registry as one self-contained HTML page: its adapter and fusion versions grouped by task
 /// (task, version, tags, kind, architecture, parameters, head parameters, sizes, base, members,
-/// created), the base models, a search box filtering rows and sortable columns. No external
-/// asset; the inline style and script are allowed by hash in the Content-Security-Policy.
+/// created), `pageSize` at a time with links to the pages before and after, a search box
+/// (`?q=WORDS`, over every version) also filtering the shown rows as one types, sortable columns,
+/// and the base models. No external asset; the inline style and script are allowed by hash in the
+/// Content-Security-Policy.
 struct WebPage {
+    /// Versions per page: the page of a registry of 10,000 stays a few hundred kilobytes.
+    static let pageSize = 100
+
     var namespace: String
     /// `http://HOST[:PORT]` as the browser addressed the server.
     var origin: String
+    /// Every version, by task then age (the summary counts them all).
     var artifacts: [ArtifactSummary]
     var bases: [BaseModelRow]
+    var query = Query()
 
-    /// The page's `Content-Security-Policy`: nothing but its own inline style and script.
+    /// What `GET /` asks for: `?page=N` (from 1; past the last page is the last page) and `?q=WORDS`
+    /// (versions holding every word, in any case, in their task, version, kind, architecture,
+    /// base, description, tags, labels or members). Other parameters are ignored.
+    struct Query: Equatable {
+        var page = 1
+        var text = ""
+
+        var words: [String] { text.lowercased().split(whereSeparator: \.isWhitespace).map(String.init) }
+
+        init(page: Int = 1, text: String = "") {
+            self.page = page
+            self.text = text
+        }
+
+        /// Refuses a page that is not a whole number from 1 and a `q` over 256 bytes; a page
+        /// number with more digits than an `Int` holds is past the last page.
+        init(parameters: [(key: String, value: String)]) throws(APIError) {
+            for (key, value) in parameters {
+                switch key {
+                case "page":
+                    guard !value.isEmpty, value.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+                          value.utf8.contains(where: { $0 != UInt8(ascii: "0") })
+                    else { throw .invalidRequest("page must be a whole number from 1, not '\(value.prefix(40))'") }
+                    page = Int(value) ?? .max
+                case "q":
+                    guard value.utf8.count <= 256 else { throw .invalidRequest("query parameter q is longer than 256 bytes") }
+                    text = value
+                default: continue
+                }
+            }
+        }
+    }
+
+    /// The page's `Content-Security-Policy`: nothing but its own inline style and script, and its search form.
     static let contentSecurityPolicy =
-        "default-src 'none'; style-src '\(hashSource(style))'; script-src '\(hashSource(script))'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        "default-src 'none'; style-src '\(hashSource(style))'; script-src '\(hashSource(script))'; img-src data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
     func render() -> String {
         let remote = origin + "/" + namespace
@@ -40,22 +80,35 @@ struct WebPage {
             <h2>Adapters and fusions</h2>
 
             """
+        let words = query.words
+        let matching = words.isEmpty ? artifacts : artifacts.filter { artifact in words.allSatisfy(Self.searchText(artifact).contains) }
+        let pageCount = max(1, (matching.count + Self.pageSize - 1) / Self.pageSize)
+        let page = min(query.page, pageCount)
+        let shown = matching[min((page - 1) * Self.pageSize, matching.count)..<min(page * Self.pageSize, matching.count)]
         if artifacts.isEmpty {
             html += "<p class=\"empty\">No adapter yet. Publish one with <code>quiver push TASK --to \(e(remote))</code>.</p>\n"
         } else {
             html += """
-                <p class="controls"><input id="search" type="search" placeholder="Filter: task, label, base, architecture, member…" aria-label="Filter rows"> <span id="shown">\(artifacts.count) of \(artifacts.count)</span></p>
-                <table id="artifacts">
-                <thead><tr>\(Self.columns.map { "<th data-type=\"\($0.type)\" scope=\"col\"><button type=\"button\">\($0.title)</button></th>" }.joined())</tr></thead>
-                <tbody>
+                <form class="controls" method="get" action="/" role="search"><input id="search" name="q" type="search" value="\(e(query.text))" placeholder="Search: task, label, base, architecture, member…" aria-label="Search versions"> <span id="shown">\(shown.count) of \(shown.count)</span></form>
 
                 """
-            var previousTask: String?
-            for (index, artifact) in artifacts.enumerated() {
-                html += row(artifact, index: index, startsGroup: artifact.task != previousTask)
-                previousTask = artifact.task
+            if matching.isEmpty {
+                html += "<p class=\"empty\">No version matches “\(e(query.text))”.</p>\n"
+            } else {
+                let pager = pager(page: page, of: pageCount, shown: shown, matching: matching.count)
+                html += pager + """
+                    <table id="artifacts">
+                    <thead><tr>\(Self.columns.map { "<th data-type=\"\($0.type)\" scope=\"col\"><button type=\"button\">\($0.title)</button></th>" }.joined())</tr></thead>
+                    <tbody>
+
+                    """
+                var previousTask: String?
+                for (index, artifact) in shown.enumerated() {
+                    html += row(artifact, index: index, startsGroup: artifact.task != previousTask)
+                    previousTask = artifact.task
+                }
+                html += "</tbody>\n</table>\n" + pager
             }
-            html += "</tbody>\n</table>\n"
         }
         html += "</section>\n<section>\n<h2>Base models</h2>\n"
         if bases.isEmpty {
@@ -74,6 +127,24 @@ struct WebPage {
         return html
     }
 
+    // MARK: - Pages
+
+    /// "Versions 101–200 of 10,000 · page 2 of 100" between links to the pages before and after.
+    private func pager(page: Int, of pageCount: Int, shown: ArraySlice<ArtifactSummary>, matching: Int) -> String {
+        let what = query.words.isEmpty ? "" : " matching “\(e(query.text))”"
+        var nav = "<nav class=\"pager\" aria-label=\"Pages\">"
+        if page > 1 { nav += "<a rel=\"prev\" href=\"\(e(link(page: page - 1)))\">← Previous</a> " }
+        nav += "<span>Versions \(DisplayFormat.count(shown.startIndex + 1))–\(DisplayFormat.count(shown.endIndex)) of "
+        nav += "\(DisplayFormat.count(matching))\(what) · page \(DisplayFormat.count(page)) of \(DisplayFormat.count(pageCount))</span>"
+        if page < pageCount { nav += " <a rel=\"next\" href=\"\(e(link(page: page + 1)))\">Next →</a>" }
+        return nav + "</nav>\n"
+    }
+
+    /// `/?page=N`, keeping the search.
+    private func link(page: Int) -> String {
+        query.text.isEmpty ? "/?page=\(page)" : "/?page=\(page)&q=\(QueryText.escape(query.text))"
+    }
+
     // MARK: - Rows
 
     private static let columns: [(title: String, type: String)] = [
@@ -82,9 +153,14 @@ struct WebPage {
         ("Base", "text"), ("Members", "text"), ("Created", "text"),
     ]
 
-    private func row(_ artifact: ArtifactSummary, index: Int, startsGroup: Bool) -> String {
-        let search = ([artifact.task, artifact.version, artifact.kind.rawValue, artifact.architecture.rawValue, artifact.base, artifact.description]
+    /// What the search words are looked for in (lower-cased): the row's `data-search`, for the script's filter too.
+    private static func searchText(_ artifact: ArtifactSummary) -> String {
+        ([artifact.task, artifact.version, artifact.kind.rawValue, artifact.architecture.rawValue, artifact.base, artifact.description]
             + artifact.tags + artifact.labels + artifact.members).joined(separator: " ").lowercased()
+    }
+
+    private func row(_ artifact: ArtifactSummary, index: Int, startsGroup: Bool) -> String {
+        let search = Self.searchText(artifact)
         let members = artifact.members.map { "<span class=\"member\">\(e($0))</span>" }.joined(separator: " ")
         let title = artifact.description.isEmpty ? "" : " title=\"\(e(artifact.description))\""
         var cells = "<td class=\"task\"\(title)>\(e(artifact.task))</td>"
@@ -136,6 +212,7 @@ struct WebPage {
         tr.fusion td.kind{color:var(--accent);font-weight:600}
         .member{display:inline-block;padding:0 .4rem;border:1px solid var(--line);border-radius:.6rem;margin:0 .2rem .2rem 0}
         #search{width:min(32rem,100%);padding:.4rem .6rem;font:inherit}
+        .controls{margin:1em 0}.pager{margin:.6rem 0;color:var(--muted)}.pager a{color:var(--accent)}
         #shown{color:var(--muted);margin-left:.5rem}
         .empty{color:var(--muted)}
         """
@@ -179,8 +256,6 @@ struct WebPage {
                 rows.forEach(function (row) { body.appendChild(row); });
               });
             });
-            var query = new URLSearchParams(window.location.search).get("q");
-            if (query) { search.value = query; }
             search.addEventListener("input", filter);
             filter();
           }

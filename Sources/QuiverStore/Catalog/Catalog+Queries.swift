@@ -80,13 +80,6 @@ extension Catalog {
         }
     }
 
-    /// Tag names per artifact id (for `list`).
-    public func tags() throws -> [Int64: [String]] {
-        try read { db in
-            Dictionary(grouping: try TagRow.fetchAll(db), by: \.artifactId).mapValues { $0.map(\.name).sorted() }
-        }
-    }
-
     public func members(ofFusion id: Int64) throws -> [ArtifactRow] {
         try read { db in
             try ArtifactRow.fetchAll(db, sql: """

