@@ -3,7 +3,6 @@ import Foundation
 import QuiverHub
 import QuiverModel
 import QuiverStore
-import Synchronization
 
 /// `quiver-bench hub --load CLIENTS --seconds S` (docs/load.md): `quiver serve` under a bounded
 /// loopback load. A third of the clients pull adapters (each into its own registry holding the base,
@@ -38,8 +37,8 @@ func runHubLoad(fixture: HubFixture, clients: Int, seconds: Double) async throws
     }
     print("server seeded with the base and \(fixture.tasks.count) adapters; \(prepared) new adapters ready to push; load average \(loadAverage())")
 
-    let nextPush = Shared(0)
-    let sampling = Shared((running: true, peakRSS: 0, samples: 0))
+    let nextPush = Locked(0)
+    let sampling = Locked((running: true, peakRSS: 0, samples: 0))
     let sampler = Task {
         while sampling.withLock({ $0.running }) {
             if let memory = server.memory() { sampling.withLock { $0.peakRSS = max($0.peakRSS, memory.rss); $0.samples += 1 } }
@@ -192,11 +191,4 @@ struct LoadStats: Sendable {
         pushed += other.pushed
         slowest = max(slowest, other.slowest)
     }
-}
-
-/// A value the load clients share (a `Mutex` cannot be captured by their tasks itself).
-final class Shared<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    func withLock<T: Sendable>(_ body: (inout sending Value) -> T) -> T { mutex.withLock { body(&$0) } }
 }

@@ -5,7 +5,6 @@ import HummingbirdTesting
 import NIOCore
 import QuiverStore
 import QuiverModel
-import Synchronization
 import Testing
 @testable import QuiverHub
 
@@ -18,7 +17,7 @@ import Testing
 
     final class Server: Sendable {
         /// The `Authorization` header of each request (`-` when there was none).
-        let authorizations = Mutex<[String]>([])
+        let authorizations = Locked<[String]>([])
 
         func application() -> some ApplicationProtocol {
             let router = Router()

@@ -6,7 +6,6 @@ import NIOCore
 import QuiverHub
 import QuiverStore
 import QuiverModel
-import Synchronization
 import Testing
 
 /// The distribution spec's token flow against a small in-test server: a `401` with
@@ -15,8 +14,8 @@ import Testing
 @Suite struct ClientTokenAuthTests {
     /// What the fake registry saw.
     final class Log: Sendable {
-        let tokenRequests = Mutex<[String]>([])
-        let authorizations = Mutex<[String]>([])
+        let tokenRequests = Locked<[String]>([])
+        let authorizations = Locked<[String]>([])
     }
 
     static let token = "issued-token-42"

@@ -1,7 +1,6 @@
 import Foundation
 import QuiverStore
 import QuiverModel
-import Synchronization
 import Testing
 @testable import QuiverHub
 
@@ -135,7 +134,7 @@ import Testing
     }
 
     @Test func progressLinesWithoutATerminal() {
-        let lines = Mutex<[String]>([])
+        let lines = Locked<[String]>([])
         let display = ProgressDisplay(interactive: false) { text in lines.withLock { $0.append(text) } }
         display.observer(.artifact(action: .pull, repository: "sentiment", reference: "1"))
         display.observer(.blobStarted(id: "sha256:1", label: "sentiment/adapter.safetensors", total: 2048, already: 0))
