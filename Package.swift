@@ -80,9 +80,9 @@ let package = Package(
         // Its fixtures are read from the source tree (#filePath), not bundled.
         .testTarget(name: "QuiverTensorTests", dependencies: ["QuiverTensor"], exclude: ["Fixtures"]),
         .testTarget(name: "QuiverCodecTests", dependencies: ["QuiverCodec"]),
-        .testTarget(name: "QuiverStoreTests", dependencies: ["QuiverStore", "QuiverModel"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "QuiverStoreTests", dependencies: ["QuiverStore", "QuiverModel", "QuiverTestServers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "QuiverModelTests", dependencies: ["QuiverModel", "QuiverStore", "QuiverRuntime"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "QuiverCLITests", dependencies: ["quiver", "QuiverHub", "QuiverStore", "QuiverModel"]),
+        .testTarget(name: "QuiverCLITests", dependencies: ["quiver", "QuiverHub", "QuiverStore", "QuiverModel", "QuiverTestServers"]),
         .testTarget(
             name: "QuiverHubTests",
             dependencies: ["QuiverHub", "QuiverModel", "QuiverStore", "QuiverRuntime", "quiver", "QuiverTestServers", .product(name: "HummingbirdTesting", package: "hummingbird")]),

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import QuiverStore
 import QuiverModel
+import QuiverTestServers
 
 /// Runs the built `quiver` executable as users do.
 struct CLI {
@@ -31,22 +32,24 @@ struct CLI {
         var stderr: String
     }
 
-    func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
+    func start(_ arguments: [String]) throws -> (Process, ChildPipe, ChildPipe) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(["QUIVER_HOME": home]) { _, new in new }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        let out = ChildPipe(.fromChild), err = ChildPipe(.fromChild)
+        process.standardOutput = out.childEnd
+        process.standardError = err.childEnd
         try process.run()
+        out.childStarted()
+        err.childStarted()
         return (process, out, err)
     }
 
-    func finish(_ started: (Process, Pipe, Pipe)) -> Result {
+    func finish(_ started: (Process, ChildPipe, ChildPipe)) -> Result {
         let (process, out, err) = started
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        let stdout = out.ownEnd.readDataToEndOfFile()
+        let stderr = err.ownEnd.readDataToEndOfFile()
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }

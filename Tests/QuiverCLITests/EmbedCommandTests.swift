@@ -1,5 +1,6 @@
 import Foundation
 import QuiverTensor
+import QuiverTestServers
 import Testing
 
 /// `quiver embed` end to end: a registered base model, texts from arguments or stdin, JSON and text output, errors.
@@ -21,15 +22,14 @@ import Testing
         process.executableURL = URL(fileURLWithPath: CLI.executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(["QUIVER_HOME": cli.home]) { _, new in new }
-        let stdin = Pipe()
-        let out = Pipe()
-        let err = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = out
-        process.standardError = err
+        let stdin = ChildPipe(.toChild), out = ChildPipe(.fromChild), err = ChildPipe(.fromChild)
+        process.standardInput = stdin.childEnd
+        process.standardOutput = out.childEnd
+        process.standardError = err.childEnd
         try process.run()
-        try stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
+        for pipe in [stdin, out, err] { pipe.childStarted() }
+        try stdin.ownEnd.write(contentsOf: Data(input.utf8))
+        try stdin.ownEnd.close()
         return cli.finish((process, out, err))
     }
 

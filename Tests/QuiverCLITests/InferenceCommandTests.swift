@@ -1,4 +1,5 @@
 import Foundation
+import QuiverTestServers
 import Testing
 
 /// `fuse --from`, `infer` (one task, a fusion, --tasks) from the command line, on the sample models.
@@ -70,10 +71,11 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", "printf 'is it good?\\tyes\\nsecond line\\n' | QUIVER_HOME='\(cli.home)' '\(CLI.executable)' infer entailment --json"]
-        let out = Pipe()
-        process.standardOutput = out
+        let out = ChildPipe(.fromChild)
+        process.standardOutput = out.childEnd
         try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        out.childStarted()
+        let data = out.ownEnd.readDataToEndOfFile()
         process.waitUntilExit()
         let results = (try JSONSerialization.jsonObject(with: data) as! [String: Any])["results"] as! [[String: Any]]
         #expect(results.count == 2)

@@ -1,4 +1,5 @@
 import Foundation
+import QuiverTestServers
 import Testing
 
 /// `quiver train` and `quiver fuse --train` end to end on the sample base (the result runs in `infer` and `eval`,
@@ -168,13 +169,15 @@ import Testing
     static func sha256(_ data: Data) -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
+        let input = ChildPipe(.toChild), output = ChildPipe(.fromChild)
+        process.standardInput = input.childEnd
+        process.standardOutput = output.childEnd
         try! process.run()
-        input.fileHandleForWriting.write(data)
-        try! input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        input.childStarted()
+        output.childStarted()
+        input.ownEnd.write(data)
+        try! input.ownEnd.close()
+        let text = String(decoding: output.ownEnd.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return String(text.prefix(64))
     }

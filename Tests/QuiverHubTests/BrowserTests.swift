@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import QuiverStore
 import QuiverModel
+import QuiverTestServers
 import Testing
 
 @testable import QuiverHub
@@ -78,14 +79,15 @@ struct BrowserTests {
             "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
             "--user-data-dir=\(profile)", "--dump-dom", url,
         ]
-        let output = Pipe()
-        process.standardOutput = output
+        let output = ChildPipe(.fromChild)
+        process.standardOutput = output.childEnd
         process.standardError = FileHandle.nullDevice
         try process.run()
+        output.childStarted()
         let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
         DispatchQueue.global().asyncAfter(deadline: .now() + 90, execute: watchdog)
         let data = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: output.fileHandleForReading.readDataToEndOfFile()) }
+            DispatchQueue.global().async { continuation.resume(returning: output.ownEnd.readDataToEndOfFile()) }
         }
         process.waitUntilExit()
         watchdog.cancel()

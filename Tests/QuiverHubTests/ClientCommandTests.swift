@@ -1,6 +1,7 @@
 import Foundation
 import QuiverStore
 import QuiverModel
+import QuiverTestServers
 import Testing
 
 /// Runs the built `quiver` executable as users do.
@@ -30,24 +31,24 @@ struct QuiverProcess {
         var base = ProcessInfo.processInfo.environment
         for key in ["QUIVER_REMOTE", "QUIVER_TOKEN", "QUIVER_USERNAME", "QUIVER_PASSWORD"] { base[key] = nil }
         process.environment = base.merging(["QUIVER_HOME": home]) { _, new in new }.merging(environment) { _, new in new }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        let out = ChildPipe(.fromChild), err = ChildPipe(.fromChild)
+        process.standardOutput = out.childEnd
+        process.standardError = err.childEnd
         try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        out.childStarted()
+        err.childStarted()
+        let stdout = out.ownEnd.readDataToEndOfFile()
+        let stderr = err.ownEnd.readDataToEndOfFile()
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     func run(_ arguments: String..., environment: [String: String] = [:]) throws -> Result { try run(arguments, environment: environment) }
 
-    /// `run` on a Dispatch thread: a test whose server runs in this process must not block the
+    /// `run` on a thread of its own: a test whose server runs in this process must not block the
     /// cooperative threads that server answers on.
     func runDetached(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Swift.Result { try run(arguments, environment: environment) }) }
-        }
+        try await onThreadOfItsOwn { try run(arguments, environment: environment) }
     }
 }
 

@@ -2,7 +2,7 @@ import Foundation
 import QuiverHub
 import QuiverStore
 import QuiverModel
-import Synchronization
+import QuiverTestServers
 import Testing
 
 /// `gc` in a loop while `quiver` processes pull and push into the same registry: temporary files
@@ -24,20 +24,22 @@ struct ConcurrentCollectionTests {
             }
             let remote = server.url + "/quiver"
             // `gc` in a tight loop, as fast as the registry lock lets it, on a thread of its own.
-            let done = Mutex(false)
+            let done = Locked(false)
             let home = workspace.root + "/destination"
-            let collections = Task.detached {
-                var failures: [String] = []
-                var runs = 0
-                while !done.withLock({ $0 }) {
-                    do {
-                        _ = try Registry(home: home).collectGarbage()
-                    } catch {
-                        failures.append("\(error)")
+            let collections = Task {
+                try await onThreadOfItsOwn {
+                    var failures: [String] = []
+                    var runs = 0
+                    while !done.withLock({ $0 }) {
+                        do {
+                            _ = try Registry(home: home).collectGarbage()
+                        } catch {
+                            failures.append("\(error)")
+                        }
+                        runs += 1
                     }
-                    runs += 1
+                    return (runs, failures)
                 }
-                return (runs, failures)
             }
             let results = try await withThrowingTaskGroup(of: (String, QuiverProcess.Result).self) { group in
                 for index in 0..<10 {

@@ -1,4 +1,5 @@
 import Foundation
+import QuiverTestServers
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -14,10 +15,11 @@ import Testing
         process.executableURL = URL(fileURLWithPath: QuiverProcess.executable)
         process.arguments = ["serve", "--port", "0", "--namespace", "team", "--home", workspace.registry.home]
         process.environment = ProcessInfo.processInfo.environment.merging(["QUIVER_TOKEN": "env-token"]) { _, new in new }
-        let errors = Pipe()
-        process.standardError = errors
+        let errors = ChildPipe(.fromChild)
+        process.standardError = errors.childEnd
         process.standardOutput = FileHandle.nullDevice
         try process.run()
+        errors.childStarted()
         defer {
             process.terminate()
             process.waitUntilExit()
@@ -26,7 +28,7 @@ import Testing
         let line = await Task.detached { () -> String in
             var text = ""
             while !(text.contains("serving ") && text.hasSuffix("\n")) {
-                let data = errors.fileHandleForReading.availableData
+                let data = errors.ownEnd.availableData
                 if data.isEmpty { break }  // the server exited
                 text += String(decoding: data, as: UTF8.self)
             }

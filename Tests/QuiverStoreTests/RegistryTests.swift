@@ -3,6 +3,7 @@ import Testing
 import QuiverTensor
 @testable import QuiverStore
 import QuiverModel
+import QuiverTestServers
 
 @Suite struct RegistryRoundTripTests {
     @Test(arguments: ["sentiment", "topic", "language-id", "entailment", "paraphrase-peft"])
@@ -207,7 +208,8 @@ import QuiverModel
         let pushing = try RegistryLock(path: workspace.registry.lockPath, mode: .shared)
         let inFlight = try workspace.registry.blobs.write(Array("being pushed".utf8))
         try inFlight.commit()
-        let collector = Task.detached { try workspace.registry.collectGarbage() }
+        let registry = workspace.registry
+        let collector = Task { try await onThreadOfItsOwn { try registry.collectGarbage() } }
         try await Task.sleep(for: .milliseconds(300))
         #expect(workspace.registry.blobs.contains(inFlight.descriptor.digest), "gc ran while a push held the lock")
         withExtendedLifetime(pushing) {}
