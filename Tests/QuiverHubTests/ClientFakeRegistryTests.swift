@@ -5,7 +5,6 @@ import HummingbirdTesting
 import NIOCore
 import QuiverStore
 import QuiverModel
-import Synchronization
 import Testing
 @testable import QuiverHub
 
@@ -17,9 +16,9 @@ import Testing
         let blob: [UInt8] = (0..<(256 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 13) }
         var digest: Digest { Digest.of(blob) }
         /// `path auth=<Authorization> range=<Range>` per request.
-        let seen = Mutex<[String]>([])
+        let seen = Locked<[String]>([])
         /// How many times the next full download is cut after half the blob.
-        let cuts = Mutex(1)
+        let cuts = Locked(1)
 
         func application() -> some ApplicationProtocol {
             let router = Router()
@@ -170,5 +169,49 @@ import Testing
         let seen = server.seen.withLock { $0 }
         #expect(seen.count == 2 && seen.first == "slow auth=- range=-", "one attempt and one resume: \(seen)")
         #expect(!FileManager.default.fileExists(atPath: root + "/blob"))
+    }
+
+    /// A registry that does not take a blob in the body of its `POST` — opening a session as the spec
+    /// asks (docker-registry) or refusing the request — gets the blob in a `PUT` instead, and the
+    /// client stops sending bodies in its `POST`s.
+    @Test(arguments: [HTTPResponse.Status.accepted, .methodNotAllowed])
+    func blobsGoInAPutWhereAPostDoesNotTakeThem(_ answer: HTTPResponse.Status) async throws {
+        let seen = Locked<[String]>([])
+        let stored = Locked<[Int]>([])
+        let router = Router()
+        router.head("/v2/team/x/blobs/:digest") { _, _ in Response(status: .notFound) }
+        router.post("/v2/team/x/blobs/uploads/") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let digest = request.uri.queryParameters["digest"].map(String.init)
+            seen.withLock { $0.append("POST \(digest == nil ? "" : "digest ")\(body.readableBytes)") }
+            if digest != nil, answer != .accepted { return Response(status: answer) }
+            return Response(status: .accepted, headers: [.location: "/v2/team/x/blobs/uploads/session"])
+        }
+        router.put("/v2/team/x/blobs/uploads/session") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            seen.withLock { $0.append("PUT \(body.readableBytes)") }
+            stored.withLock { $0.append(body.readableBytes) }
+            return Response(status: .created)
+        }
+        let workspace = try Workspace()
+        let blobs: [[UInt8]] = [Array(repeating: 7, count: 1000), Array(repeating: 9, count: 3000)]
+        try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { testClient in
+            let location = try RemoteLocation(parsing: "http://127.0.0.1:\(testClient.port!)/team")
+            try await DistributionClient.with(location: location, credentials: RemoteCredentials()) { client in
+                for (index, blob) in blobs.enumerated() {
+                    let path = workspace.root + "/blob\(index)"
+                    try Data(blob).write(to: URL(fileURLWithPath: path))
+                    let descriptor = Descriptor(mediaType: "application/octet-stream", digest: Digest.of(blob), size: blob.count)
+                    let outcome = try await BlobUpload(
+                        client: client, repository: "team/x", descriptor: descriptor, path: path, mountSources: [],
+                        progress: TransferProgress(digest: descriptor.digest.description, label: "x", observer: nil)
+                    ).run()
+                    #expect(outcome == .uploaded)
+                }
+            }
+        }
+        let refused = answer == .accepted ? [] : ["POST 0"]  // a refused POST is followed by a plain one
+        #expect(seen.withLock { $0 } == ["POST digest 1000"] + refused + ["PUT 1000", "POST 0", "PUT 3000"])
+        #expect(stored.withLock { $0 } == [1000, 3000])
     }
 }

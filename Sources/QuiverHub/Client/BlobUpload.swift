@@ -8,7 +8,8 @@ import Glibc
 
 /// Sends one locally stored blob to a repository unless it is there already: `HEAD` first, then a
 /// cross-repository mount when another repository of the remote is known to hold it, else an
-/// upload — one `PUT` up to `monolithicLimit`, chunked `PATCH`es beyond.
+/// upload — a blob up to `monolithicLimit` whole, in the `POST` itself when the remote takes that
+/// (one request), else in one `PUT`; chunked `PATCH`es beyond.
 struct BlobUpload {
     enum Outcome {
         case exists, mounted, uploaded
@@ -28,19 +29,28 @@ struct BlobUpload {
             progress.finished(.exists)
             return .exists
         }
-        let start = try await client.startUpload(into: repository, mounting: mountSources.first.map { _ in descriptor.digest }, from: mountSources.first)
-        guard case .session(let session, let minimumChunk) = start else {
+        let file = try StoredBlobFile(path: path, digest: descriptor.digest, size: descriptor.size)
+        defer { file.close() }
+        var whole: ByteBuffer?
+        if descriptor.size <= client.options.monolithicLimit {
+            whole = try file.read(at: 0, count: descriptor.size)
+            try file.checkDigest()
+        }
+        let inPost = mountSources.isEmpty && client.takesBlobsInPost.withLock { $0 }
+        let start = try await client.startUpload(
+            into: repository, mounting: mountSources.first.map { _ in descriptor.digest }, from: mountSources.first,
+            whole: inPost ? whole.map { ($0, descriptor.digest) } : nil)
+        if start == .mounted {
             progress.finished(.mounted)
             return .mounted
         }
         progress.started(total: descriptor.size, already: 0)
-        let file = try StoredBlobFile(path: path, digest: descriptor.digest, size: descriptor.size)
-        defer { file.close() }
-        if descriptor.size <= client.options.monolithicLimit {
-            let bytes = try file.read(at: 0, count: descriptor.size)
-            try file.checkDigest()
-            try await client.finishUpload(at: session, digest: descriptor.digest, bytes: bytes, repository: repository)
-        } else {
+        switch start {
+        case .mounted, .stored:
+            break
+        case .session(let session, _) where whole != nil:
+            try await client.finishUpload(at: session, digest: descriptor.digest, bytes: whole, repository: repository)
+        case .session(let session, let minimumChunk):
             let chunk = max(client.options.chunkSize, minimumChunk ?? 0)
             var location = session
             var offset = 0

@@ -21,6 +21,10 @@ public final class DistributionClient: Sendable {
     public let options: TransferOptions
     let http: HTTPClient
     let authenticator: Authenticator
+    /// Whether the remote stores a blob sent whole in the body of its `POST …/blobs/uploads/?digest=`
+    /// (the spec's single-request upload, as `quiver serve` does); once it has not (docker-registry
+    /// opens a session and drops the bytes), small blobs go as `POST` then `PUT`.
+    let takesBlobsInPost = Locked(true)
 
     /// A client with its own connection pool; call `shutdown()` when done (or use `with`).
     public init(location: RemoteLocation, credentials: RemoteCredentials, options: TransferOptions = TransferOptions()) {
