@@ -35,7 +35,15 @@ struct PullPipeline {
         /// Artifacts that cannot be imported (a download or their import failed).
         var failures: [Digest: any Error] = [:]
         var downloadsFinished = false
-        var pending: [Pending] = []
+        /// Requests still to import, by index; those whose artifacts have all arrived, in the order
+        /// they did (all an importer looks at); per waiting request, how many of its artifacts
+        /// still download, and per artifact, the requests waiting for it.
+        var pending: [Int: Pending] = [:]
+        var ready: [Int] = []
+        var waitingCount: [Int: Int] = [:]
+        var waiters: [Digest: [Int]] = [:]
+        /// How many failures the last look for requests they doom saw.
+        var failuresSeen = 0
         /// Artifacts in the registry now, and the artifacts and downloaded layers an importer is
         /// working on (two importers never share a received file).
         var committed = Set<Digest>()
@@ -52,28 +60,52 @@ struct PullPipeline {
 
         var isDone: Bool { fatal != nil || (downloadsFinished && pending.isEmpty && importers == 0) }
 
+        /// Adds a request to import, ready at once when none of its artifacts downloads anything.
+        mutating func add(_ entry: Pending) {
+            pending[entry.request] = entry
+            let downloading = Set(entry.closure).filter { outstanding[$0]?.isEmpty == false }
+            for artifact in downloading { waiters[artifact, default: []].append(entry.request) }
+            if downloading.isEmpty { ready.append(entry.request) } else { waitingCount[entry.request] = downloading.count }
+        }
+
+        /// Records the end of the download of `layer`, which `artifacts` need; `error` when it failed.
+        mutating func arrived(_ layer: Digest, for artifacts: [Digest], error: (any Error)?) {
+            for artifact in artifacts {
+                guard outstanding[artifact]?.remove(layer) != nil else { continue }
+                if let error, failures[artifact] == nil { failures[artifact] = error }
+                guard outstanding[artifact]?.isEmpty == true else { continue }
+                for request in waiters.removeValue(forKey: artifact) ?? [] {
+                    guard let count = waitingCount[request] else { continue }
+                    waitingCount[request] = count > 1 ? count - 1 : nil
+                    if count == 1 { ready.append(request) }
+                }
+            }
+        }
+
         /// Takes the requests an importer can import now: their artifacts all downloaded, none
         /// being imported by another importer, enough of them while downloads go on. Requests that
         /// need a failed artifact fail here.
         mutating func nextBatch(importerLimit: Int, requests: [PullRequest]) -> [Pending]? {
             guard fatal == nil else { return nil }
-            let failures = failures
-            var doomed: [TransferFailure] = []
-            pending.removeAll { entry in
-                guard let error = entry.closure.firstFailure(in: failures) else { return false }
-                doomed.append(TransferFailure(name: requests[entry.request].shown, error: error))
-                return true
+            if failures.count != failuresSeen {
+                failuresSeen = failures.count
+                let failures = failures
+                let doomed = pending.values.compactMap { entry in entry.closure.firstFailure(in: failures).map { (entry.request, $0) } }
+                for (request, error) in doomed.sorted(by: { $0.0 < $1.0 }) {
+                    pending[request] = nil
+                    waitingCount[request] = nil
+                    report.failed.append(TransferFailure(name: requests[request].shown, error: error))
+                }
+                finished += doomed.count
             }
-            report.failed += doomed
-            finished += doomed.count
             guard importers < importerLimit else { return nil }
             var batch: [Pending] = []
             var claimed = Set<Digest>(), claimedLayers = Set<Digest>()
-            // Hash lookups only: this runs after every download, over every pending request.
-            for entry in pending where batch.count < PullPipeline.batchLimit {
+            for request in ready where batch.count < PullPipeline.batchLimit {
+                guard let entry = pending[request] else { continue }
                 let open = entry.closure.filter { !committed.contains($0) }
                 guard open.allSatisfy({ artifact in
-                    outstanding[artifact]?.isEmpty != false && !importing.contains(artifact)
+                    !importing.contains(artifact)
                         && (layers[artifact] ?? []).allSatisfy { committedLayers.contains($0) || !importingLayers.contains($0) }
                 }) else { continue }
                 batch.append(entry)
@@ -81,8 +113,8 @@ struct PullPipeline {
                 for artifact in open { claimedLayers.formUnion((layers[artifact] ?? []).filter { !committedLayers.contains($0) }) }
             }
             guard !batch.isEmpty, downloadsFinished || batch.count >= min(PullPipeline.batchMinimum, pending.count) else { return nil }
-            let taken = Set(batch.map(\.request))
-            pending.removeAll { taken.contains($0.request) }
+            for entry in batch { pending[entry.request] = nil }
+            ready.removeAll { pending[$0] == nil }
             importing.formUnion(claimed)
             importingLayers.formUnion(claimedLayers)
             importers += 1
@@ -92,6 +124,7 @@ struct PullPipeline {
 
     func run() async throws -> PullReport {
         var progress = Progress()
+        var pending: [Pending] = []
         for (index, root) in plan.roots.enumerated() {
             switch root {
             case .here(let imported): progress.report.imported.append(imported)
@@ -101,15 +134,15 @@ struct PullPipeline {
                 if let error = closure.firstFailure(in: plan.failed) {
                     progress.report.failed.append(TransferFailure(name: plan.requests[index].shown, error: error))
                 } else {
-                    progress.pending.append(Pending(request: index, root: digest, closure: closure))
+                    pending.append(Pending(request: index, root: digest, closure: closure))
                 }
             }
         }
-        guard !progress.pending.isEmpty else { return progress.report }
-        progress.finished = plan.requests.count - progress.pending.count
+        guard !pending.isEmpty else { return progress.report }
+        progress.finished = plan.requests.count - pending.count
 
         // Every missing layer once, whichever artifacts share it, in the order requests come.
-        let order = Self.unique(progress.pending.flatMap(\.closure))
+        let order = Self.unique(pending.flatMap(\.closure))
         var jobs: [BlobDownload] = []
         var users: [Digest: [Digest]] = [:]
         let folder = try TemporaryFolder(in: registry.blobs.temporaryDirectory, prefix: "pull")
@@ -131,6 +164,7 @@ struct PullPipeline {
                         observer: pull.observer)))
             }
         }
+        for entry in pending { progress.add(entry) }
         let state = Locked(progress)
         let (signals, signal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let client = pull.client, frozenUsers = users, frozenJobs = jobs, session = folder.path
@@ -139,14 +173,11 @@ struct PullPipeline {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 _ = try? await mapConcurrently(frozenJobs, limit: client.options.parallelTransfers) { job in
-                    let result: Result<BlobDownload.Outcome, any Error>
-                    do { result = .success(try await job.run()) } catch { result = .failure(error) }
+                    let outcome: BlobDownload.Outcome?, failure: (any Error)?
+                    do { (outcome, failure) = (try await job.run(), nil) } catch { (outcome, failure) = (nil, error) }
                     state.withLock { state in
-                        for user in frozenUsers[job.digest] ?? [] {
-                            state.outstanding[user]?.remove(job.digest)
-                            if case .failure(let error) = result, state.failures[user] == nil { state.failures[user] = error }
-                        }
-                        if case .success(let outcome) = result {
+                        state.arrived(job.digest, for: frozenUsers[job.digest] ?? [], error: failure)
+                        if let outcome {
                             state.report.blobsDownloaded += 1
                             state.report.bytesDownloaded += outcome.transferred
                             state.report.bytesResumed += outcome.resumed
