@@ -61,10 +61,16 @@ func runHubManySmall(count: Int, root: String, dockerRegistry: Bool) async throw
         let (pull, rePull) = ("QUIVER_HOME='\(home)' \(profiler)\(command)", "QUIVER_HOME='\(home)' \(command)")
         let serverCPU = processCPUSeconds(server.pid)
         let (pullSeconds, peak, pullCPU) = try timedProcess(pull)
-        let fetchSeconds = fetchPeer(server, paths: manifests.map { "/v2/quiver/" + $0 } + blobs.map { "/v2/quiver/\($0.repository)/blobs/\($0.descriptor.digest)" },
-                                     scratch: root + "/small-fetch")
-        bounds.append(cpuBound("pull --all from \(server.name)", wall: pullSeconds, client: pullCPU, server: processCPUSeconds(server.pid) - serverCPU)
-            + "; the 4-thread fetch of the same manifests and blobs: \(fetchSeconds.map { Measure.format($0, 2) + " s, pull/fetch **" + Measure.format($0 / pullSeconds) + "**" } ?? "failed")")
+        let pullServerCPU = processCPUSeconds(server.pid) - serverCPU
+        bounds.append(cpuBound("pull --all from \(server.name)", wall: pullSeconds, client: pullCPU, server: pullServerCPU))
+        let fetchServerCPU = processCPUSeconds(server.pid)
+        let paths = manifests.map { "/v2/quiver/" + $0 } + blobs.map { "/v2/quiver/\($0.repository)/blobs/\($0.descriptor.digest)" }
+        if let fetch = fetchPeer(server, paths: paths, scratch: root + "/small-fetch") {
+            bounds.append(cpuBound("4-thread fetch of the same manifests and blobs from \(server.name)", wall: fetch.seconds, client: fetch.cpu,
+                                   server: processCPUSeconds(server.pid) - fetchServerCPU) + "; pull/fetch **\(Measure.format(fetch.seconds / pullSeconds))**")
+        } else {
+            bounds.append("4-thread fetch from \(server.name): failed")
+        }
         let curlSeconds = curl(server, blobs, scratch: root + "/small-curl")
         let (rePullSeconds, _, _) = try timedProcess(rePull)
         let pulled = try Registry(home: home)
@@ -99,13 +105,14 @@ func processCPUSeconds(_ pid: Int32) -> Double {
 }
 
 /// `scripts/bench/fetch_peer.py`: 4 threads fetching `paths` from `server` over keep-alive connections, each
-/// answer to a file; the whole process's seconds (Python's start-up included), nil when it fails.
-func fetchPeer(_ server: BenchServer, paths: [String], scratch: String) -> Double? {
+/// answer to a file; the whole process's seconds (Python's start-up included) and CPU seconds, nil when it fails.
+func fetchPeer(_ server: BenchServer, paths: [String], scratch: String) -> (seconds: Double, cpu: Double)? {
     guard let script = benchScriptPath("scripts/bench/fetch_peer.py") else { return nil }
     try? FileManager.default.removeItem(atPath: scratch)
     defer { try? FileManager.default.removeItem(atPath: scratch); try? FileManager.default.removeItem(atPath: scratch + ".list") }
     guard (try? ([server.url] + paths).joined(separator: "\n").write(toFile: scratch + ".list", atomically: true, encoding: .utf8)) != nil else { return nil }
-    return Measure.shell("python3 '\(script)' --list '\(scratch).list' --out '\(scratch)'")
+    guard let run = try? timedProcess("python3 '\(script)' --list '\(scratch).list' --out '\(scratch)'") else { return nil }
+    return (run.seconds, run.cpu)
 }
 
 /// Runs a shell command under `/usr/bin/time`; its wall seconds, peak RSS in bytes and CPU seconds (user + system).
