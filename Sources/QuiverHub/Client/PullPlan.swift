@@ -128,7 +128,6 @@ struct PullPlan {
         visit(root)
         return order
     }
-
 }
 
 extension Array where Element == Digest {

@@ -64,7 +64,12 @@ public struct PullRequest: Sendable, Hashable {
     }
 
     /// `TASK:TAG` or `TASK@DIGEST`, for messages.
-    public var shown: String { reference.hasPrefix("sha256:") ? "\(task)@\(reference)" : "\(task):\(reference)" }
+    public var shown: String { Self.shown(task, reference) }
+
+    /// `REPOSITORY:TAG` or `REPOSITORY@DIGEST`, for messages.
+    static func shown(_ repository: String, _ reference: String) -> String {
+        reference.hasPrefix("sha256:") ? "\(repository)@\(reference)" : "\(repository):\(reference)"
+    }
 }
 
 /// Brings artifacts from a remote into the local registry: manifests, configs, the base models and
@@ -134,7 +139,7 @@ public struct RemotePull: Sendable {
     /// Fetches a manifest and, unless the registry holds it, checks it and fetches its config.
     func fetch(_ want: PullPlan.Want) async throws -> Fetched {
         let full = client.location.repository(want.repository)
-        let shown = want.reference.hasPrefix("sha256:") ? "\(want.repository)@\(want.reference)" : "\(want.repository):\(want.reference)"
+        let shown = PullRequest.shown(want.repository, want.reference)
         guard let manifest = try await client.manifest(of: full, reference: want.reference) else {
             let need = want.neededBy.map { " (needed by \($0))" } ?? ""
             throw QuiverError(.notFound, "\(client.location) has no \(shown)\(need)")
