@@ -17,13 +17,13 @@ struct EvalCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The adapter or fusion to score.", valueName: "TASK[:VERSION]")) var task: String
     @Option(help: ArgumentHelp("The labelled examples (.jsonl, .json, .csv or .tsv).", valueName: "FILE")) var data: String
     @Option(help: "Longest input in tokens (default: the model's).") var maxLength: Int?
-    @Option(help: "Texts per batch.") var batchSize: Int = 32
+    @Option(help: "Most texts per pass (default: as many as 8,192 tokens hold, up to 256).") var batchSize: Int?
     @Flag(help: "Print one JSON document.") var json = false
     @OptionGroup var registry: RegistryOptions
 
     func validate() throws {
         if let maxLength, maxLength < 2 { throw ValidationError("--max-length must be at least 2") }
-        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
     }
 
     func run() throws {

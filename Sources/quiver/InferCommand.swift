@@ -17,8 +17,10 @@ struct InferCommand: ParsableCommand {
     var arguments: [String] = []
     @Option(help: ArgumentHelp("Several tasks to run at once, comma-separated.", valueName: "A,B,C")) var tasks: String?
     @Option(help: "Longest input in tokens (default: the model's).") var maxLength: Int?
-    @Option(help: "Texts per batch (1...\(MultiTaskRunner.maximumSequencesPerPass); with --tasks a pass holds at most that many texts × tasks).")
-    var batchSize: Int = 32
+    @Option(help: "Most texts per pass (1...\(MultiTaskRunner.maximumSequencesPerPass); default: as many as --batch-tokens hold; with --tasks, texts × tasks).")
+    var batchSize: Int?
+    @Option(help: "Most tokens per pass, every task's copy counted (texts are packed without padding).")
+    var batchTokens: Int = PassBudget.defaultTokens
     @Flag(help: "Merge a LoRA adapter into the base weights first (same results, faster for large inputs).") var mergeLora = false
     @Flag(help: "Print one JSON document.") var json = false
     @OptionGroup var registry: RegistryOptions
@@ -26,9 +28,10 @@ struct InferCommand: ParsableCommand {
     func validate() throws {
         if tasks == nil, arguments.isEmpty { throw ValidationError("give a TASK, or --tasks A,B,C") }
         if let maxLength, maxLength < 2 { throw ValidationError("--max-length must be at least 2") }
-        guard (1...MultiTaskRunner.maximumSequencesPerPass).contains(batchSize) else {
+        if let batchSize, !(1...MultiTaskRunner.maximumSequencesPerPass).contains(batchSize) {
             throw ValidationError("--batch-size must be between 1 and \(MultiTaskRunner.maximumSequencesPerPass)")
         }
+        if batchTokens < 1 { throw ValidationError("--batch-tokens must be at least 1") }
     }
 
     func run() throws {
@@ -44,7 +47,7 @@ struct InferCommand: ParsableCommand {
             base = try BaseModel(name: base.name, encoder: try base.encoder.merging(adapter), tokenizer: base.tokenizer)
             loaded = [TaskModel(name: loaded[0].name, composition: .base, head: loaded[0].head)]
         }
-        let runner = MultiTaskRunner(base: base, batchSize: batchSize, maxLength: maxLength)
+        let runner = MultiTaskRunner(base: base, batchSize: batchSize, maxLength: maxLength, tokensPerPass: batchTokens)
         let results = try runner.predict(loaded, texts: texts, pairs: pairs)
         if json {
             if tasks == nil { try Console.printJSON(results[0]) } else { try Console.printJSON(["tasks": results]) }

@@ -68,14 +68,16 @@ import Testing
         defer { cli.cleanUp() }
         try cli.run("sample", cli.folder + "/samples")
         try cli.run("base", "add", cli.folder + "/samples/tiny-bert")
-        // Lengths out of order, a repeated text, an empty line: batching by length must not change the order.
+        // Lengths out of order, a repeated text, an empty line: packing must not change the order.
         let lines = ["a much longer line of several words, to be sorted last", "short", "", "short"]
         let result = try Self.run(
             cli, ["embed", "--json", "--normalize"], input: lines.joined(separator: "\r\n") + "\n")
         #expect(result.status == 0, "\(result.stderr)")
         let vectors = try Self.embeddings(result)
         #expect(vectors.count == 4 && vectors.allSatisfy { $0.count == 128 })
-        #expect(vectors[1] == vectors[3])
+        // The same text at two places of a packed pass: equal up to the products' rounding, which depends on a
+        // row's place in the matrix.
+        #expect(Self.maxDifference(vectors[1], vectors[3]) <= 1e-6)
         #expect(vectors[0] != vectors[1] && vectors[1] != vectors[2])
         for vector in vectors {
             #expect(abs(vector.reduce(0) { $0 + $1 * $1 } - 1) < 1e-4, "unit length")

@@ -28,6 +28,29 @@ import Testing
         }
     }
 
+    /// The same items packed without their padding give the library's token rows and logits.
+    @Test(arguments: caseNames)
+    func packedItemsMatchTheReferenceLibrary(_ name: String) throws {
+        let fixtures = AdapterFixtures.shared
+        let testCase = fixtures.cases.first { $0.name == name }!
+        let task = try fixtures.task(testCase)
+        let packed = fixtures.input.unpadded
+        #expect(packed.layout.rows < fixtures.input.layout.rows, "the fixture's batch has padding")
+        let expected = try fixtures.expected(testCase.expected)
+        let width = fixtures.base.config.hiddenSize
+        for threads in [1, 2] {
+            let states = try fixtures.base.encoder.forward(
+                packed, hooks: CompositionHooks(task.composition, batch: packed.batch), threads: threads)
+            let hidden = compare(
+                states.values, fixtures.input.tokenRows(try expected.floats("hidden"), width: width), tolerance: fixtures.tolerance)
+            #expect(hidden.firstDifference == nil, "\(name) packed hidden: max error \(hidden.maxError); \(hidden.firstDifference ?? "")")
+            if let head = task.head {
+                let logits = compare(head.logits(states).flatMap { $0 }, try expected.floats("logits"), tolerance: fixtures.tolerance)
+                #expect(logits.firstDifference == nil, "\(name) packed logits: max error \(logits.maxError); \(logits.firstDifference ?? "")")
+            }
+        }
+    }
+
     @Test func baseModelMatchesWithoutAdapters() throws {
         let fixtures = AdapterFixtures.shared
         let states = try fixtures.base.encoder.forward(fixtures.input)

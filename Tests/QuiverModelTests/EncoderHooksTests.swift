@@ -178,13 +178,14 @@ import Testing
         _ = try encoder.forward(input, hooks: recorder, threads: 2)
         let slices = recorder.slices.sorted { $0.items.lowerBound < $1.items.lowerBound }
         #expect(slices.flatMap { Array($0.items) } == Array(0..<24))
-        #expect(slices.allSatisfy { $0.batch == 24 && $0.sequenceLength == input.sequenceLength })
+        #expect(slices.allSatisfy { $0.batch == 24 && $0.layout == input.layout })
         #expect(slices.count > 2, "24 items of ~14 tokens are cut into several slices")
         let largest = slices.map(\.rows).max()!
         #expect(recorder.scratchSizes.allSatisfy { $0 >= largest * 3 })
         let slice = slices[1]
-        #expect(slice.item(ofRow: slice.sequenceLength) == slice.items.lowerBound + 1)
-        #expect(slice.rows(ofItem: slice.items.lowerBound + 1) == slice.sequenceLength..<(2 * slice.sequenceLength))
+        let t = input.sequenceLength
+        #expect(slice.item(ofRow: t) == slice.items.lowerBound + 1)
+        #expect(slice.rows(ofItem: slice.items.lowerBound + 1) == t..<(2 * t))
     }
 
     // MARK: - Running layers in parts

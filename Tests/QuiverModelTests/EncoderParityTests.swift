@@ -24,22 +24,30 @@ import Testing
         let tensors = try EncoderFixtures.tensors()
         let key = "\(name).\(testCase.label)"
         let hidden = model.config.hiddenSize
-        for threads in [1, 2] {
-            let states = try model.encoder.forward(EncoderInput(batch), threads: threads)
+        let padded = EncoderInput(batch)
+        let packed = EncoderInput(packing: testCase.texts.indices.map {
+            model.tokenizer.encode(testCase.texts[$0], pair: testCase.pairs?[$0], maxLength: testCase.maxLength)
+        })
+        #expect(packed == padded.unpadded, "packing the tokenizer's encodings drops exactly the padding")
+        for (threads, input) in [(1, padded), (2, padded), (1, packed), (2, packed)] {
+            let layout = input == packed ? "packed" : "padded"
+            let states = try model.encoder.forward(input, threads: threads)
+            let expectedHidden = try tensors.floats(key + ".hidden")
             let difference = floatDifference(
-                states.values, try tensors.floats(key + ".hidden"), tolerance: Self.tolerance, width: hidden)
-            #expect(difference == nil, "\(key) hidden, \(threads) threads: \(difference ?? "")")
+                states.values, input == packed ? padded.tokenRows(expectedHidden, width: hidden) : expectedHidden,
+                tolerance: Self.tolerance, width: hidden)
+            #expect(difference == nil, "\(key) hidden, \(layout), \(threads) threads: \(difference ?? "")")
             for pooling in EmbeddingPooling.allCases {
                 let pooled = states.pooled(pooling).flatMap { $0 }
                 let expected = try tensors.floats("\(key).\(pooling.rawValue)")
                 let difference = floatDifference(pooled, expected, tolerance: Self.tolerance, width: hidden)
-                #expect(difference == nil, "\(key) \(pooling) pooling: \(difference ?? "")")
+                #expect(difference == nil, "\(key) \(pooling) pooling, \(layout): \(difference ?? "")")
             }
             if tensors.tensorNames.contains(key + ".pooler") {
                 let pooler = try #require(model.encoder.pooler(states)).flatMap { $0 }
                 let difference = floatDifference(
                     pooler, try tensors.floats(key + ".pooler"), tolerance: Self.tolerance, width: hidden)
-                #expect(difference == nil, "\(key) pooler: \(difference ?? "")")
+                #expect(difference == nil, "\(key) pooler, \(layout): \(difference ?? "")")
             } else {
                 #expect(model.encoder.pooler(states) == nil)
             }

@@ -35,6 +35,30 @@ import Testing
         try Self.check(testCase, task, states, path: "reference")
     }
 
+    /// The fixture's items packed without their padding give the libraries' token rows and logits.
+    @Test(arguments: caseNames)
+    func packedItemsMatchTheLibraries(_ name: String) throws {
+        let fixtures = KindFixtures.shared
+        let testCase = fixtures.testCase(name)
+        let task = try fixtures.task(testCase)
+        let packed = fixtures.input.unpadded
+        let expected = try fixtures.expected(testCase)
+        let width = fixtures.base.config.hiddenSize
+        for threads in [1, 2] {
+            let states = try fixtures.base.encoder.forward(
+                packed, hooks: CompositionHooks(task.composition, batch: packed.batch), threads: threads)
+            let hidden = compare(
+                states.values, fixtures.input.tokenRows(try expected.floats("hidden"), width: width),
+                tolerance: KindFixtures.tolerance)
+            #expect(hidden.firstDifference == nil, "\(name) packed hidden: max error \(hidden.maxError); \(hidden.firstDifference ?? "")")
+            if testCase.has_head, let head = task.head {
+                let logits = compare(
+                    head.logits(states).flatMap { $0 }, try expected.floats("logits"), tolerance: KindFixtures.tolerance)
+                #expect(logits.firstDifference == nil, "\(name) packed logits: max error \(logits.maxError); \(logits.firstDifference ?? "")")
+            }
+        }
+    }
+
     /// Hidden states and logits against the case's expected.safetensors; prints the largest errors.
     static func check(_ testCase: KindFixtures.Case, _ task: TaskModel, _ states: HiddenStates, path: String) throws {
         let expected = try KindFixtures.shared.expected(testCase)

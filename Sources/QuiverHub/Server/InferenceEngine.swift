@@ -18,7 +18,6 @@ import QuiverStore
 final class InferenceEngine: Sendable {
     let registry: Registry
     let gate: AdmissionGate
-    let batchSize = 32
     let limits: ServerLimits
 
     private struct LoadedBase {
@@ -105,7 +104,7 @@ final class InferenceEngine: Sendable {
             }
             return (base, tasks)
         }
-        let runner = MultiTaskRunner(base: base, batchSize: batchSize, maxLength: maxLength)
+        let runner = MultiTaskRunner(base: base, maxLength: maxLength)
         return try runner.predict(tasks, texts: texts, pairs: pairs)
     }
 

@@ -86,15 +86,15 @@ public struct CompositionHooks: EncoderHooks {
         let rows: Range<Int>
     }
 
-    /// Consecutive items of the slice that share a composition, as row ranges.
+    /// Consecutive items of the slice that share a composition, as row ranges (none for items without rows).
     func groups(_ slice: BatchSlice) -> [Group] {
         var groups: [Group] = []
         var start = slice.items.lowerBound
         while start < slice.items.upperBound {
             var end = start + 1
             while end < slice.items.upperBound, itemComposition[end] == itemComposition[start] { end += 1 }
-            let first = slice.rows(ofItem: start).lowerBound
-            groups.append(Group(composition: itemComposition[start], rows: first..<(first + (end - start) * slice.sequenceLength)))
+            let rows = slice.rows(ofItem: start).lowerBound..<slice.rows(ofItem: end - 1).upperBound
+            if !rows.isEmpty { groups.append(Group(composition: itemComposition[start], rows: rows)) }
             start = end
         }
         return groups

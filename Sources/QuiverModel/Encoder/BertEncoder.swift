@@ -6,8 +6,8 @@ import QuiverTensor
 ///
 /// ```swift
 /// let model = try BaseModel(folder: "all-MiniLM-L6-v2")
-/// let input = EncoderInput(model.tokenizer.encodeBatch(["a first text", "a second one"], maxLength: 128))
-/// let states = try model.encoder.forward(input)            // (batch, sequenceLength, hidden)
+/// let input = EncoderInput(packing: ["a first text", "a second one"].map { model.tokenizer.encode($0, maxLength: 128) })
+/// let states = try model.encoder.forward(input)            // (tokens of both, hidden)
 /// let sentenceVectors = states.pooled(.mean)
 /// ```
 ///
@@ -139,19 +139,20 @@ public final class BertEncoder: Sendable {
     }
 
     private func validate(_ input: EncoderInput) throws(EncoderError) {
-        let t = input.sequenceLength
-        guard t <= config.usablePositions else {
-            throw .sequenceTooLong(length: t, maxPositions: config.usablePositions)
+        guard input.sequenceLength <= config.usablePositions else {
+            throw .sequenceTooLong(length: input.sequenceLength, maxPositions: config.usablePositions)
         }
-        for index in 0..<(input.batch * t) {
-            let id = Int(input.ids[index])
-            if id < 0 || id >= config.vocabSize {
-                throw .tokenIDOutOfRange(item: index / t, position: index % t, id: id, vocabSize: config.vocabSize)
-            }
-            let typeID = Int(input.typeIds[index])
-            if typeID < 0 || typeID >= config.typeVocabSize {
-                throw .tokenTypeOutOfRange(
-                    item: index / t, position: index % t, typeID: typeID, typeVocabSize: config.typeVocabSize)
+        for item in 0..<input.batch {
+            for (position, row) in input.layout.rows(of: item).enumerated() {
+                let id = Int(input.ids[row])
+                if id < 0 || id >= config.vocabSize {
+                    throw .tokenIDOutOfRange(item: item, position: position, id: id, vocabSize: config.vocabSize)
+                }
+                let typeID = Int(input.typeIds[row])
+                if typeID < 0 || typeID >= config.typeVocabSize {
+                    throw .tokenTypeOutOfRange(
+                        item: item, position: position, typeID: typeID, typeVocabSize: config.typeVocabSize)
+                }
             }
         }
     }
@@ -164,11 +165,11 @@ public final class BertEncoder: Sendable {
         _ states: inout HiddenStates, embedding input: EncoderInput?, layers: Range<Int>, hooks: Hooks,
         threads: Int
     ) {
-        let (batch, t) = (states.batch, states.sequenceLength)
-        guard batch > 0, t > 0, input != nil || !layers.isEmpty else { return }
-        let plan = ForwardPlan(batch: batch, sequenceLength: t, threads: threads)
+        let layout = states.layout
+        guard layout.rows > 0, input != nil || !layers.isEmpty else { return }
+        let plan = ForwardPlan(layout: layout, threads: threads)
 
-        let masks = AttentionMasks(attentionMask: states.attentionMask, batch: batch, sequenceLength: t)
+        let masks = AttentionMasks(attentionMask: states.attentionMask, layout: layout)
         let buffers = workspaces.borrow(
             plan, hidden: hiddenSize, intermediateSize: config.intermediateSize,
             attentionPrefix: hooks.largestAttentionPrefix
@@ -189,15 +190,15 @@ public final class BertEncoder: Sendable {
                     Parallel.forEachChunk(of: plan.workers, threads: plan.workers) { workers in
                         for worker in workers {
                             while let index = queue.take() {
-                                let items = plan.slices[index]
+                                let slice = BatchSlice(items: plan.slices[index], layout: layout)
+                                guard slice.rows > 0 else { continue }
                                 let pass = SlicePass(
                                     config: config, weights: weights, activation: activation, hooks: hooks,
-                                    slice: BatchSlice(items: items, sequenceLength: t, batch: batch),
-                                    hidden: values + items.lowerBound * t * hiddenSize, masks: masks,
+                                    slice: slice, hidden: values + slice.firstRow * hiddenSize, masks: masks,
                                     buffers: buffers[worker], threading: plan.threading,
                                     headThreads: plan.headThreads, elementwiseKernels: elementwiseKernels)
                                 if embeds, let ids, let typeIds {
-                                    pass.embed(ids: ids + items.lowerBound * t, typeIds: typeIds + items.lowerBound * t)
+                                    pass.embed(ids: ids + slice.firstRow, typeIds: typeIds + slice.firstRow)
                                 }
                                 for layer in layers { pass.runLayer(layer) }
                             }

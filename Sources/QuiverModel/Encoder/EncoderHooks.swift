@@ -30,36 +30,42 @@ public enum SublayerLocation: String, Sendable, CaseIterable {
 
 // MARK: - Batch layout
 
-/// The rows a hook call covers: whole batch items, each `sequenceLength` rows (padding included), row-major.
+/// The rows a hook call covers: whole batch items, one after the other, each its own rows (all the same number in a
+/// padded batch, each its own length in a packed one).
 ///
-/// Row `r` of the buffers a hook receives is position `r % sequenceLength` of batch item
-/// `items.lowerBound + r / sequenceLength`, items numbered in the whole batch — so a mixed batch can apply a
-/// different adapter to each item.
+/// Row `r` of the buffers a hook receives belongs to batch item `item(ofRow: r)`, items numbered in the whole batch —
+/// so a mixed batch can apply a different adapter to each item.
 public struct BatchSlice: Sendable, Equatable {
     /// The batch items these rows belong to, numbered in the whole batch.
     public let items: Range<Int>
-    /// Rows per item: the padded length of the batch.
-    public let sequenceLength: Int
-    /// The size of the whole batch.
-    public let batch: Int
+    /// Where the rows of every item of the whole batch are.
+    public let layout: SequenceLayout
 
-    public init(items: Range<Int>, sequenceLength: Int, batch: Int) {
+    public init(items: Range<Int>, layout: SequenceLayout) {
         self.items = items
-        self.sequenceLength = sequenceLength
-        self.batch = batch
+        self.layout = layout
     }
 
-    /// The number of rows: `items.count · sequenceLength`.
-    public var rows: Int { items.count * sequenceLength }
+    /// The size of the whole batch.
+    public var batch: Int { layout.batch }
+    /// The row of the whole batch where this slice starts.
+    public var firstRow: Int { layout.starts[items.lowerBound] }
+    /// The number of rows.
+    public var rows: Int { layout.starts[items.upperBound] - firstRow }
 
     /// The batch item of row `row` of this slice.
-    public func item(ofRow row: Int) -> Int { items.lowerBound + row / sequenceLength }
+    public func item(ofRow row: Int) -> Int {
+        precondition(row >= 0 && row < rows, "BatchSlice: row \(row) is not among \(rows)")
+        var item = items.lowerBound
+        while layout.starts[item + 1] <= firstRow + row { item += 1 }
+        return item
+    }
 
     /// The rows of batch item `item` (which must be in `items`) within this slice's buffers.
     public func rows(ofItem item: Int) -> Range<Int> {
         precondition(items.contains(item), "BatchSlice: item \(item) is not in \(items)")
-        let start = (item - items.lowerBound) * sequenceLength
-        return start..<(start + sequenceLength)
+        let rows = layout.rows(of: item)
+        return (rows.lowerBound - firstRow)..<(rows.upperBound - firstRow)
     }
 }
 

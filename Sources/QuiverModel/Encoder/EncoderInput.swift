@@ -1,47 +1,58 @@
-/// Token ids of a batch, padded to one length: what the encoder reads.
+/// Token ids of a batch, as the encoder reads them: padded to one length, or packed (each item only its own tokens,
+/// one after the other; `layout` says where each item's rows are).
 ///
 /// ```swift
-/// let input = EncoderInput(tokenizer.encodeBatch(["first text", "a second, longer text"], maxLength: 128))
-/// let states = try encoder.forward(input)
+/// let padded = EncoderInput(tokenizer.encodeBatch(["first text", "a second, longer text"], maxLength: 128))
+/// let packed = EncoderInput(packing: ["first text", "a second, longer text"].map { tokenizer.encode($0, maxLength: 128) })
+/// let states = try encoder.forward(packed)   // the same vectors for the items' tokens, fewer rows computed
 /// ```
 public struct EncoderInput: Sendable, Equatable {
-    /// The number of items (rows).
-    public let batch: Int
-    /// The padded length of every item.
-    public let sequenceLength: Int
-    /// ids is (batch, sequenceLength): token ids, padding included.
+    /// Where each item's rows are.
+    public let layout: SequenceLayout
+    /// ids is (rows): token ids, padding included.
     public let ids: [Int32]
-    /// typeIds is (batch, sequenceLength): 0 for the first sequence, 1 for the second of a pair.
+    /// typeIds is (rows): 0 for the first sequence, 1 for the second of a pair.
     public let typeIds: [Int32]
-    /// attentionMask is (batch, sequenceLength): 1 for tokens, 0 for padding.
+    /// attentionMask is (rows): 1 for tokens, 0 for padding.
     public let attentionMask: [Int32]
 
-    /// An input from flat row-major arrays.
+    /// The number of items.
+    public var batch: Int { layout.batch }
+    /// The length of the longest item: every item's length when the batch is padded.
+    public var sequenceLength: Int { layout.longest }
+
+    /// An input from flat arrays, one value per row of `layout`.
     ///
-    /// - Throws: `EncoderError.shapeMismatch` when an array does not hold `batch · sequenceLength` values.
-    public init(
-        batch: Int, sequenceLength: Int, ids: [Int32], typeIds: [Int32]? = nil, attentionMask: [Int32]? = nil
-    ) throws(EncoderError) {
-        let count = batch * sequenceLength
-        guard batch >= 0, sequenceLength >= 0 else {
-            throw .shapeMismatch("batch \(batch) and sequence length \(sequenceLength) must not be negative")
-        }
+    /// - Throws: `EncoderError.shapeMismatch` when an array does not hold `layout.rows` values.
+    public init(layout: SequenceLayout, ids: [Int32], typeIds: [Int32]? = nil, attentionMask: [Int32]? = nil) throws(EncoderError) {
+        let count = layout.rows
         for (name, array) in [("ids", ids), ("type ids", typeIds ?? ids), ("attention mask", attentionMask ?? ids)]
         where array.count != count {
-            throw .shapeMismatch(
-                "\(name) hold \(array.count) values, batch \(batch) × length \(sequenceLength) is \(count)")
+            throw .shapeMismatch("\(name) hold \(array.count) values for \(layout.batch) items of \(count) tokens in all")
         }
-        self.batch = batch
-        self.sequenceLength = sequenceLength
+        self.layout = layout
         self.ids = ids
         self.typeIds = typeIds ?? [Int32](repeating: 0, count: count)
         self.attentionMask = attentionMask ?? [Int32](repeating: 1, count: count)
     }
 
+    /// A padded input from flat row-major arrays, (batch, sequenceLength) each.
+    ///
+    /// - Throws: `EncoderError.shapeMismatch` when an array does not hold `batch · sequenceLength` values.
+    public init(
+        batch: Int, sequenceLength: Int, ids: [Int32], typeIds: [Int32]? = nil, attentionMask: [Int32]? = nil
+    ) throws(EncoderError) {
+        guard batch >= 0, sequenceLength >= 0 else {
+            throw .shapeMismatch("batch \(batch) and sequence length \(sequenceLength) must not be negative")
+        }
+        try self.init(
+            layout: SequenceLayout(batch: batch, length: sequenceLength), ids: ids, typeIds: typeIds,
+            attentionMask: attentionMask)
+    }
+
     /// The tokenizer's padded batch.
     public init(_ encoding: BatchEncoding) {
-        batch = encoding.batch
-        sequenceLength = encoding.seqLen
+        layout = SequenceLayout(batch: encoding.batch, length: encoding.seqLen)
         ids = encoding.ids
         typeIds = encoding.typeIds
         attentionMask = encoding.attentionMask
@@ -49,10 +60,14 @@ public struct EncoderInput: Sendable, Equatable {
 
     /// One unpadded encoding as a batch of one.
     public init(_ encoding: Encoding) {
-        batch = 1
-        sequenceLength = encoding.count
-        ids = encoding.ids
-        typeIds = encoding.typeIds
-        attentionMask = encoding.attentionMask
+        self.init(packing: [encoding])
+    }
+
+    /// Encodings packed without padding: item `i` is `encodings[i]`'s tokens and nothing else.
+    public init(packing encodings: [Encoding]) {
+        layout = SequenceLayout(lengths: encodings.map(\.count))
+        ids = Array(encodings.map(\.ids).joined())
+        typeIds = Array(encodings.map(\.typeIds).joined())
+        attentionMask = Array(encodings.map(\.attentionMask).joined())
     }
 }

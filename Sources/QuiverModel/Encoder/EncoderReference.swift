@@ -7,8 +7,8 @@ extension BertEncoder {
     /// time, no workspace; adapters plug in through `ReferenceHooks`, their slow twins. Slow: for tests on small
     /// models.
     public enum Reference {
-        /// The last hidden states of `input`, (batch, sequenceLength, hidden), or the embeddings' output followed by
-        /// `layers` only.
+        /// The last hidden states of `input`, (rows, hidden) laid out like the input, or the embeddings' output
+        /// followed by `layers` only.
         public static func forward(_ encoder: BertEncoder, _ input: EncoderInput, layers: Range<Int>? = nil) -> [Float]
         {
             forward(encoder, input, layers: layers, hooks: NoEncoderHooks())
@@ -20,18 +20,21 @@ extension BertEncoder {
         ) -> [Float] {
             let config = encoder.config
             let weights = encoder.weights
-            let (h, t) = (config.hiddenSize, input.sequenceLength)
-            let rows = input.batch * t
+            let h = config.hiddenSize
+            let layout = input.layout
+            let rows = layout.rows
             let epsilon = Double(weights.embeddings.norm.epsilon)
 
             // MARK: Embeddings
             var x = [Double](repeating: 0, count: rows * h)  // x is (rows, h)
-            for row in 0..<rows {
-                for c in 0..<h {
-                    x[row * h + c] =
-                        Double(weights.embeddings.words.pointer[Int(input.ids[row]) * h + c])
-                        + Double(weights.embeddings.tokenTypes.pointer[Int(input.typeIds[row]) * h + c])
-                        + Double(weights.embeddings.positions.pointer[(row % t) * h + c])
+            for item in 0..<input.batch {
+                for (position, row) in layout.rows(of: item).enumerated() {
+                    for c in 0..<h {
+                        x[row * h + c] =
+                            Double(weights.embeddings.words.pointer[Int(input.ids[row]) * h + c])
+                            + Double(weights.embeddings.tokenTypes.pointer[Int(input.typeIds[row]) * h + c])
+                            + Double(weights.embeddings.positions.pointer[position * h + c])
+                    }
                 }
             }
             x = layerNorm(x, weights.embeddings.norm, rows: rows, epsilon: epsilon)
@@ -39,8 +42,9 @@ extension BertEncoder {
             // MARK: Layers, item by item
             for index in layers ?? 0..<config.layerCount {
                 let layer = weights.layers[index]
-                for item in 0..<input.batch {
-                    let itemRows = (item * t * h)..<((item + 1) * t * h)
+                for item in 0..<input.batch where layout.length(of: item) > 0 {
+                    let t = layout.length(of: item)
+                    let itemRows = (layout.starts[item] * h)..<(layout.starts[item + 1] * h)
                     let xi = Array(x[itemRows])  // xi is (t, h)
                     /// One projection: its input through the hooks, the product, its output through the hooks.
                     func project(_ site: ProjectionSite, _ input: [Double], _ linear: LinearWeights, block: Int = 0) -> [Double] {
@@ -65,7 +69,7 @@ extension BertEncoder {
                     let value = project(.value, xi, layer.queryKeyValue, block: 2)
                     let context = attention(
                         query: query, key: key, value: value, prefix: hooks.attentionPrefix(layer: index, item: item),
-                        mask: Array(input.attentionMask[(item * t)..<((item + 1) * t)]), config: config)
+                        mask: Array(input.attentionMask[layout.rows(of: item)]), config: config)
                     let attentionOutput = sublayer(
                         .attentionOutput, project(.attentionOutput, context, layer.attentionOutput), xi, layer.attentionNorm)
                     let intermediate = project(.intermediate, attentionOutput, layer.intermediate).map { activate($0, encoder.activation) }

@@ -4,14 +4,15 @@ import QuiverTensor
 /// How a forward pass uses the cores: the slices of whole batch items it is cut into, the threads ("workers") that
 /// run them, and how the products inside a slice are threaded.
 ///
-/// A batch of more than a few hundred tokens is cut into slices of about `targetSliceRows` rows. Each worker takes
-/// the next slice from a queue and runs it through every layer with single-threaded products, so the threads never
-/// wait for each other until the end, and a worker whose core is shared with another process simply takes fewer
-/// slices (docs/encoder.md). A single item, or a batch of few tokens, is one slice whose products are split between
-/// the threads (`.splitOutput`), and whose attention heads are shared when the sequence is long enough.
+/// A batch of more than a few hundred rows is cut into slices of consecutive items of at most `targetSliceRows` rows
+/// (an item longer than that is a slice of its own). Each worker takes the next slice from a queue and runs it
+/// through every layer with single-threaded products, so the threads never wait for each other until the end, and a
+/// worker whose core is shared with another process simply takes fewer slices (docs/encoder.md). A single item, or a
+/// batch of few rows, is one slice whose products are split between the threads (`.splitOutput`), and whose
+/// attention heads are shared when the sequence is long enough. Padded or packed, the rule is the same: it counts
+/// rows.
 struct ForwardPlan: Equatable {
-    let batch: Int
-    let sequenceLength: Int
+    let layout: SequenceLayout
     /// The batch items of each slice, in order.
     let slices: [Range<Int>]
     /// The threads taking slices from the queue, each with its own buffers.
@@ -23,35 +24,51 @@ struct ForwardPlan: Equatable {
 
     /// The rows a slice aims at: products stay near their best rate (M = 512) and the slice's buffers in cache.
     static let targetSliceRows = 512
-    /// Below this many tokens a batch is one slice with split products: slices of a few rows would each stream all
+    /// Below this many rows a batch is one slice with split products: slices of a few rows would each stream all
     /// the weights.
     static let smallestSlicedBatchRows = 256
     /// The shortest sequence whose attention heads are shared between threads in a single slice.
     static let shortestSequenceForHeadThreads = 64
 
-    init(batch: Int, sequenceLength: Int, threads: Int) {
-        self.batch = batch
-        self.sequenceLength = sequenceLength
+    init(layout: SequenceLayout, threads: Int) {
+        self.layout = layout
+        let (batch, rows) = (layout.batch, layout.rows)
         let threads = max(1, threads)
-        if threads >= 2 && (batch == 1 || batch * sequenceLength < Self.smallestSlicedBatchRows) {
+        if threads >= 2 && (batch == 1 || rows < Self.smallestSlicedBatchRows) {
             slices = [0..<batch]
             workers = 1
             threading = .splitOutput(threads: threads)
-            headThreads = sequenceLength >= Self.shortestSequenceForHeadThreads ? threads : 1
+            headThreads = layout.longest >= Self.shortestSequenceForHeadThreads ? threads : 1
         } else {
-            // About targetSliceRows rows per slice, and at least two slices per thread when the batch allows it.
-            let itemsForRows = max(1, (Self.targetSliceRows + sequenceLength - 1) / max(sequenceLength, 1))
-            let itemsForBalance = max(1, batch / (2 * threads))
-            let itemsPerSlice = min(itemsForRows, itemsForBalance)
-            slices = stride(from: 0, to: batch, by: itemsPerSlice).map { $0..<min($0 + itemsPerSlice, batch) }
+            // At most targetSliceRows rows per slice, and at least two slices per thread when the batch allows it.
+            let target = max(1, min(Self.targetSliceRows, rows / (2 * threads)))
+            var slices: [Range<Int>] = []
+            var start = 0
+            while start < batch {
+                var end = start + 1
+                while end < batch, layout.starts[end + 1] - layout.starts[start] <= target { end += 1 }
+                slices.append(start..<end)
+                start = end
+            }
+            self.slices = slices
             workers = min(threads, slices.count)
             threading = .single
             headThreads = 1
         }
     }
 
+    /// A padded batch's plan.
+    init(batch: Int, sequenceLength: Int, threads: Int) {
+        self.init(layout: SequenceLayout(batch: batch, length: sequenceLength), threads: threads)
+    }
+
+    /// The longest item: what each worker's attention buffers must hold.
+    var longestItem: Int { layout.longest }
+
     /// Rows of the largest slice: what each worker's buffers must hold.
-    var largestSliceRows: Int { (slices.map(\.count).max() ?? 0) * sequenceLength }
+    var largestSliceRows: Int {
+        slices.map { layout.starts[$0.upperBound] - layout.starts[$0.lowerBound] }.max() ?? 0
+    }
 }
 
 /// The slices of a pass not yet taken by a worker.

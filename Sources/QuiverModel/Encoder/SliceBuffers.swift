@@ -5,6 +5,7 @@ import QuiverTensor
 /// the caller's `HiddenStates`).
 final class SliceBuffers: @unchecked Sendable {
     let rows: Int
+    /// The longest item the attention buffers hold.
     let sequenceLength: Int
     let headThreads: Int
     /// The most key/value positions a hook puts in front of an item's keys (prefix tuning); 0 for none.
@@ -80,13 +81,13 @@ final class WorkspacePool: @unchecked Sendable {
         return (0..<plan.workers).map { worker in
             if worker < reusable.count,
                 reusable[worker].fits(
-                    rows: rows, sequenceLength: plan.sequenceLength, headThreads: plan.headThreads,
+                    rows: rows, sequenceLength: plan.longestItem, headThreads: plan.headThreads,
                     hookScratch: scratch, attentionPrefix: attentionPrefix)
             {
                 return reusable[worker]
             }
             return SliceBuffers(
-                rows: rows, sequenceLength: plan.sequenceLength, headThreads: plan.headThreads, hidden: hidden,
+                rows: rows, sequenceLength: plan.longestItem, headThreads: plan.headThreads, hidden: hidden,
                 intermediateSize: intermediateSize, hookScratch: scratch, attentionPrefix: attentionPrefix)
         }
     }

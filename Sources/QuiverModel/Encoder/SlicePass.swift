@@ -30,18 +30,20 @@ struct SlicePass<Hooks: EncoderHooks>: @unchecked Sendable {
 
 extension SlicePass {
     /// hidden = LayerNorm(words[id] + tokenTypes[type] + positions[position]) for every row of the slice (ids
-    /// already checked against the tables).
+    /// already checked against the tables); positions count from each item's first row.
     func embed(ids: UnsafePointer<Int32>, typeIds: UnsafePointer<Int32>) {
         let embeddings = weights.embeddings
         let h = hiddenSize
-        for row in 0..<rows {
-            let output = hidden + row * h
-            let position = row % slice.sequenceLength
-            // The order of transformers' BertEmbeddings: (words + token types) + positions.
-            Elementwise.add(
-                embeddings.words.readPointer + Int(ids[row]) * h,
-                embeddings.tokenTypes.readPointer + Int(typeIds[row]) * h, into: output, count: h)
-            Elementwise.accumulate(embeddings.positions.readPointer + position * h, into: output, count: h)
+        for item in slice.items {
+            let itemRows = slice.rows(ofItem: item)
+            for (position, row) in itemRows.enumerated() {
+                let output = hidden + row * h
+                // The order of transformers' BertEmbeddings: (words + token types) + positions.
+                Elementwise.add(
+                    embeddings.words.readPointer + Int(ids[row]) * h,
+                    embeddings.tokenTypes.readPointer + Int(typeIds[row]) * h, into: output, count: h)
+                Elementwise.accumulate(embeddings.positions.readPointer + position * h, into: output, count: h)
+            }
         }
         embeddings.norm.apply(hidden, into: hidden, rows: rows)
     }
@@ -213,7 +215,6 @@ extension SlicePass {
         let h = hiddenSize
         let heads = config.headCount
         let headDim = config.headDimension
-        let t = slice.sequenceLength
         let itemCount = slice.items.count
         // Without prefixes (always, for hooks that add none) nothing is asked and nothing is allocated.
         let prefixes: [AttentionPrefix?] =
@@ -228,16 +229,19 @@ extension SlicePass {
                 ? 0 : Self.chunkIndex(of: units, count: itemCount * heads, threads: pass.headThreads)
             let scratch = AttentionScratch(buffers: pass.buffers, thread: thread)
             for unit in units {
-                let (item, head) = unit.quotientAndRemainder(dividingBy: heads)
-                let base = queryKeyValue + item * t * 3 * h + head * headDim
-                let output = context + item * t * h + head * headDim
-                if let prefix = prefixes.isEmpty ? nil : prefixes[item] {
+                let (itemInSlice, head) = unit.quotientAndRemainder(dividingBy: heads)
+                let item = pass.slice.items.lowerBound + itemInSlice
+                let firstRow = pass.slice.rows(ofItem: item).lowerBound
+                guard pass.slice.layout.length(of: item) > 0 else { continue }
+                let base = queryKeyValue + firstRow * 3 * h + head * headDim
+                let output = context + firstRow * h + head * headDim
+                if let prefix = prefixes.isEmpty ? nil : prefixes[itemInSlice] {
                     pass.attendOneHeadWithPrefix(
                         prefix, head: head, queries: base, keys: base + h, values: base + 2 * h, stride: 3 * h,
-                        itemInSlice: item, scratch: scratch, output: output)
+                        item: item, scratch: scratch, output: output)
                 } else {
                     pass.attendOneHead(
-                        queries: base, keys: base + h, values: base + 2 * h, stride: 3 * h, itemInSlice: item,
+                        queries: base, keys: base + h, values: base + 2 * h, stride: 3 * h, item: item,
                         probabilities: scratch.probabilities, kernels: scratch.kernels, output: output)
                 }
             }
@@ -260,14 +264,14 @@ extension SlicePass {
         }
     }
 
-    /// softmax(Q·Kᵀ/√d + mask)·V of one (item, head), over the item's first `keyCounts[item]` keys.
+    /// softmax(Q·Kᵀ/√d + mask)·V of one (item, head), over the item's first `keyCounts[item]` keys; `item` is numbered
+    /// in the whole batch.
     private func attendOneHead(
         queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, stride: Int,
-        itemInSlice: Int, probabilities: UnsafeMutablePointer<Float>, kernels: DNNLKernels,
+        item: Int, probabilities: UnsafeMutablePointer<Float>, kernels: DNNLKernels,
         output: UnsafeMutablePointer<Float>
     ) {
-        let t = slice.sequenceLength
-        let item = slice.items.lowerBound + itemInSlice
+        let t = slice.layout.length(of: item)
         let keyCount = masks.keyCounts[item]
         let headDim = config.headDimension
         // scores (t, keyCount) = Q · Kᵀ / √d
@@ -280,7 +284,7 @@ extension SlicePass {
             softmax.run(probabilities)
         } else {
             Softmax.forward(
-                probabilities, into: probabilities, rows: t, cols: keyCount, mask: masks.additive.pointer + item * t)
+                probabilities, into: probabilities, rows: t, cols: keyCount, mask: masks.additive.pointer + slice.layout.starts[item])
         }
         // output (t, headDim) = P · V, rows `hiddenSize` apart
         Gemm.sgemm(
@@ -292,11 +296,10 @@ extension SlicePass {
     /// (t, P + keyCount), the prefix's columns first and never masked.
     private func attendOneHeadWithPrefix(
         _ prefix: AttentionPrefix, head: Int, queries: UnsafePointer<Float>, keys: UnsafePointer<Float>,
-        values: UnsafePointer<Float>, stride: Int, itemInSlice: Int, scratch: AttentionScratch,
+        values: UnsafePointer<Float>, stride: Int, item: Int, scratch: AttentionScratch,
         output: UnsafeMutablePointer<Float>
     ) {
-        let t = slice.sequenceLength
-        let item = slice.items.lowerBound + itemInSlice
+        let t = slice.layout.length(of: item)
         let keyCount = masks.keyCounts[item]
         let (headDim, h) = (config.headDimension, hiddenSize)
         let p = prefix.length
@@ -318,7 +321,7 @@ extension SlicePass {
             softmax.run(probabilities)
         } else {
             scratch.mask.initialize(repeating: 0, count: p)
-            (scratch.mask + p).update(from: masks.additive.pointer + item * t, count: keyCount)
+            (scratch.mask + p).update(from: masks.additive.pointer + slice.layout.starts[item], count: keyCount)
             Softmax.forward(probabilities, into: probabilities, rows: t, cols: columns, mask: scratch.mask)
         }
         // output (t, headDim) = P[:, 0..<P] · Pv + P[:, P...] · V, rows `hiddenSize` apart

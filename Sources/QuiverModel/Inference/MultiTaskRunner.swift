@@ -3,87 +3,102 @@ import QuiverTensor
 
 /// Runs one or several tasks over a list of texts on one base model.
 ///
-/// With several tasks, the layers below the first one any task changes run once for all of them;
-/// above it, the tasks' copies of the batch run as one mixed batch (each item its task's adapters),
-/// so the base model's matrix products run once per layer for every task together.
+/// Texts are tokenized (on every core), packed without padding, and run in passes of as many texts as fit the
+/// `budget`, in the order given. With several tasks, the layers below the first one any task changes run once for
+/// all of them; above it, the tasks' copies of the pass run as one mixed batch (each item its task's adapters), so
+/// the base model's matrix products run once per layer for every task together.
 public struct MultiTaskRunner: Sendable {
     public let base: BaseModel
-    public var batchSize: Int
+    public var budget: PassBudget
     public var maxLength: Int
+    public var threads: Int
 
-    /// The most sequences one encoder pass runs (texts × tasks). A pass's memory grows with this number times the
-    /// sequence length (attention scores with its square), so larger inputs, batch sizes or task lists are run in
-    /// several passes rather than allocated at once.
-    public static let maximumSequencesPerPass = 256
+    /// The most sequences one encoder pass runs (texts × tasks).
+    public static let maximumSequencesPerPass = PassBudget.maximumSequences
 
-    /// Texts per encoder pass for `batchSize` texts and `taskCount` tasks: never more than
-    /// `maximumSequencesPerPass` sequences in one pass, and at least one text.
-    public static func textsPerPass(batchSize: Int, taskCount: Int) -> Int {
-        max(1, min(batchSize, maximumSequencesPerPass / max(1, taskCount)))
-    }
-
-    public init(base: BaseModel, batchSize: Int = 32, maxLength: Int? = nil) {
+    /// - Parameters:
+    ///   - batchSize: the most texts of one pass (default: as many as `tokensPerPass` allows); never more than
+    ///     `maximumSequencesPerPass` texts × tasks.
+    ///   - tokensPerPass: the most tokens of one pass, every task's copy counted.
+    public init(
+        base: BaseModel, batchSize: Int? = nil, maxLength: Int? = nil, tokensPerPass: Int = PassBudget.defaultTokens,
+        threads: Int = BertEncoder.defaultThreads
+    ) {
         self.base = base
-        self.batchSize = max(1, batchSize)
+        self.budget = PassBudget(tokens: tokensPerPass, texts: batchSize ?? PassBudget.maximumSequences)
         self.maxLength = min(maxLength ?? base.maxLength, base.maxLength)
+        self.threads = max(1, threads)
     }
 
     /// Predictions per task, in the order of `tasks`, each in the order of `texts`.
     public func predict(_ tasks: [TaskModel], texts: [String], pairs: [String?]? = nil) throws -> [TaskResults] {
         precondition(pairs == nil || pairs!.count == texts.count, "predict: one pair per text")
+        let encodings = base.tokenizer.encodeAll(texts, pairs: pairs, maxLength: maxLength, threads: threads)
         var results = tasks.map { TaskResults(task: $0.name, results: []) }
-        var predictions = tasks.map { _ in [TaskPrediction?](repeating: nil, count: texts.count) }
-        // Similar lengths together waste less on padding; results go back to input order.
-        let order = texts.indices.sorted { texts[$0].utf8.count < texts[$1].utf8.count }
-        let perPass = Self.textsPerPass(batchSize: batchSize, taskCount: tasks.count)
-        for start in stride(from: 0, to: order.count, by: perPass) {
-            let items = Array(order[start..<min(start + perPass, order.count)])
-            let chunkTexts = items.map { texts[$0] }
-            let chunkPairs = pairs.map { all in items.map { all[$0] } }
-            let states = try run(tasks, texts: chunkTexts, pairs: chunkPairs)
+        for pass in budget.passes(lengths: encodings.map(\.count), copies: tasks.count) {
+            let states = try run([PassGroup(encodings: Array(encodings[pass]), tasks: tasks)])[0]
             for (taskIndex, task) in tasks.enumerated() {
-                let taskStates = states[taskIndex]
-                let logits = task.head?.logits(taskStates)
-                let embeddings = task.head == nil ? taskStates.pooled(.mean) : nil
-                for (row, item) in items.enumerated() {
-                    predictions[taskIndex][item] = Self.prediction(
-                        text: texts[item], pair: pairs?[item], task: task, logits: logits?[row], embedding: embeddings?[row])
-                }
+                results[taskIndex].results += Self.predictions(
+                    task, states: states[taskIndex], texts: texts[pass], pairs: pairs?[pass])
             }
         }
-        for index in tasks.indices { results[index].results = predictions[index].map { $0! } }
         return results
     }
 
-    /// Hidden states of each task for one batch.
-    func run(_ tasks: [TaskModel], texts: [String], pairs: [String?]?) throws -> [HiddenStates] {
-        let encoding = base.tokenizer.encodeBatch(texts, pairs: pairs, maxLength: maxLength)
-        let input = EncoderInput(encoding)
+    /// The hidden states of one encoder pass over several groups of texts, each run through its own tasks: for each
+    /// group, for each of its tasks, the states of the group's texts (packed, in order).
+    ///
+    /// Every text is embedded and runs the layers no task changes once; above them, each (group, task) pair is a
+    /// copy of the group's rows with the task's composition, all in one mixed batch.
+    public func run(_ groups: [PassGroup]) throws -> [[HiddenStates]] {
+        let input = EncoderInput(packing: groups.flatMap(\.encodings))
         let encoder = base.encoder
-        let shared = tasks.compactMap(\.composition.firstLayer).min() ?? encoder.layerCount
-        do {
-            var states = try encoder.embeddings(input)
-            try encoder.runLayers(0..<shared, on: &states)
-            if tasks.count == 1 {
-                try encoder.runLayers(shared..<encoder.layerCount, on: &states, hooks: CompositionHooks(tasks[0].composition, batch: input.batch))
-                return [states]
+        let layers = encoder.layerCount
+        let shared = groups.flatMap(\.tasks).compactMap(\.composition.firstLayer).min() ?? layers
+        do throws(EncoderError) {
+            var states = try encoder.embeddings(input, threads: threads)
+            try encoder.runLayers(0..<shared, on: &states, threads: threads)
+            if groups.count == 1, groups[0].tasks.count == 1 {
+                let hooks = CompositionHooks(groups[0].tasks[0].composition, batch: input.batch)
+                try encoder.runLayers(shared..<layers, on: &states, hooks: hooks, threads: threads)
+                return [[states]]
             }
-            // One mixed batch: task t's copy of item i is item t·batch + i.
-            var all = try HiddenStates(
-                batch: input.batch * tasks.count, sequenceLength: states.sequenceLength, hiddenSize: states.hiddenSize,
-                values: Array([[Float]](repeating: states.values, count: tasks.count).joined()),
-                attentionMask: Array([[Int32]](repeating: states.attentionMask, count: tasks.count).joined()))
-            let hooks = CompositionHooks(
-                compositions: tasks.map(\.composition), itemComposition: tasks.indices.flatMap { Array(repeating: $0, count: input.batch) })
-            try encoder.runLayers(shared..<encoder.layerCount, on: &all, hooks: hooks)
-            let stride = input.batch * states.sequenceLength * states.hiddenSize
-            return try tasks.indices.map { task in
-                try HiddenStates(
-                    batch: input.batch, sequenceLength: states.sequenceLength, hiddenSize: states.hiddenSize,
-                    values: Array(all.values[(task * stride)..<((task + 1) * stride)]), attentionMask: states.attentionMask)
+            // One mixed batch: a copy of each group's items per task of the group.
+            var copies: [HiddenStates] = [], compositions: [Composition] = [], itemComposition: [Int] = []
+            var first = 0
+            for group in groups {
+                let items = states.items(first..<(first + group.encodings.count))
+                first += group.encodings.count
+                for task in group.tasks {
+                    itemComposition += Array(repeating: compositions.count, count: items.batch)
+                    compositions.append(task.composition)
+                    copies.append(items)
+                }
             }
-        } catch let error as EncoderError {
+            var all = HiddenStates(concatenating: copies)
+            let hooks = CompositionHooks(compositions: compositions, itemComposition: itemComposition)
+            try encoder.runLayers(shared..<layers, on: &all, hooks: hooks, threads: threads)
+            var start = 0
+            return groups.map { group in
+                group.tasks.map { _ in
+                    defer { start += group.encodings.count }
+                    return all.items(start..<(start + group.encodings.count))
+                }
+            }
+        } catch {
             throw QuiverError(.invalidInput, "\(error)")
+        }
+    }
+
+    /// A task's predictions from the hidden states of `texts` (and `pairs`): its head's labels and scores, or the
+    /// mean-pooled embedding when it has no head.
+    public static func predictions(
+        _ task: TaskModel, states: HiddenStates, texts: ArraySlice<String>, pairs: ArraySlice<String?>?
+    ) -> [TaskPrediction] {
+        let logits = task.head?.logits(states)
+        let embeddings = task.head == nil ? states.pooled(.mean) : nil
+        return texts.indices.enumerated().map { row, index in
+            prediction(text: texts[index], pair: pairs?[index], task: task, logits: logits?[row], embedding: embeddings?[row])
         }
     }
 
@@ -100,5 +115,18 @@ public struct MultiTaskRunner: Sendable {
             prediction.score = 1 / total
         }
         return prediction
+    }
+}
+
+/// Texts that run through the same tasks in one encoder pass: one request's share of the pass.
+public struct PassGroup: Sendable {
+    public var encodings: [Encoding]
+    /// Tasks on the pass's base model.
+    public var tasks: [TaskModel]
+
+    public init(encodings: [Encoding], tasks: [TaskModel]) {
+        precondition(!tasks.isEmpty, "PassGroup: no task")
+        self.encodings = encodings
+        self.tasks = tasks
     }
 }

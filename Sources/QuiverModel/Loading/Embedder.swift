@@ -1,8 +1,8 @@
 
 /// Sentence embeddings from a base model: one vector per text, pooled from the last hidden states.
 ///
-/// Texts are encoded one by one (truncated to `maxLength` tokens), sorted by length so that each batch of
-/// `batchSize` pads as little as possible, run through the encoder, and returned in the order given.
+/// Texts are encoded on every core (truncated to `maxLength` tokens), packed without padding into passes of as many
+/// as fit the `budget`, run through the encoder, and returned in the order given.
 ///
 /// ```swift
 /// let embedder = try Embedder(model: BaseModel(folder: "all-MiniLM-L6-v2"), pooling: .mean, normalize: true)
@@ -15,8 +15,8 @@ public struct Embedder: Sendable {
     public var normalize: Bool
     /// The longest encoding in tokens, special tokens included.
     public let maxLength: Int
-    /// Texts per forward pass (at most `MultiTaskRunner.maximumSequencesPerPass`).
-    public var batchSize: Int
+    /// Texts and tokens per forward pass.
+    public var budget: PassBudget
     /// Threads per forward pass.
     public var threads: Int
 
@@ -24,7 +24,7 @@ public struct Embedder: Sendable {
     ///   model's limit (its positions and the tokenizer's `model_max_length`).
     public init(
         model: BaseModel, pooling: EmbeddingPooling = .mean, normalize: Bool = false, maxLength: Int? = nil,
-        batchSize: Int = 32, threads: Int = BertEncoder.defaultThreads
+        budget: PassBudget = PassBudget(), threads: Int = BertEncoder.defaultThreads
     ) throws {
         let maxLength = maxLength ?? model.maxLength
         guard maxLength >= 2, maxLength <= model.maxLength else {
@@ -37,28 +37,26 @@ public struct Embedder: Sendable {
         self.pooling = pooling
         self.normalize = normalize
         self.maxLength = maxLength
-        self.batchSize = MultiTaskRunner.textsPerPass(batchSize: batchSize, taskCount: 1)
+        self.budget = budget
         self.threads = max(1, threads)
     }
 
     /// The embedding of every text, in order: each `model.config.hiddenSize` floats.
     public func embed(_ texts: [String]) throws -> [[Float]] {
-        let encodings = texts.map { model.tokenizer.encode($0, maxLength: maxLength) }
-        let order = encodings.indices.sorted { (encodings[$0].count, $0) < (encodings[$1].count, $1) }
-        var vectors = [[Float]](repeating: [], count: texts.count)
-        for start in stride(from: 0, to: order.count, by: batchSize) {
-            let indices = Array(order[start..<min(start + batchSize, order.count)])
-            let batch = BatchEncoding(padding: indices.map { encodings[$0] }, paddingID: model.tokenizer.paddingID)
-            let pooled = try model.encoder.forward(EncoderInput(batch), threads: threads).pooled(pooling)
-            for (index, vector) in zip(indices, pooled) {
-                vectors[index] = normalize ? Self.normalized(vector) : vector
+        let encodings = model.tokenizer.encodeAll(texts, maxLength: maxLength, threads: threads)
+        var vectors: [[Float]] = []
+        vectors.reserveCapacity(texts.count)
+        for pass in budget.passes(lengths: encodings.map(\.count)) {
+            let input = EncoderInput(packing: Array(encodings[pass]))
+            for vector in try model.encoder.forward(input, threads: threads).pooled(pooling) {
+                vectors.append(normalize ? Self.normalized(vector) : vector)
             }
         }
         return vectors
     }
 
     /// `vector / max(‖vector‖, 1e-12)`, as `torch.nn.functional.normalize`.
-    static func normalized(_ vector: [Float]) -> [Float] {
+    public static func normalized(_ vector: [Float]) -> [Float] {
         let norm = vector.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
         let scale = Float(1 / max(norm, 1e-12))
         return vector.map { $0 * scale }

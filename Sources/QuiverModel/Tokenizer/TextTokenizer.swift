@@ -1,3 +1,5 @@
+import QuiverTensor
+
 // MARK: - TextTokenizer
 
 /// A tokenizer the engine can hold whatever the model family: BERT's WordPiece (`BertTokenizer`), byte-level
@@ -49,6 +51,24 @@ extension TextTokenizer {
             encode(texts[index], pair: pairs?[index], maxLength: maxLength)
         }
         return BatchEncoding(padding: encodings, paddingID: paddingID)
+    }
+
+    /// Encodes every text (with `pairs[i]` as its second sequence when given and not nil), unpadded, on `threads`
+    /// threads: what a packed pass reads.
+    public func encodeAll(
+        _ texts: [String], pairs: [String?]? = nil, maxLength: Int? = nil, threads: Int = Parallel.availableCores
+    ) -> [Encoding] {
+        precondition(pairs == nil || pairs!.count == texts.count, "encodeAll: \(texts.count) texts but \(pairs!.count) pairs")
+        // Below a few hundred texts a second thread costs more than it saves.
+        let threads = texts.count < 256 ? 1 : max(1, threads)
+        var encodings = [Encoding](repeating: Encoding(ids: [], typeIds: [], attentionMask: []), count: texts.count)
+        encodings.withUnsafeMutableBufferPointer { output in
+            nonisolated(unsafe) let output = output
+            Parallel.forEachChunk(of: texts.count, threads: threads) { range in
+                for index in range { output[index] = encode(texts[index], pair: pairs?[index], maxLength: maxLength) }
+            }
+        }
+        return encodings
     }
 }
 

@@ -175,7 +175,7 @@ public final class TrainableTask: TrainableModel, @unchecked Sendable {
         }
         let classes = self.labels.count
         let t = input.sequenceLength
-        let masks = AttentionMasks(attentionMask: input.attentionMask, batch: input.batch, sequenceLength: t)
+        let masks = AttentionMasks(attentionMask: input.attentionMask, layout: input.layout)
         let logits = FloatBuffer(count: input.batch * classes)
         let lossesHigh = UnsafeMutablePointer<Double>.allocate(capacity: slices.count)
         defer { lossesHigh.deallocate() }
