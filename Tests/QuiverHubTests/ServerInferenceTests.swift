@@ -210,49 +210,6 @@ import Testing
         #expect(eager.loadedModels.bases == ["other-bert", "third-bert"])
     }
 
-    /// A request waiting for its turn is dropped from the queue when it is cancelled (its client left).
-    @Test func aCancelledWaitingRequestLeavesTheQueue() async throws {
-        let gate = AdmissionGate(slots: 1, queueLimit: 1)
-        let (stream, release) = AsyncStream<Void>.makeStream()
-        let running = Task { try await gate.withSlot { for await _ in stream { break }; return 1 } }
-        while await gate.running < 1 { await Task.yield() }
-        let ran = Locked(false)
-        let waiting = Task { try await gate.withSlot { ran.withLock { $0 = true }; return 2 } }
-        while await gate.waitingCount < 1 { await Task.yield() }
-        waiting.cancel()
-        await #expect(throws: CancellationError.self) { try await waiting.value }
-        #expect(await gate.waitingCount == 0)
-        // Its place in the queue is free again.
-        let next = Task { try await gate.withSlot { 3 } }
-        while await gate.waitingCount < 1 { await Task.yield() }
-        release.yield(())
-        #expect(try await running.value == 1)
-        #expect(try await next.value == 3)
-        #expect(!ran.withLock { $0 })
-        #expect(await gate.running == 0)
-    }
-
-    @Test func gateRunsWhatFitsQueuesWhatMayWaitAndRefusesTheRest() async throws {
-        let gate = AdmissionGate(slots: 1, queueLimit: 1)
-        let (stream, release) = AsyncStream<Void>.makeStream()
-        let first = Task { try await gate.withSlot { for await _ in stream { break }; return 1 } }
-        while await gate.running < 1 { await Task.yield() }
-        let second = Task { try await gate.withSlot { 2 } }
-        while await gate.waitingCount < 1 { await Task.yield() }
-        do {
-            _ = try await gate.withSlot { 3 }
-            Issue.record("a third request should be refused")
-        } catch let error as APIError {
-            #expect(error.status == .serviceUnavailable)
-            #expect(error.code == "overloaded")
-            #expect(error.headers[.retryAfter] != nil)
-        }
-        release.yield(())
-        #expect(try await first.value == 1)
-        #expect(try await second.value == 2)
-        #expect(await gate.running == 0)
-    }
-
     /// The connection watch of `quiver serve` (`httpServer`) cancels the work of a request whose
     /// client hangs up while it waits.
     @Test func workForAClientThatLeftIsCancelled() async throws {

@@ -13,11 +13,12 @@ import QuiverStore
 /// more bases than the cache holds, in turn, causes at most one load per residency period and slot
 /// instead of one per request.
 ///
-/// Inference runs on its own thread pool, never on the server's threads; `AdmissionGate` bounds how
-/// many requests run and wait.
+/// Loading and tokenizing run on the inference thread pool, never on the server's threads; the
+/// encoder passes run in `PassBatcher`, which gathers concurrent requests on one base into shared
+/// passes and bounds how many run and wait.
 final class InferenceEngine: Sendable {
     let registry: Registry
-    let gate: AdmissionGate
+    let batcher: PassBatcher
     let limits: ServerLimits
 
     private struct LoadedBase {
@@ -35,17 +36,56 @@ final class InferenceEngine: Sendable {
     init(registry: Registry, limits: ServerLimits) {
         self.registry = registry
         self.limits = limits
-        gate = AdmissionGate(slots: limits.inferenceSlots, queueLimit: limits.inferenceQueue)
+        batcher = PassBatcher(budget: PassBudget(tokens: limits.inferenceTokensPerPass), queueLimit: limits.inferenceQueue)
         loaded = Locked(Loaded(tasks: LRUCache(capacity: limits.cachedAdapters)))
     }
 
     /// Predictions per task, in the order of `references`, as `quiver infer --json` gives them.
     func predict(_ references: [Reference], texts: [String], pairs: [String?]?, maxLength: Int?) async throws -> [TaskResults] {
         let artifacts = try await BlockingWork.run(.io) { [registry] in try Self.resolve(references, in: registry) }
-        try admit(artifacts[0].baseModelId)
-        return try await gate.withSlot {
-            try await BlockingWork.run(.inference) { try self.predictNow(artifacts, texts: texts, pairs: pairs, maxLength: maxLength) }
+        let baseID = artifacts[0].baseModelId
+        try admit(baseID)
+        let (runner, tasks, encodings) = try await BlockingWork.run(.inference) {
+            let (base, tasks) = try self.load(artifacts)
+            let runner = MultiTaskRunner(base: base, maxLength: maxLength)
+            return (runner, tasks, base.tokenizer.encodeAll(texts, pairs: pairs, maxLength: runner.maxLength, threads: 1))
         }
+        let states = try await batcher.submit(base: baseID, tasks: tasks, encodings: encodings) { try runner.run($0) }
+        return zip(tasks, states).map { task, states in
+            TaskResults(
+                task: task.name,
+                results: MultiTaskRunner.predictions(task, states: states, texts: texts[...], pairs: pairs?[...]))
+        }
+    }
+
+    /// One vector per text from base model `name` alone, pooled (and divided by its norm when `normalize`), with the
+    /// number of tokens the texts took: what `POST /v1/embeddings` answers.
+    ///
+    /// - Throws: `APIError` 400 when `dimensions` is given and is not the model's width.
+    func embed(
+        base name: String, texts: [String], pooling: EmbeddingPooling, normalize: Bool, dimensions: Int?
+    ) async throws -> (vectors: [[Float]], tokens: Int) {
+        let row = try await BlockingWork.run(.io) { [registry] in
+            guard let row = try registry.baseModel(named: name) else {
+                throw QuiverError(.notFound, "no base model named '\(name)'")
+            }
+            return row
+        }
+        guard let baseID = row.id else { throw QuiverError(.corrupt, "base model '\(name)' has no id in the catalog") }
+        try admit(baseID)
+        let (runner, encodings) = try await BlockingWork.run(.inference) {
+            let base = try self.loaded.withLock { loaded in try self.base(baseID, in: &loaded) }
+            if let dimensions, dimensions != base.config.hiddenSize {
+                throw APIError.invalidRequest(
+                    "\"dimensions\" \(dimensions): the vectors of \(name) have \(base.config.hiddenSize) (they are not shortened)")
+            }
+            let runner = MultiTaskRunner(base: base)
+            return (runner, base.tokenizer.encodeAll(texts, maxLength: runner.maxLength, threads: 1))
+        }
+        let task = TaskModel(name: name, composition: .base, head: nil)
+        let states = try await batcher.submit(base: baseID, tasks: [task], encodings: encodings) { try runner.run($0) }
+        let vectors = states[0].pooled(pooling).map { normalize ? Embedder.normalized($0) : $0 }
+        return (vectors, encodings.reduce(0) { $0 + $1.count })
     }
 
     /// What is loaded: the base models' names and the cached tasks' manifest digests (for tests and logs).
@@ -93,8 +133,9 @@ final class InferenceEngine: Sendable {
 
     // MARK: - Running
 
-    private func predictNow(_ artifacts: [ArtifactRow], texts: [String], pairs: [String?]?, maxLength: Int?) throws -> [TaskResults] {
-        let (base, tasks) = try loaded.withLock { loaded throws -> (BaseModel, [TaskModel]) in
+    /// The base model of `artifacts` and their tasks, loaded or from the caches.
+    private func load(_ artifacts: [ArtifactRow]) throws -> (BaseModel, [TaskModel]) {
+        try loaded.withLock { loaded throws -> (BaseModel, [TaskModel]) in
             let base = try self.base(artifacts[0].baseModelId, in: &loaded)
             let tasks = try artifacts.map { artifact in
                 if let task = loaded.tasks.value(for: artifact.manifestDigest) { return task }
@@ -104,8 +145,6 @@ final class InferenceEngine: Sendable {
             }
             return (base, tasks)
         }
-        let runner = MultiTaskRunner(base: base, maxLength: maxLength)
-        return try runner.predict(tasks, texts: texts, pairs: pairs)
     }
 
     /// The base model `id`, loading it (in place of the least recently used one when the cache is

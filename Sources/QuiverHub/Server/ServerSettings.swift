@@ -103,10 +103,11 @@ public struct ServerLimits: Sendable {
     public var inferenceTexts = 256
     /// Tasks in one inference request.
     public var inferenceTasks = 16
-    /// Inference requests running at once (each one already uses every core).
-    public var inferenceSlots = 1
-    /// Inference requests waiting for a slot; beyond that the server answers 503.
+    /// Inference requests waiting or running at once (their texts share encoder passes); beyond that the server
+    /// answers 503.
     public var inferenceQueue = 32
+    /// Tokens of one encoder pass, all requests and every task's copy counted.
+    public var inferenceTokensPerPass = PassBudget.defaultTokens
     /// Adapters kept loaded, by manifest digest.
     public var cachedAdapters = 64
     /// Base models kept loaded; a base is replaced only once it has been idle for `baseResidency`.

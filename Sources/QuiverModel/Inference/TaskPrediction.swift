@@ -25,4 +25,9 @@ public struct TaskPrediction: Sendable, Codable, Equatable {
 public struct TaskResults: Sendable, Codable, Equatable {
     public var task: String
     public var results: [TaskPrediction]
+
+    public init(task: String, results: [TaskPrediction]) {
+        self.task = task
+        self.results = results
+    }
 }
