@@ -26,13 +26,13 @@ final class BenchServer: @unchecked Sendable {
     }
 
     /// `quiver serve` over the registry folder `home` (no token: writes are open on loopback).
-    static func quiverServe(home: String) async throws -> BenchServer {
-        guard FileManager.default.isExecutableFile(atPath: quiverBinary) else {
-            throw BenchError("\(quiverBinary) is missing: swift build -c release --product quiver")
+    static func quiverServe(home: String, binary: String = quiverBinary) async throws -> BenchServer {
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw BenchError("\(binary) is missing: swift build -c release --product quiver")
         }
         let port = try LocalServers.freePort()
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: quiverBinary)
+        process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port)]
         var environment = ProcessInfo.processInfo.environment
         environment["QUIVER_HOME"] = home
@@ -41,7 +41,9 @@ final class BenchServer: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try logHandle(home + ".serve.log")
         try process.run()
-        let server = BenchServer(name: "quiver serve", port: port, root: home, process: process)
+        let server = BenchServer(
+            name: binary == quiverBinary ? "quiver serve" : "quiver serve (\(URL(fileURLWithPath: binary).lastPathComponent))",
+            port: port, root: home, process: process)
         try await server.waitUntilReady()
         return server
     }

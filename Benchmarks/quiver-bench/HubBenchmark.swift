@@ -7,12 +7,13 @@ import QuiverTestServers
 
 /// `quiver-bench hub`: push and pull of a ~100 MB base model and 50 adapters over loopback, to and
 /// from `quiver serve` and Debian's `docker-registry` side by side, against `curl` fetching the same
-/// blobs; re-push and re-pull of unchanged content; `POST /v1/infer` requests/s with 1 and 8 clients.
+/// blobs; re-push and re-pull of unchanged content; `POST /v1/infer` and `/v1/embeddings` with 1 and 16 clients.
 ///
 /// Options: `--adapters N` (default 50), `--rounds N` (pull/curl rounds, best kept; default 3),
 /// `--small N` (small adapters pulled with `pull --all`, `HubManySmall.swift`; default 1000, 0 skips),
 /// `--seconds S` (per inference measurement; default 10). `--load CLIENTS [--seconds S]` runs the
-/// load test instead (`HubLoad.swift`, docs/load.md).
+/// load test instead (`HubLoad.swift`, docs/load.md); `--inference [--baseline PATH]` only the serving
+/// measurements (`HubInference.swift`), beside another `quiver` binary when given.
 func runHubBenchmark(_ arguments: [String]) throws {
     var options = HubOptions()
     var iterator = arguments.makeIterator()
@@ -23,14 +24,18 @@ func runHubBenchmark(_ arguments: [String]) throws {
         case "--seconds": options.seconds = Double(iterator.next() ?? "")
         case "--load": options.loadClients = Int(iterator.next() ?? "")
         case "--small": options.smallAdapters = Int(iterator.next() ?? "") ?? options.smallAdapters
+        case "--inference": options.inferenceOnly = true
+        case "--baseline": options.baseline = iterator.next()
         default: throw QuiverError(.invalidInput, "unknown option \(argument)")
         }
     }
     let frozen = options
     try runBlocking {
-        let fixture = try HubFixture(adapters: frozen.adapters)
+        let fixture = try HubFixture(adapters: frozen.inferenceOnly ? 8 : frozen.adapters)
         defer { fixture.remove() }
-        if let clients = frozen.loadClients {
+        if frozen.inferenceOnly {
+            try await runHubInference(fixture: fixture, seconds: frozen.seconds ?? 10, baseline: frozen.baseline)
+        } else if let clients = frozen.loadClients {
             try await runHubLoad(fixture: fixture, clients: clients, seconds: frozen.seconds ?? 60)
         } else {
             try await runHubTransfers(fixture: fixture, rounds: frozen.rounds, inferenceSeconds: frozen.seconds ?? 10, smallAdapters: frozen.smallAdapters)
@@ -44,6 +49,8 @@ struct HubOptions {
     var seconds: Double?
     var loadClients: Int?
     var smallAdapters = 1000
+    var inferenceOnly = false
+    var baseline: String?
 }
 
 /// The source registry of the suite: a synthetic MiniLM-like base scaled to ~100 MB (14 layers of
@@ -201,21 +208,7 @@ func runHubTransfers(fixture: HubFixture, rounds: Int, inferenceSeconds: Double,
 
     if smallAdapters > 0 { try await runHubManySmall(count: smallAdapters, root: fixture.root, dockerRegistry: servers.count > 1) }
 
-    // MARK: Inference on quiver serve
-    let serve = servers[0]
-    let endpoint = serve.url + "/v1/infer"
-    let warm = try await inferenceRun(endpoint: endpoint, tasks: fixture.tasks, clients: 1, seconds: 0, requests: fixture.tasks.count)
-    guard warm.errors.isEmpty else { throw BenchError("inference warm-up failed: \(warm.errors)") }
-    print("\nPOST /v1/infer on quiver serve (1 text, \(fixture.tasks.count) adapters in rotation, all loaded), \(Measure.format(inferenceSeconds, 0)) s each:")
-    for clients in [1, 8] {
-        let run = try await inferenceRun(endpoint: endpoint, tasks: fixture.tasks, clients: clients, seconds: inferenceSeconds)
-        let errors = run.errors.isEmpty ? "no error" : run.errors.map { "\($0.key): \($0.value)" }.sorted().joined(separator: ", ")
-        print("  \(clients) client\(clients == 1 ? "" : "s"): \(Measure.format(Double(run.ok) / run.seconds, 1)) req/s, \(run.ok) answered, \(errors); "
-            + "p50 \(Measure.format(run.percentile(0.5) * 1000, 1)) ms, p99 \(Measure.format(run.percentile(0.99) * 1000, 1)) ms")
-    }
-    if let memory = serve.memory() {
-        print("quiver serve memory: VmRSS \(memory.rss >> 20) MiB, VmHWM \(memory.peak >> 20) MiB")
-    }
+    try await measureServing(servers[0], tasks: Array(fixture.tasks.prefix(8)), seconds: inferenceSeconds, clients: [1, 16])
     print("load average at the end: \(loadAverage())")
 }
 
@@ -283,15 +276,15 @@ struct InferenceRun: Sendable {
     }
 }
 
-/// One inference request; returns nil when answered 200, else the kind of failure.
-func inferOnce(_ http: HTTPClient, endpoint: String, task: String) async -> String? {
+/// One `POST` of a JSON body; returns nil when answered 200, else the kind of failure.
+func postOnce(_ http: HTTPClient, endpoint: String, body: Data) async -> String? {
     var request = HTTPClientRequest(url: endpoint)
     request.method = .POST
     request.headers.add(name: "Content-Type", value: "application/json")
-    request.body = .bytes(Data(#"{"task": "\#(task)", "texts": ["a quietly moving film about two brothers"]}"#.utf8))
+    request.body = .bytes(body)
     do {
         let response = try await http.execute(request, timeout: .seconds(120))
-        let body = try await response.body.collect(upTo: 1 << 20)
+        let body = try await response.body.collect(upTo: 1 << 24)
         if response.status.code == 200 { return nil }
         let code = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])
             .flatMap { ($0["error"] as? [String: Any])?["code"] as? String } ?? "?"
@@ -301,8 +294,7 @@ func inferOnce(_ http: HTTPClient, endpoint: String, task: String) async -> Stri
     }
 }
 
-/// `clients` loops sending requests for `seconds` (or `requests` in all when given).
-func inferenceRun(endpoint: String, tasks: [String], clients: Int, seconds: Double, requests: Int? = nil) async throws -> InferenceRun {
+func inferenceRun(endpoint: String, bodies: [Data], clients: Int, seconds: Double, requests: Int? = nil) async throws -> InferenceRun {
     var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10), read: .seconds(120)))
     configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, clients)
     let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -316,7 +308,7 @@ func inferenceRun(endpoint: String, tasks: [String], clients: Int, seconds: Doub
                 var index = client
                 while requests.map({ index < $0 }) ?? (ContinuousClock.now < deadline) {
                     let sent = ContinuousClock.now
-                    let failure = await inferOnce(http, endpoint: endpoint, task: tasks[index % tasks.count])
+                    let failure = await postOnce(http, endpoint: endpoint, body: bodies[index % bodies.count])
                     let elapsed = ContinuousClock.now - sent
                     if let failure { run.errors[failure, default: 0] += 1 } else {
                         run.ok += 1

@@ -89,7 +89,7 @@ func runHubLoad(fixture: HubFixture, clients: Int, seconds: Double) async throws
                     while ContinuousClock.now < deadline {
                         let task = fixture.tasks.randomElement(using: &random)!
                         let sent = ContinuousClock.now
-                        if let failure = await inferOnce(http, endpoint: server.url + "/v1/infer", task: task) {
+                        if let failure = await postOnce(http, endpoint: server.url + "/v1/infer", body: inferBody(task: task)) {
                             stats.count(kind: "infer", failure: failure.hasPrefix("503") || failure.hasPrefix("429") ? "refused \(failure)" : failure)
                         } else {
                             stats.count(kind: "infer", failure: nil)
