@@ -31,6 +31,14 @@ struct KernelElementwiseTests {
         Elementwise.scale(&scaled, by: 0.25, count: x.count)
         expectClose(scaled, x.map { $0 * 0.25 }, absolute: 0, "scale cols \(cols)")
 
+        var weighted = y, referenceWeighted = y
+        Elementwise.accumulate(x, scaledBy: -0.375, into: &weighted, count: x.count)
+        Elementwise.Reference.accumulate(x, scaledBy: -0.375, into: &referenceWeighted, count: x.count)
+        expectClose(weighted, referenceWeighted, absolute: 0, "scaled accumulate cols \(cols)")
+
+        let dot = Elementwise.dot(x, y, count: x.count), referenceDot = Elementwise.Reference.dot(x, y, count: x.count)
+        #expect(abs(dot - referenceDot) <= 1e-5 * max(1, abs(referenceDot)), "dot cols \(cols): \(dot) vs \(referenceDot)")
+
         var biasGradient = [Float](repeating: 1, count: cols)
         Elementwise.addBiasBackward(outputGradient: x, biasGradient: &biasGradient, rows: rows, cols: cols)
         let columnSums = (0..<cols).map { c in 1 + (0..<rows).reduce(Float(0)) { $0 + x[$1 * cols + c] } }

@@ -201,36 +201,36 @@ public struct SublayerBlock {
             if config.residualBefore { Elementwise.accumulate(residual, into: up, count: math.count) }
         }
         let queryInput = config.queryBeforeLayerNorm ? UnsafePointer(projected) : UnsafePointer(x)
-        if let projection = layer.query {
-            Linear.forward(queryInput, weight: projection.weight.readPointer, bias: projection.bias.readPointer, into: query,
+        // keyQuery (rows, h) = Kᵀq: the key scores of member i are keyQuery·uᵢ (the key bias adds the same to each).
+        if let scoring = layer.scoring {
+            Linear.forward(queryInput, weight: scoring.weight.readPointer, bias: scoring.bias.readPointer, into: keyQuery,
                            rows: rows, inFeatures: h, outFeatures: h, threading: math.threading)
         } else {
-            query.update(from: queryInput, count: math.count)
-        }
-        if let key = layer.key {
-            // keyQuery (rows, h) = query (rows, h) · Wk (h, h)
-            Gemm.sgemm(.normal, .normal, m: rows, n: h, k: h, a: query, lda: h, b: key.weight.readPointer, ldb: h,
-                       c: keyQuery, ldc: h, threading: math.threading)
-        } else {
-            keyQuery.update(from: query, count: math.count)
+            if let projection = layer.query {
+                Linear.forward(queryInput, weight: projection.weight.readPointer, bias: projection.bias.readPointer, into: query,
+                               rows: rows, inFeatures: h, outFeatures: h, threading: math.threading)
+            } else {
+                query.update(from: queryInput, count: math.count)
+            }
+            if let key = layer.key {
+                // keyQuery (rows, h) = query (rows, h) · Wk (h, h)
+                Gemm.sgemm(.normal, .normal, m: rows, n: h, k: h, a: query, lda: h, b: key.weight.readPointer, ldb: h,
+                           c: keyQuery, ldc: h, threading: math.threading)
+            } else {
+                keyQuery.update(from: query, count: math.count)
+            }
         }
         for row in 0..<rows {
-            let q = keyQuery + row * h
             for index in 0..<n {
                 let u = ups + index * math.count + row * h
-                var dot: Float = 0
-                for column in 0..<h { dot += q[column] * u[column] }
-                scores[row * n + index] = dot / config.temperature
+                scores[row * n + index] = Elementwise.dot(keyQuery + row * h, u, count: h) / config.temperature
             }
         }
         Softmax.forward(scores, into: scores, rows: rows, cols: n)
         context.initialize(repeating: 0, count: math.count)
         for row in 0..<rows {
-            let c = context + row * h
             for index in 0..<n {
-                let p = scores[row * n + index]
-                let u = ups + index * math.count + row * h
-                for column in 0..<h { c[column] += p * u[column] }
+                Elementwise.accumulate(ups + index * math.count + row * h, scaledBy: scores[row * n + index], into: context + row * h, count: h)
             }
         }
         let fused = x  // x is no longer needed

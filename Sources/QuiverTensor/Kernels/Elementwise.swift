@@ -46,6 +46,30 @@ public enum Elementwise {
         VectorMath.map(UnsafePointer(accumulator), addend, into: accumulator, count: count) { a, b in a + b }
     }
 
+    /// `accumulator += factor · addend` over `count` floats (a weighted sum built one term at a time).
+    public static func accumulate(
+        _ addend: UnsafePointer<Float>, scaledBy factor: Float, into accumulator: UnsafeMutablePointer<Float>,
+        count: Int
+    ) {
+        let factors = FloatVector(repeating: factor)
+        VectorMath.map(UnsafePointer(accumulator), addend, into: accumulator, count: count) { a, b in a + factors * b }
+    }
+
+    /// `Σ first[i]·second[i]` over `count` floats, summed in eight lanes then across them.
+    public static func dot(_ first: UnsafePointer<Float>, _ second: UnsafePointer<Float>, count: Int) -> Float {
+        var sums = FloatVector(repeating: 0)
+        var index = 0
+        while index + FloatVector.scalarCount <= count {
+            sums += VectorMath.load(first + index) * VectorMath.load(second + index)
+            index += FloatVector.scalarCount
+        }
+        if index < count {
+            let tail = count - index
+            sums += VectorMath.loadPartial(first + index, count: tail) * VectorMath.loadPartial(second + index, count: tail)
+        }
+        return sums.sum()
+    }
+
     /// `x *= factor` over `count` floats (adapter `scaling`, LoRA's alpha/r).
     public static func scale(_ x: UnsafeMutablePointer<Float>, by factor: Float, count: Int) {
         let factors = FloatVector(repeating: factor)
@@ -56,6 +80,19 @@ public enum Elementwise {
 
     /// Scalar loops that the fast kernels are tested against.
     public enum Reference {
+        public static func dot(_ first: UnsafePointer<Float>, _ second: UnsafePointer<Float>, count: Int) -> Float {
+            var sum: Float = 0
+            for index in 0..<count { sum += first[index] * second[index] }
+            return sum
+        }
+
+        public static func accumulate(
+            _ addend: UnsafePointer<Float>, scaledBy factor: Float, into accumulator: UnsafeMutablePointer<Float>,
+            count: Int
+        ) {
+            for index in 0..<count { accumulator[index] += factor * addend[index] }
+        }
+
         public static func addBias(_ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, cols: Int) {
             for row in 0..<rows {
                 for col in 0..<cols { x[row * cols + col] += bias[col] }

@@ -6,6 +6,29 @@ public struct FusionLayerWeights: Sendable {
     public let key: LinearWeights?
     /// value is (hidden, hidden), no bias.
     public let value: FloatBuffer?
+    /// The query and key products folded into one, when the fusion has both: the scores need only `Kᵀq`, so
+    /// `(x·W_qᵀ + b_q)·W_k = x·(W_kᵀ·W_q)ᵀ + b_q·W_k` — one (hidden, hidden) product per row instead of two.
+    public let scoring: LinearWeights?
+
+    public init(query: LinearWeights?, key: LinearWeights?, value: FloatBuffer?) {
+        self.query = query
+        self.key = key
+        self.value = value
+        scoring = query.flatMap { query in key.map { Self.fold(query: query, key: $0) } }
+    }
+
+    /// weight (h, h) = W_kᵀ · W_q, bias (h) = b_q · W_k.
+    static func fold(query: LinearWeights, key: LinearWeights) -> LinearWeights {
+        let h = query.outFeatures
+        let weight = FloatBuffer(count: h * h), bias = FloatBuffer(count: h)
+        Gemm.sgemm(
+            .transposed, .normal, m: h, n: h, k: h, a: key.weight.readPointer, lda: h, b: query.weight.readPointer, ldb: h,
+            c: weight.pointer, ldc: h)
+        Gemm.sgemm(
+            .normal, .normal, m: 1, n: h, k: h, a: query.bias.readPointer, lda: h, b: key.weight.readPointer, ldb: h,
+            c: bias.pointer, ldc: h)
+        return LinearWeights(weight: weight, bias: bias, inFeatures: h, outFeatures: h)
+    }
 }
 
 /// AdapterFusion: at each site, attention over the up-projections of N frozen bottleneck adapters.
