@@ -32,7 +32,8 @@ tensor_sources() {
 # The formats layer: files, kinds, every kind's configuration and tensor names (no engine: AdapterFolder, which
 # loads the engine's adapters to check them at push, stays out).
 model_sources() {
-    echo Sources/QuiverModel/QuiverError.swift Sources/QuiverModel/Files/*.swift
+    echo Sources/QuiverModel/QuiverError.swift Sources/QuiverModel/Files/*.swift \
+        Sources/QuiverModel/Inference/PassBudget.swift Sources/QuiverModel/Encoder/EmbeddingPooling.swift
     ls Sources/QuiverModel/Formats/*.swift | grep -v /AdapterFolder.swift
     ls Sources/QuiverModel/Kinds/*/*Config.swift Sources/QuiverModel/Kinds/*/*TensorNames.swift Sources/QuiverModel/Kinds/PEFT/*.swift | sort -u
 }
@@ -45,7 +46,8 @@ hub_sources() {
     echo Sources/QuiverHub/DistributionHeader.swift Sources/QuiverHub/Server/RegistryError.swift \
         Sources/QuiverHub/Server/APIError.swift Sources/QuiverHub/Server/ByteRanges.swift \
         Sources/QuiverHub/Server/DistributionRoute.swift Sources/QuiverHub/Server/RepositoryName.swift \
-        Sources/QuiverHub/Server/InferenceRequest.swift Sources/QuiverHub/Server/ServerSettings.swift \
+        Sources/QuiverHub/Server/InferenceRequest.swift Sources/QuiverHub/Server/EmbeddingsRequest.swift \
+        Sources/QuiverHub/Server/ServerSettings.swift \
         Sources/QuiverHub/Server/HostAllowList.swift \
         Sources/QuiverHub/Client/AuthChallenge.swift
 }

@@ -1,6 +1,6 @@
 // Fuzz target: what `quiver serve` parses from a request before anything else looks at it — the path below
 // /v2/ (repository names, tags, digests, upload ids), `Range` and `Content-Range` headers, the JSON body of
-// POST /v1/infer — the TASK[:VERSION] references of the command line and the JSON API, and the
+// POST /v1/infer and /v1/embeddings — the TASK[:VERSION] references of the command line and the JSON API, and the
 // `WWW-Authenticate` challenges the client reads from a remote registry.
 // Built into module QuiverHub (a subset of its files) by scripts/fuzz.sh; see docs/fuzzing.md.
 
@@ -52,5 +52,11 @@ public func fuzzHub(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
     // The inference body.
     if let request = try? InferenceRequest(json: bytes, limits: ServerLimits()) { _ = try? request.references() }
+    if let request = try? EmbeddingsRequest(json: bytes, limits: ServerLimits()) {
+        guard !request.input.isEmpty, request.input.count <= ServerLimits().inferenceTexts else {
+            fatalError("embeddings request with \(request.input.count) inputs")
+        }
+        if let dimensions = request.dimensions, dimensions < 1 { fatalError("dimensions \(dimensions)") }
+    }
     return 0
 }

@@ -1,13 +1,5 @@
 import QuiverTensor
 
-/// How a sequence of token vectors becomes one vector per item.
-public enum EmbeddingPooling: String, Sendable, CaseIterable {
-    /// The first token's vector ([CLS]).
-    case cls
-    /// The mean over the tokens the attention mask keeps (sentence-transformers' mean pooling).
-    case mean
-}
-
 /// Token vectors of a batch: the output of the embeddings or of a layer, laid out like the input (padded or packed),
 /// with the mask that says which rows are padding.
 public struct HiddenStates: Sendable, Equatable {
