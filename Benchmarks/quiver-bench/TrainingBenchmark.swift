@@ -4,7 +4,8 @@
 //   quiver-bench training [--model DIR] [--rounds N] [--steps N] [--threads 1,2] [--cases single,fusion3]
 //                         [--python PATH] [--script PATH] [--quiver-only] [--accuracy [--epochs N] [--seeds N]] [--keep DIR]
 //
-// Both sides train on the same token ids: batches of 16 short synthetic sentences (9–20 tokens, padded to the
+// Both sides train on the same token ids (Quiver packed, as `quiver train` runs them; PyTorch padded, as its collator
+// pads them): batches of 16 short synthetic sentences (9–20 tokens, padded to the
 // batch's longest), labels 0/1. A step is the Hugging Face Trainer's: forward with dropout, backward, global norm
 // clip at 1, AdamW, linear schedule. The PyTorch side is scripts/bench/training_torch.py, one process per case and
 // thread count (its model loading is not timed; its first steps are warm-up, as are Quiver's). Cells alternate
@@ -104,6 +105,8 @@ private func timeQuiverSteps(_ model: TrainableTask, batches: [TrainingBatch], s
     let warmup = 3
     let schedule = LearningRateSchedule(peak: 1e-4, totalSteps: warmup + steps, warmupRatio: 0.1)
     var random = SeededGenerator(seed: 42)
+    // Packed, as `quiver train` batches (the peer gets the same ids padded, as its collator pads them).
+    let batches = batches.map { TrainingBatch(input: $0.input.withoutPadding(), labels: $0.labels) }
     func step(_ index: Int) throws -> Int {
         let batch = batches[index % batches.count]
         optimizer.zeroGradients()

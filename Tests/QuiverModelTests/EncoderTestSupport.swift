@@ -117,16 +117,7 @@ extension EncoderLayerWeights {
 
 extension EncoderInput {
     /// The same items without their right padding, packed one after the other.
-    var unpadded: EncoderInput {
-        let lengths = (0..<batch).map { item in
-            let rows = layout.rows(of: item)
-            return (attentionMask[rows].lastIndex { $0 != 0 }).map { $0 - rows.lowerBound + 1 } ?? 0
-        }
-        let rows = (0..<batch).flatMap { layout.starts[$0]..<(layout.starts[$0] + lengths[$0]) }
-        return try! EncoderInput(
-            layout: SequenceLayout(lengths: lengths), ids: rows.map { ids[$0] }, typeIds: rows.map { typeIds[$0] },
-            attentionMask: rows.map { attentionMask[$0] })
-    }
+    var unpadded: EncoderInput { withoutPadding() }
 
     /// The rows of `values` — (rows, width), laid out like this padded input — that its `unpadded` twin keeps.
     func tokenRows(_ values: [Float], width: Int) -> [Float] {

@@ -56,6 +56,38 @@ import Testing
         }
     }
 
+    /// The fixture's batch packed without its padding gives the padded batch's loss, logits, gradient of the hidden
+    /// states (token rows) and every trainable gradient: packing changes which rows are computed, not the step.
+    @Test(arguments: caseNames)
+    func packedBatchGivesThePaddedGradients(_ name: String) throws {
+        let fixtures = GradientFixtures.shared
+        let testCase = fixtures.testCase(name)
+        let padded = fixtures.batch
+        let packed = TrainingBatch(input: padded.input.unpadded, labels: padded.labels)
+        #expect(packed.input.layout.rows < padded.input.layout.rows)
+        func step(_ batch: TrainingBatch) throws -> (loss: Float, logits: [Float], states: [Float], gradients: [String: [Float]]) {
+            let model = try fixtures.model(testCase)
+            model.capturedStatesGradient = FloatBuffer(count: 0)
+            var random = SeededGenerator(seed: 1)
+            let (loss, logits) = try model.trainStep(batch, dropout: false, random: &random)
+            return (loss, logits.flatMap { $0 }, model.capturedStatesGradient!.array,
+                    Dictionary(uniqueKeysWithValues: model.parameters.map { ($0.name, $0.gradient.array) }))
+        }
+        let (a, b) = (try step(padded), try step(packed))
+        expectClose([b.loss], [a.loss], relative: 1e-5, "\(name) loss")
+        expectClose(b.logits, a.logits, relative: 1e-5, "\(name) logits")
+        expectClose(b.states, padded.input.tokenRows(a.states, width: AdapterFixtures.shared.base.config.hiddenSize), relative: 1e-5, "\(name) d_hidden")
+        #expect(Set(a.gradients.keys) == Set(b.gradients.keys))
+        // Against the largest gradient of all: some tensors are analytically zero (a fusion's query and key biases),
+        // where both sides hold rounding noise.
+        let scale = a.gradients.values.flatMap { $0.map(abs) }.max() ?? 0
+        for (parameter, gradient) in a.gradients {
+            let other = b.gradients[parameter] ?? []
+            let largest = zip(other, gradient).map { abs($0 - $1) }.max() ?? 0
+            #expect(other.count == gradient.count && largest <= 1e-5 * scale, "\(name) \(parameter): differs by \(largest), scale \(scale)")
+        }
+    }
+
     /// The gradients add up: a second step without zeroing doubles them.
     @Test func stepsAccumulateGradients() throws {
         let fixtures = GradientFixtures.shared

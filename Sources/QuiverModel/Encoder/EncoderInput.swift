@@ -63,6 +63,26 @@ public struct EncoderInput: Sendable, Equatable {
         self.init(packing: [encoding])
     }
 
+    /// The same items without their right padding (the rows after each item's last token), packed.
+    public func withoutPadding() -> EncoderInput {
+        let lengths = (0..<batch).map { item in
+            let rows = layout.rows(of: item)
+            return (attentionMask[rows].lastIndex { $0 != 0 }).map { $0 - rows.lowerBound + 1 } ?? 0
+        }
+        let kept = (0..<batch).flatMap { layout.starts[$0]..<(layout.starts[$0] + lengths[$0]) }
+        return EncoderInput(
+            layout: SequenceLayout(lengths: lengths), checkedIDs: kept.map { ids[$0] }, typeIds: kept.map { typeIds[$0] },
+            attentionMask: kept.map { attentionMask[$0] })
+    }
+
+    /// Arrays known to fit `layout`.
+    private init(layout: SequenceLayout, checkedIDs ids: [Int32], typeIds: [Int32], attentionMask: [Int32]) {
+        self.layout = layout
+        self.ids = ids
+        self.typeIds = typeIds
+        self.attentionMask = attentionMask
+    }
+
     /// Encodings packed without padding: item `i` is `encodings[i]`'s tokens and nothing else.
     public init(packing encodings: [Encoding]) {
         layout = SequenceLayout(lengths: encodings.map(\.count))

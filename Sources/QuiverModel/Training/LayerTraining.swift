@@ -33,7 +33,8 @@ struct TrainingPass: @unchecked Sendable {
     let network: TrainingNetwork
     let context: SliceContext
     let items: Range<Int>
-    let sequenceLength: Int
+    /// Where every item of the whole batch is (padded or packed).
+    let layout: SequenceLayout
     let masks: AttentionMasks
     /// The softmax temperature of each fusion site.
     let temperatures: [AdapterSite: Float]
@@ -42,6 +43,11 @@ struct TrainingPass: @unchecked Sendable {
     var rows: Int { context.rows }
     var hidden: Int { context.hidden }
     var arena: TrainingArena { context.arena }
+    /// The longest item of the batch: the side of each (item, head)'s attention matrix in the tape.
+    var longest: Int { layout.longest }
+
+    /// The first row of batch item `item` within the slice's buffers.
+    func firstRow(of item: Int) -> Int { layout.starts[item] - context.firstRow }
 }
 
 // MARK: - Embeddings
@@ -52,14 +58,15 @@ extension TrainingPass {
         let embeddings = network.encoder.weights.embeddings
         let h = hidden
         let output = arena.take(rows * h)
-        let first = items.lowerBound * sequenceLength
-        for row in 0..<rows {
-            let line = output + row * h
-            Elementwise.add(
-                embeddings.words.readPointer + Int(ids[first + row]) * h,
-                embeddings.tokenTypes.readPointer + Int(typeIds[first + row]) * h, into: line, count: h)
-            Elementwise.accumulate(
-                embeddings.positions.readPointer + (row % sequenceLength) * h, into: line, count: h)
+        let first = context.firstRow
+        for item in items {
+            for (position, row) in layout.rows(of: item).enumerated() {
+                let line = output + (row - first) * h
+                Elementwise.add(
+                    embeddings.words.readPointer + Int(ids[row]) * h,
+                    embeddings.tokenTypes.readPointer + Int(typeIds[row]) * h, into: line, count: h)
+                Elementwise.accumulate(embeddings.positions.readPointer + position * h, into: line, count: h)
+            }
         }
         embeddings.norm.apply(output, into: output, rows: rows)
         context.dropout.mask(.embeddings, \.hidden)?.apply(output, count: rows * h, firstIndex: first * h)
@@ -89,7 +96,7 @@ extension TrainingPass {
         lora(.query, input: x, output: queryKeyValue, stride: 3 * h)
         lora(.key, input: x, output: queryKeyValue + h, stride: 3 * h)
         lora(.value, input: x, output: queryKeyValue + 2 * h, stride: 3 * h)
-        let probabilities = arena.take(items.count * config.headCount * sequenceLength * sequenceLength)
+        let probabilities = arena.take(items.count * config.headCount * longest * longest)
         let attentionContext = arena.take(rows * h)
         attend(index, queryKeyValue: queryKeyValue, probabilities: probabilities, output: attentionContext)
         let projected = arena.take(rows * h)
@@ -154,20 +161,22 @@ extension TrainingPass {
         _ layer: Int, queryKeyValue: UnsafePointer<Float>, probabilities: UnsafeMutablePointer<Float>,
         output: UnsafeMutablePointer<Float>
     ) {
-        let (h, heads, d, t) = (hidden, config.headCount, config.headDimension, sequenceLength)
+        let (h, heads, d, longest) = (hidden, config.headCount, config.headDimension, longest)
         let mask = context.dropout.mask(.attentionProbabilities(layer: layer), \.attention)
-        let dropped = mask == nil ? nil : arena.take(t * t)
+        let dropped = mask == nil ? nil : arena.take(longest * longest)
         for itemInSlice in 0..<items.count {
             let item = items.lowerBound + itemInSlice
+            let (t, first) = (layout.length(of: item), firstRow(of: item))
+            guard t > 0 else { continue }
             let keyCount = masks.keyCounts[item]
             for head in 0..<heads {
-                let base = queryKeyValue + itemInSlice * t * 3 * h + head * d
-                let p = probabilities + (itemInSlice * heads + head) * t * t
+                let base = queryKeyValue + first * 3 * h + head * d
+                let p = probabilities + (itemInSlice * heads + head) * longest * longest
                 // scores (t, keyCount) = Q · Kᵀ / √d
                 Gemm.sgemm(
                     .normal, .transposed, m: t, n: keyCount, k: d, alpha: 1 / Float(d).squareRoot(), a: base,
                     lda: 3 * h, b: base + h, ldb: 3 * h, c: p, ldc: keyCount)
-                Softmax.forward(p, into: p, rows: t, cols: keyCount, mask: masks.additive.pointer + item * t)
+                Softmax.forward(p, into: p, rows: t, cols: keyCount, mask: masks.additive.pointer + layout.starts[item])
                 var weights = UnsafePointer(p)
                 if let mask, let dropped {
                     dropProbabilities(p, into: dropped, mask: mask, item: item, head: head, keyCount: keyCount)
@@ -176,22 +185,22 @@ extension TrainingPass {
                 // output (t, d) = P · V, rows `h` apart
                 Gemm.sgemm(
                     .normal, .normal, m: t, n: d, k: keyCount, a: weights, lda: keyCount, b: base + 2 * h, ldb: 3 * h,
-                    c: output + itemInSlice * t * h + head * d, ldc: h)
+                    c: output + first * h + head * d, ldc: h)
             }
         }
     }
 
     /// The attention dropout of one (item, head): element (query, key) has index ((item·heads + head)·T + query)·T
-    /// + key in the batch.
+    /// + key in the batch, T the batch's longest item.
     func dropProbabilities(
         _ probabilities: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, mask: DropoutMask, item: Int,
         head: Int, keyCount: Int
     ) {
-        let t = sequenceLength
+        let (t, longest) = (layout.length(of: item), longest)
         output.update(from: probabilities, count: t * keyCount)
         mask.apply(
-            output, rows: t, cols: keyCount, stride: keyCount, firstIndex: (item * config.headCount + head) * t * t,
-            indexStride: t)
+            output, rows: t, cols: keyCount, stride: keyCount,
+            firstIndex: (item * config.headCount + head) * longest * longest, indexStride: longest)
     }
 }
 
@@ -316,27 +325,29 @@ extension TrainingPass {
         _ layer: Int, tape: LayerTape, contextGradient: UnsafePointer<Float>,
         queryKeyValueGradient: UnsafeMutablePointer<Float>
     ) {
-        let (h, heads, d, t) = (hidden, config.headCount, config.headDimension, sequenceLength)
+        let (h, heads, d, longest) = (hidden, config.headCount, config.headDimension, longest)
         let scale = 1 / Float(d).squareRoot()
         let mask = context.dropout.mask(.attentionProbabilities(layer: layer), \.attention)
-        let dropped = mask == nil ? nil : arena.take(t * t)
-        let probabilityGradient = arena.take(t * t)
-        let scoreGradient = arena.take(t * t)
+        let dropped = mask == nil ? nil : arena.take(longest * longest)
+        let probabilityGradient = arena.take(longest * longest)
+        let scoreGradient = arena.take(longest * longest)
         for itemInSlice in 0..<items.count {
             let item = items.lowerBound + itemInSlice
+            let (t, first) = (layout.length(of: item), firstRow(of: item))
+            guard t > 0 else { continue }
             let keyCount = masks.keyCounts[item]
             for head in 0..<heads {
-                let offset = itemInSlice * t * 3 * h + head * d
+                let offset = first * 3 * h + head * d
                 let (queries, keys, values) = (
                     tape.queryKeyValue + offset, tape.queryKeyValue + offset + h, tape.queryKeyValue + offset + 2 * h
                 )
-                let p = tape.probabilities + (itemInSlice * heads + head) * t * t
+                let p = tape.probabilities + (itemInSlice * heads + head) * longest * longest
                 var weights = p
                 if let mask, let dropped {
                     dropProbabilities(p, into: dropped, mask: mask, item: item, head: head, keyCount: keyCount)
                     weights = UnsafePointer(dropped)
                 }
-                let outputGradient = contextGradient + itemInSlice * t * h + head * d
+                let outputGradient = contextGradient + first * h + head * d
                 // ∂V (keyCount, d) += P′ᵀ · ∂O
                 Gemm.sgemm(
                     .transposed, .normal, m: keyCount, n: d, k: t, a: weights, lda: keyCount, b: outputGradient,
@@ -348,7 +359,7 @@ extension TrainingPass {
                 if let mask {
                     mask.apply(
                         probabilityGradient, rows: t, cols: keyCount, stride: keyCount,
-                        firstIndex: (item * heads + head) * t * t, indexStride: t)
+                        firstIndex: (item * heads + head) * longest * longest, indexStride: longest)
                 }
                 scoreGradient.update(repeating: 0, count: t * keyCount)
                 Softmax.backward(

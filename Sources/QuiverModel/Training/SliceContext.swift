@@ -3,11 +3,10 @@ import QuiverTensor
 /// What every module of one slice of a training step shares: the rows, the slice's memory, where its gradients go,
 /// and the step's dropout.
 struct SliceContext: @unchecked Sendable {
-    /// Rows of the slice: items · sequenceLength.
+    /// Rows of the slice: its items' rows.
     let rows: Int
     let hidden: Int
-    /// The index of the slice's first row in the whole batch (item · sequenceLength): dropout masks are indexed by
-    /// position in the batch.
+    /// The index of the slice's first row in the whole batch: dropout masks are indexed by position in the batch.
     let firstRow: Int
     let arena: TrainingArena
     let sink: GradientSink

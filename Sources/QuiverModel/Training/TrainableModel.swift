@@ -1,7 +1,7 @@
 
 /// One batch of labelled examples.
 public struct TrainingBatch: Sendable {
-    /// Padded token ids.
+    /// Token ids, packed or padded.
     public var input: EncoderInput
     /// One class index per item.
     public var labels: [Int]

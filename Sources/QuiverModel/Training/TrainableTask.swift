@@ -150,12 +150,16 @@ public final class TrainableTask: TrainableModel, @unchecked Sendable {
         guard input.sequenceLength <= config.usablePositions else {
             throw QuiverError(.invalidInput, "sequence length \(input.sequenceLength) exceeds the model's \(config.usablePositions) positions")
         }
-        for index in 0..<(input.batch * input.sequenceLength) {
-            let id = Int(input.ids[index]), type = Int(input.typeIds[index])
-            guard id >= 0, id < config.vocabSize, type >= 0, type < config.typeVocabSize else {
-                throw QuiverError(
-                    .invalidInput,
-                    "item \(index / input.sequenceLength) position \(index % input.sequenceLength): token id \(id) or type \(type) out of range")
+        for item in 0..<input.batch {
+            let rows = input.layout.rows(of: item)
+            // The head reads each item's first row.
+            guard !rows.isEmpty else { throw QuiverError(.invalidInput, "item \(item) has no token") }
+            for (position, row) in rows.enumerated() {
+                let id = Int(input.ids[row]), type = Int(input.typeIds[row])
+                guard id >= 0, id < config.vocabSize, type >= 0, type < config.typeVocabSize else {
+                    throw QuiverError(
+                        .invalidInput, "item \(item) position \(position): token id \(id) or type \(type) out of range")
+                }
             }
         }
     }
@@ -174,12 +178,12 @@ public final class TrainableTask: TrainableModel, @unchecked Sendable {
             sinks.append(sinks.isEmpty ? GradientSink() : GradientSink(shadowing: parameters))
         }
         let classes = self.labels.count
-        let t = input.sequenceLength
+        let layout = input.layout
         let masks = AttentionMasks(attentionMask: input.attentionMask, layout: input.layout)
         let logits = FloatBuffer(count: input.batch * classes)
         let lossesHigh = UnsafeMutablePointer<Double>.allocate(capacity: slices.count)
         defer { lossesHigh.deallocate() }
-        let captured: FloatBuffer? = capturedStatesGradient == nil ? nil : FloatBuffer(count: input.batch * t * encoder.hiddenSize)
+        let captured: FloatBuffer? = capturedStatesGradient == nil ? nil : FloatBuffer(count: layout.rows * encoder.hiddenSize)
         let queue = SliceQueue(count: slices.count)
         let workers = min(threads, slices.count)
         let (arenas, sinks, network, temperatures) = (self.arenas, self.sinks, self.network, self.temperatures)
@@ -192,16 +196,17 @@ public final class TrainableTask: TrainableModel, @unchecked Sendable {
                 arena.reset()
                 if labels != nil { sink.zero() }
                 let context = SliceContext(
-                    rows: items.count * t, hidden: hidden, firstRow: items.lowerBound * t, arena: arena, sink: sink,
+                    rows: layout.starts[items.upperBound] - layout.starts[items.lowerBound], hidden: hidden,
+                    firstRow: layout.starts[items.lowerBound], arena: arena, sink: sink,
                     dropout: dropout)
                 let pass = TrainingPass(
-                    network: network, context: context, items: items, sequenceLength: t, masks: masks,
+                    network: network, context: context, items: items, layout: layout, masks: masks,
                     temperatures: temperatures)
                 let result = pass.run(input: input, labels: labels.map { $0[items] }, batch: input.batch)
                 (logits.pointer + items.lowerBound * classes).update(from: result.logits, count: items.count * classes)
                 lossesOut[index] = result.loss
                 if let captured, let gradient = result.statesGradient {
-                    (captured.pointer + items.lowerBound * t * hidden).update(from: gradient, count: items.count * t * hidden)
+                    (captured.pointer + context.firstRow * hidden).update(from: gradient, count: context.rows * hidden)
                 }
             }
         }

@@ -16,7 +16,7 @@ extension TrainingPass {
         let head = network.head
         let n = items.count
         var x = arena.take(n * hidden)
-        for item in 0..<n { (x + item * hidden).update(from: states + item * sequenceLength * hidden, count: hidden) }
+        for item in 0..<n { (x + item * hidden).update(from: states + firstRow(of: items.lowerBound + item) * hidden, count: hidden) }
         var inputs: [UnsafePointer<Float>] = [], outputs: [UnsafePointer<Float>] = []
         var activated: [UnsafePointer<Float>] = []
         for (index, layer) in head.layers.enumerated() {
@@ -71,7 +71,7 @@ extension TrainingPass {
         guard let clsGradient else { return nil }
         let statesGradient = arena.zeros(rows * hidden)
         for item in 0..<n {
-            (statesGradient + item * sequenceLength * hidden).update(from: clsGradient + item * hidden, count: hidden)
+            (statesGradient + firstRow(of: items.lowerBound + item) * hidden).update(from: clsGradient + item * hidden, count: hidden)
         }
         return statesGradient
     }

@@ -21,11 +21,9 @@ public struct TrainingSet: Sendable {
         paddingID = tokenizer.paddingID
     }
 
-    /// The examples at `indices`, padded to the longest of them.
+    /// The examples at `indices`, packed without padding.
     public func batch(_ indices: [Int]) -> TrainingBatch {
-        TrainingBatch(
-            input: EncoderInput(BatchEncoding(padding: indices.map { encodings[$0] }, paddingID: paddingID)),
-            labels: indices.map { labels[$0] })
+        TrainingBatch(input: EncoderInput(packing: indices.map { encodings[$0] }), labels: indices.map { labels[$0] })
     }
 
     /// Every example once in batches of `size`, sorted by length so that batches pad little (for evaluation).
