@@ -65,10 +65,19 @@ public enum Gemm {
             callOneDNN(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, openMPThreads: 1)
         case .openMP(let threads):
             callOneDNN(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, openMPThreads: max(1, threads))
+        case .splitOutput where m * n * k < smallestSplitProduct:
+            // Too small to be worth waking another thread for: the join would cost more than the half saved.
+            callOneDNN(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, openMPThreads: 1)
         case .splitOutput(let threads):
             splitOutput(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads: max(1, threads))
         }
     }
+
+    /// The fewest multiply-adds (m·n·k) a `.splitOutput` product is split for: about 20 µs of one core's work.
+    /// Below it (an adapter's bottleneck products over a few rows of a mixed batch) the product runs on the calling
+    /// thread — handing half of it to another thread and waiting for it costs more, and much more when that core is
+    /// busy with other work (the server's connections).
+    public static let smallestSplitProduct = 1 << 20
 
     private static func splitOutput(
         _ transA: Transpose, _ transB: Transpose, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
