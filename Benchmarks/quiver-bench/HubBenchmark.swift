@@ -12,8 +12,9 @@ import QuiverTestServers
 /// Options: `--adapters N` (default 50), `--rounds N` (pull/curl rounds, best kept; default 3),
 /// `--small N` (small adapters pulled with `pull --all`, `HubManySmall.swift`; default 1000, 0 skips),
 /// `--seconds S` (per inference measurement; default 10). `--load CLIENTS [--seconds S]` runs the
-/// load test instead (`HubLoad.swift`, docs/load.md); `--inference [--baseline PATH]` only the serving
-/// measurements (`HubInference.swift`), beside another `quiver` binary when given.
+/// load test instead (`HubLoad.swift`, docs/load.md); `--inference [--baseline PATH] [--model DIR]` only the
+/// serving measurements (`HubInference.swift`), beside another `quiver` binary when given, on a model folder
+/// (all-MiniLM-L6-v2) instead of the synthetic base when given.
 func runHubBenchmark(_ arguments: [String]) throws {
     var options = HubOptions()
     var iterator = arguments.makeIterator()
@@ -26,12 +27,13 @@ func runHubBenchmark(_ arguments: [String]) throws {
         case "--small": options.smallAdapters = Int(iterator.next() ?? "") ?? options.smallAdapters
         case "--inference": options.inferenceOnly = true
         case "--baseline": options.baseline = iterator.next()
+        case "--model": options.model = iterator.next()
         default: throw QuiverError(.invalidInput, "unknown option \(argument)")
         }
     }
     let frozen = options
     try runBlocking {
-        let fixture = try HubFixture(adapters: frozen.inferenceOnly ? 8 : frozen.adapters)
+        let fixture = try HubFixture(adapters: frozen.inferenceOnly ? 8 : frozen.adapters, model: frozen.inferenceOnly ? frozen.model : nil)
         defer { fixture.remove() }
         if frozen.inferenceOnly {
             try await runHubInference(fixture: fixture, seconds: frozen.seconds ?? 10, baseline: frozen.baseline)
@@ -51,33 +53,49 @@ struct HubOptions {
     var smallAdapters = 1000
     var inferenceOnly = false
     var baseline: String?
+    /// With `--inference`: a model folder to serve instead of the synthetic base.
+    var model: String?
 }
 
 /// The source registry of the suite: a synthetic MiniLM-like base scaled to ~100 MB (14 layers of
 /// 384) and `adapters` seq_bn adapters with heads, `task-0` … `task-N`.
 struct HubFixture: Sendable {
-    static let shape = SampleFolders.SampleConfig(hiddenSize: 384, layerCount: 14, headCount: 12, intermediateSize: 1536, maxPositions: 512)
+    static let syntheticShape = SampleFolders.SampleConfig(hiddenSize: 384, layerCount: 14, headCount: 12, intermediateSize: 1536, maxPositions: 512)
     let root: String
     let source: Registry
     let tasks: [String]
     let baseFolder: String
+    /// The base's shape, which the adapters are made for.
+    let shape: SampleFolders.SampleConfig
 
-    init(adapters: Int) throws {
+    /// The synthetic base, or the model folder `model` (a Hugging Face BERT folder such as all-MiniLM-L6-v2).
+    init(adapters: Int, model: String? = nil) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("quiver-bench-hub-\(getpid())").path
         try? FileManager.default.removeItem(atPath: root)
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        baseFolder = root + "/folders/base"
-        try SampleFolders.writeBaseModel(to: baseFolder, config: Self.shape, seed: 1)
+        if let model {
+            let config = try BertConfig.load(path: model + "/config.json")
+            shape = SampleFolders.SampleConfig(
+                hiddenSize: config.hiddenSize, layerCount: config.layerCount, headCount: config.headCount,
+                intermediateSize: config.intermediateSize, maxPositions: config.maxPositions)
+            baseFolder = model
+        } else {
+            shape = Self.syntheticShape
+            baseFolder = root + "/folders/base"
+            try SampleFolders.writeBaseModel(to: baseFolder, config: shape, seed: 1)
+        }
         source = try Registry(home: root + "/source")
         _ = try source.addBase(folder: baseFolder, name: "bench-base")
         tasks = (0..<adapters).map { "task-\($0)" }
         for (index, task) in tasks.enumerated() {
-            try Self.pushAdapter(task, seed: UInt64(100 + index), into: source, scratch: root + "/folders")
+            try Self.pushAdapter(task, seed: UInt64(100 + index), into: source, scratch: root + "/folders", shape: shape)
         }
     }
 
     /// Writes an adapter folder and pushes it into `registry` (then drops the folder).
-    static func pushAdapter(_ task: String, seed: UInt64, into registry: Registry, scratch: String) throws {
+    static func pushAdapter(
+        _ task: String, seed: UInt64, into registry: Registry, scratch: String, shape: SampleFolders.SampleConfig = syntheticShape
+    ) throws {
         let folder = scratch + "/" + task
         try SampleFolders.writeAdapter(to: folder, name: task, config: shape, seed: seed)
         try registry.push(Reference(parsing: task), folder: folder, baseName: "bench-base")

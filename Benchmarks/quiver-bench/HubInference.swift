@@ -9,7 +9,8 @@ import QuiverModel
 /// same registry, measured in the same run, one server at a time.
 func runHubInference(fixture: HubFixture, seconds: Double, baseline: String?) async throws {
     print("hub inference — \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(loadAverage())")
-    print("base: a 14-layer, 384-wide synthetic MiniLM; adapters: \(fixture.tasks.count) seq_bn + head")
+    let shape = fixture.shape
+    print("base: \(fixture.baseFolder.hasPrefix(fixture.root) ? "synthetic" : fixture.baseFolder), \(shape.layerCount) layers of \(shape.hiddenSize); adapters: \(fixture.tasks.count) seq_bn + head")
     var binaries = [BenchServer.quiverBinary]
     if let baseline { binaries.append(baseline) }
     for binary in binaries {
