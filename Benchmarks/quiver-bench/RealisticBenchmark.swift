@@ -74,7 +74,8 @@ func runRealisticBenchmark(_ arguments: [String]) throws {
 
     // The parity pass is also each side's warm-up (oneDNN's kernel generation, first touches of the weights).
     if let peer {
-        try checkRealisticParity(quiver: quiver, peer: peer, sentences: sentences, statistics: statistics)
+        try checkRealisticParity(
+            quiver: quiver, peer: peer, sentences: sentences, statistics: statistics, scratch: scratch)
     } else {
         for benchCase in RealisticCase.allCases { _ = try quiver.values(benchCase, sentences) }
     }
@@ -367,10 +368,19 @@ private struct RealisticPeer {
         return seconds
     }
 
-    func values(_ benchCase: RealisticCase) throws -> [[Float]] {
-        let reply = try process.request("values \(benchCase.rawValue)")
-        guard let rows = reply["values"] as? [[Double]] else { throw BenchError("no values in the peer's reply") }
-        return rows.map { $0.map(Float.init) }
+    /// One pass's outputs, one row per sentence, through `file` (little-endian float32: parsing them as JSON would
+    /// add tens of MB to the peak memory that the report compares).
+    func values(_ benchCase: RealisticCase, file: String) throws -> [[Float]] {
+        let reply = try process.request("values \(benchCase.rawValue) \(file)")
+        guard let rows = reply["rows"] as? Int, let cols = reply["cols"] as? Int else {
+            throw BenchError("no rows and cols in \(reply)")
+        }
+        let data = try Data(contentsOf: URL(fileURLWithPath: file))
+        guard data.count == rows * cols * 4 else { throw BenchError("\(file): \(data.count) bytes, not \(rows) × \(cols) floats") }
+        let values = data.withUnsafeBytes { bytes in
+            (0..<(rows * cols)).map { Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+        }
+        return (0..<rows).map { Array(values[($0 * cols)..<(($0 + 1) * cols)]) }
     }
 
     func maxResidentKilobytes() throws -> Int {
@@ -384,13 +394,13 @@ private struct RealisticPeer {
 
 /// Both sides must compute the same thing before their times mean anything: every sentence's output compared.
 private func checkRealisticParity(
-    quiver: RealisticQuiver, peer: RealisticPeer, sentences texts: [String], statistics: TokenStatistics
+    quiver: RealisticQuiver, peer: RealisticPeer, sentences texts: [String], statistics: TokenStatistics, scratch: String
 ) throws {
     let sentences = texts.count
     print("\nParity (max |Quiver − PyTorch| over every sentence's output; bound 1e-3):")
     for benchCase in RealisticCase.allCases {
         let ours = try quiver.values(benchCase, texts)
-        let theirs = try peer.values(benchCase)
+        let theirs = try peer.values(benchCase, file: scratch + "/\(benchCase.rawValue).f32")
         guard ours.count == sentences, theirs.count == sentences, zip(ours, theirs).allSatisfy({ $0.count == $1.count })
         else {
             throw BenchError(

@@ -21,7 +21,9 @@ Once ready it prints one JSON line {"ready": true, "torch": ..., "max_rss_kb": .
 line with one JSON line:
 
     time CASE     ->  {"seconds": s}           one timed pass over all the sentences
-    values CASE   ->  {"values": [[...], ...]} one pass's outputs, one list per sentence (for the parity check)
+    values CASE FILE -> {"rows": n, "cols": m} one pass's outputs, one row per sentence, written to FILE as
+                                             little-endian float32 (for the parity check; a file, not JSON, so
+                                             that neither process grows by parsing it)
     memory        ->  {"max_rss_kb": n}        this process's peak resident memory so far (getrusage)
     quit
 """
@@ -86,7 +88,9 @@ def main():
                 run()
                 reply({"seconds": time.perf_counter() - start})
             elif words[0] == "values":
-                reply({"values": bench.case(words[1])().tolist()})
+                values = bench.case(words[1])()
+                values.numpy().astype("<f4").tofile(words[2])
+                reply({"rows": values.shape[0], "cols": values.shape[1]})
             elif words[0] == "memory":
                 reply({"max_rss_kb": max_rss_kb()})
             else:
