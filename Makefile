@@ -61,7 +61,8 @@ bench: deps
 	.build/release/quiver-bench hub --load 64 --seconds 60
 	export QUIVER_MINILM_DIR="$${QUIVER_MINILM_DIR:-$$(./scripts/minilm.sh)}" && .build/release/quiver-bench encoder \
 		&& .build/release/quiver-bench tokenizer \
-		&& .build/release/quiver-bench adapters && .build/release/quiver-bench training && .build/release/quiver-bench training --accuracy
+		&& .build/release/quiver-bench adapters && .build/release/quiver-bench realistic \
+		&& .build/release/quiver-bench training && .build/release/quiver-bench training --accuracy
 
 ## fuzz: every libFuzzer target for FUZZ_SECONDS each (default 60), seeded with Fuzz/corpus (docs/fuzzing.md);
 ## not part of test: it needs its time budget

@@ -1,5 +1,5 @@
 // quiver-bench: side-by-side performance measurements (never run by the tests).
-// Usage: quiver-bench <adapters|codec|encoder|gemm|hub|store|tokenizer|training> [options]
+// Usage: quiver-bench <adapters|codec|encoder|gemm|hub|realistic|store|tokenizer|training> [options]
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -9,6 +9,7 @@ let suites: [String: ([String]) throws -> Void] = [
     "encoder": runEncoderBenchmark,
     "gemm": runGemmBenchmark,
     "hub": runHubBenchmark,
+    "realistic": runRealisticBenchmark,
     "store": runStoreBenchmark,
     "tokenizer": runTokenizerBenchmark,
     "training": runTrainingBenchmark,
