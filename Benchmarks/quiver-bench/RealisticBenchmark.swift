@@ -51,11 +51,6 @@ func runRealisticBenchmark(_ arguments: [String]) throws {
     try RealisticCorpus.writeJSONLines(sentences, to: scratch + "/sentences.jsonl")
 
     let quiver = try RealisticQuiver(base: base, task: task, maxLength: options.maxLength, threads: options.threads)
-    if quiver.predictThreads != options.threads {
-        print(
-            "# note: predict runs on \(quiver.predictThreads) threads (MultiTaskRunner has no thread setting); "
-                + "--threads sets the embedder and the peer")
-    }
     let quiverLoaded = maxResidentKilobytes()
     var peer: RealisticPeer?
     if !options.quiverOnly {
@@ -100,13 +95,10 @@ func runRealisticBenchmark(_ arguments: [String]) throws {
     let memory = RealisticMemory(
         quiverLoaded: quiverLoaded, quiverPeak: maxResidentKilobytes(),
         peerLoaded: peer?.process.ready["max_rss_kb"] as? Int, peerPeak: try peer?.maxResidentKilobytes())
-    // Where the time goes: tokenization alone, in the same batches of 32 (Quiver's as `MultiTaskRunner` calls it).
+    // Where the time goes: tokenization alone (Quiver's as `MultiTaskRunner` calls it, on every thread).
     let tokenization = try RealisticTokenization(
         quiver: Measure.best(options.rounds) {
-            for start in stride(from: 0, to: sentences.count, by: TokenStatistics.batchSize) {
-                let batch = Array(sentences[start..<min(start + TokenStatistics.batchSize, sentences.count)])
-                _ = base.tokenizer.encodeBatch(batch, maxLength: options.maxLength)
-            }
+            _ = base.tokenizer.encodeAll(sentences, maxLength: options.maxLength, threads: options.threads)
         },
         peer: peer.map { peer in try (0..<options.rounds).map { _ in try peer.seconds("tokenize") }.min()! })
     let peak = Gemm.measurePeakGFLOPS()
@@ -324,14 +316,12 @@ private struct RealisticQuiver {
     let task: TaskModel
     let runner: MultiTaskRunner
     let embedder: Embedder
-    /// `MultiTaskRunner` runs the encoder on its default thread count.
-    let predictThreads = BertEncoder.defaultThreads
 
+    /// Passes as `quiver infer` and `quiver embed` cut them: packed, by tokens.
     init(base: BaseModel, task: TaskModel, maxLength: Int, threads: Int) throws {
         self.task = task
-        runner = MultiTaskRunner(base: base, batchSize: TokenStatistics.batchSize, maxLength: maxLength)
-        embedder = try Embedder(
-            model: base, pooling: .mean, maxLength: maxLength, batchSize: TokenStatistics.batchSize, threads: threads)
+        runner = MultiTaskRunner(base: base, maxLength: maxLength, threads: threads)
+        embedder = try Embedder(model: base, pooling: .mean, maxLength: maxLength, threads: threads)
     }
 
     /// One output vector per sentence: logits, or the embedding.
