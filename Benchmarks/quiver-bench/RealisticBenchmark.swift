@@ -422,7 +422,7 @@ private func checkRealisticParity(
 
 // MARK: - Report
 
-/// Best seconds of tokenizing every sentence, in batches of 32, without running the model.
+/// Best seconds of tokenizing every sentence without running the model (Quiver: encodeAll on the run's threads).
 private struct RealisticTokenization {
     let quiver: Double
     let peer: Double?
@@ -509,7 +509,7 @@ private struct RealisticReport {
                 + "times the threads, not a measured \(threads)-thread rate.")
         func milliseconds(_ seconds: Double?) -> String { seconds.map { Measure.format($0 * 1000, 0) + " ms" } ?? "-" }
         Swift.print(
-            "Tokenization alone, in the same batches of 32: Quiver \(milliseconds(tokenization.quiver)), "
+            "Tokenization alone: Quiver \(milliseconds(tokenization.quiver)), "
                 + "PyTorch's tokenizer (padding, tensors) \(milliseconds(tokenization.peer)).")
         Swift.print("\n## Target (issue 16): PyTorch ÷ Quiver ≥ \(Measure.format(Self.target, 0))× on real text")
         for benchCase in RealisticCase.allCases {
