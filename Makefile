@@ -62,6 +62,7 @@ bench: deps
 	export QUIVER_MINILM_DIR="$${QUIVER_MINILM_DIR:-$$(./scripts/minilm.sh)}" && .build/release/quiver-bench encoder \
 		&& .build/release/quiver-bench tokenizer \
 		&& .build/release/quiver-bench adapters && .build/release/quiver-bench realistic \
+		&& .build/release/quiver-bench hub --inference --model "$$QUIVER_MINILM_DIR" \
 		&& .build/release/quiver-bench training && .build/release/quiver-bench training --accuracy
 
 ## fuzz: every libFuzzer target for FUZZ_SECONDS each (default 60), seeded with Fuzz/corpus (docs/fuzzing.md);

@@ -4,7 +4,7 @@ import QuiverModel
 /// Gathers the texts of concurrent inference requests into shared encoder passes, and answers each request when all
 /// of its texts have run.
 ///
-/// One pass runs at a time (each uses every core), on a thread of its own. When it ends, the next pass takes what
+/// One pass runs at a time (each uses every core), on a thread of the batcher's own. When it ends, the next pass takes what
 /// waits: the requests on the base model of the longest-waiting one, one text from each in turn until the pass's
 /// budget of tokens is spent — so a large request shares every pass with the small ones behind it instead of holding
 /// them back, and takes the room they leave. Requests of different adapters, fusions and task lists on one base run
@@ -85,7 +85,7 @@ final class PassBatcher: Sendable {
                 }
                 switch startsRunner {
                 case .failure(let error): continuation.resume(throwing: error)
-                case .success(true): Thread.detachNewThread { self.runPasses() }
+                case .success(true): wakeRunner()
                 case .success(false): break
                 }
             }
@@ -104,6 +104,30 @@ final class PassBatcher: Sendable {
     }
 
     // MARK: - The pass loop
+
+    /// Signalled when requests arrive at an idle batcher.
+    private let work = DispatchSemaphore(value: 0)
+    private let runnerStarted = Locked(false)
+
+    /// Starts the pass thread on first use, and wakes it: one thread for the server's life, so that a request
+    /// arriving at an idle server pays no thread start.
+    private func wakeRunner() {
+        let start = runnerStarted.withLock { started in
+            defer { started = true }
+            return !started
+        }
+        if start {
+            let thread = Thread { [self] in
+                while true {
+                    work.wait()
+                    runPasses()
+                }
+            }
+            thread.name = "quiver-inference-passes"
+            thread.start()
+        }
+        work.signal()
+    }
 
     /// Runs passes until no request waits.
     private func runPasses() {
