@@ -67,7 +67,8 @@ def main():
     parser.add_argument("--cases", default=",".join(CASES))
     args = parser.parse_args()
     if missing:
-        reply({"ready": False, "error": f"onnxruntime is not importable ({missing}); pip install onnxruntime onnx"})
+        needs = "onnxruntime onnx" if missing.name in ("onnxruntime", "onnx") else "torch transformers adapters onnxruntime onnx"
+        reply({"ready": False, "error": f"{missing}; pip install {needs}"})
         return
     from adapters_torch import Bench  # the same models, built the same way, as the PyTorch side
 

@@ -18,6 +18,7 @@ more than 1e-3 is reported as a MISMATCH and not timed. Its first line is one JS
 then each request line {"shape": INDEX, "threads": N, "budget": SECONDS, "minimum": RUNS, "variant": "ort"} is
 answered with {"times": [...], "first_token": [...]} (item 0's first hidden vector, for the check against Quiver):
 one warm-up run, then runs until `budget` seconds have passed and at least `minimum` runs — the PyTorch column's rule.
+It stops at `quit` or at the end of its input.
 """
 
 import argparse
@@ -56,7 +57,8 @@ def main():
     parser.add_argument("--onnx")
     args = parser.parse_args()
     if missing:
-        reply({"ready": False, "error": f"onnxruntime is not importable ({missing}); pip install onnxruntime onnx"})
+        needs = "onnxruntime onnx" if missing.name in ("onnxruntime", "onnx") else "torch transformers onnxruntime onnx"
+        reply({"ready": False, "error": f"{missing}; pip install {needs}"})
         return
     if args.onnx:
         os.makedirs(args.onnx, exist_ok=True)
@@ -126,6 +128,8 @@ def serve(args, folder):
     for line in sys.stdin:
         if not line.strip():
             continue
+        if line.strip() == "quit":
+            break
         request = json.loads(line)
         variant = request.get("variant", "ort")
         if variant not in available:
