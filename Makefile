@@ -51,6 +51,8 @@ build:
 	$(SWIFT) build -c release --product quiver
 
 ## bench: side-by-side measurements (see docs/benchmarks.md)
+## The peers run in $QUIVER_PYTHON, else the active venv, else python3; each one missing is skipped with a note:
+##   pip install torch transformers adapters tokenizers zipnn onnxruntime onnx
 bench: deps
 	$(SWIFT) build -c release --product quiver
 	$(SWIFT) build -c release --product quiver-bench

@@ -1,7 +1,7 @@
 // quiver-bench adapters: adapters, AdapterFusion and multi-task inference on MiniLM-L6, side by side with the Python
-// `adapters` library on PyTorch, in one run.
+// `adapters` library on PyTorch and with the same models exported to ONNX Runtime, in one run.
 //
-//   quiver-bench adapters [--model DIR] [--rounds N] [--python PATH] [--script PATH] [--quiver-only]
+//   quiver-bench adapters [--model DIR] [--rounds N] [--python PATH] [--script PATH] [--quiver-only] [--no-ort]
 //                         [--shapes 32x128,1x16] [--cases single,fuse3,…] [--threads 1,2]
 //                         [--keep DIR] [--breakdown]
 //
@@ -10,9 +10,12 @@
 // path (`TaskModel.adapter` / `.fusion`) and writes the same folders for the PyTorch side
 // (scripts/bench/adapters_torch.py, started once, answering timing requests over a pipe). Both sides run the same
 // token ids (real text, truncated to the shape's length, full attention mask), their outputs are compared first, then
-// every case is timed at 1 and 2 threads per side in alternating rounds, keeping each cell's best. Figures and how
-// to read them: docs/benchmarks.md, "Adapters, fusion and multi-task inference". `--breakdown` instead times the steps
-// of one fusion site on one thread (FusionBreakdown.swift).
+// every case is timed at 1 and 2 threads per side in alternating rounds, keeping each cell's best. ONNX Runtime
+// (scripts/bench/adapters_ort.py, a second child process) runs the `adapters` models exported with
+// torch.onnx.export, plain and through its transformer optimizer, checked against PyTorch and then Quiver before it is
+// timed in the same rounds; `--no-ort` leaves it out. Figures and how to read them: docs/benchmarks.md, "Adapters,
+// fusion and multi-task inference". `--breakdown` instead times the steps of one fusion site on one thread
+// (FusionBreakdown.swift).
 import Foundation
 import QuiverModel
 import QuiverStore
@@ -58,21 +61,34 @@ func runAdapterBenchmark(_ arguments: [String]) throws {
     print("# adapters: \(suite.adapters.count) × seq_bn (reduction 16 → bottleneck \(suite.bottleneck)) + 2-layer head; fusions: dynamic over 3 and 8")
     print("# \(peak)")
 
-    var peer: TorchPeer?
+    var peer: AdapterPeer?
     if !options.quiverOnly {
         do {
-            peer = try TorchPeer(
-                python: options.python, script: try options.scriptPath(), model: modelFolder,
-                adapters: scratch + "/adapters", inputs: scratch + "/inputs.json", log: scratch + "/python.log")
+            peer = try AdapterPeer.torch(
+                python: options.python, script: try options.scriptPath("adapters_torch.py"), model: modelFolder,
+                scratch: scratch)
             print("# peer: \(peer!.versions)")
         } catch {
-            print("# peer: not available (\(error)); Quiver only")
+            print("# peer: PyTorch not available (\(error))")
         }
     }
     defer { peer?.close() }
+    var ort: AdapterPeer?
+    if !options.quiverOnly && options.ort {
+        do {
+            ort = try AdapterPeer.onnxRuntime(
+                python: options.python, script: try options.scriptPath("adapters_ort.py"), model: modelFolder,
+                scratch: scratch, cases: options.peerCases)
+        } catch {
+            print("# ONNX Runtime not measured (\(options.python)): \(error)")
+        }
+    }
+    defer { ort?.close() }
 
     let quiver = QuiverRunner(base: base, suite: suite)
-    if let peer { try checkParity(quiver: quiver, peer: peer, shapes: shapes, cases: options.cases) }
+    if peer != nil || ort != nil {
+        try checkParity(quiver: quiver, peers: [peer, ort].compactMap { $0 }, shapes: shapes, cases: options.cases)
+    }
 
     var results = AdapterResults()
     for round in 0..<options.rounds {
@@ -83,15 +99,24 @@ func runAdapterBenchmark(_ arguments: [String]) throws {
                     let best = try timeBest(input.shape, warm: round == 0) { _ = try run() }
                     results.add(.quiver, benchCase, input.shape, threads: threads, seconds: best)
                     progress("round \(round + 1)/\(options.rounds) \(input.shape) \(benchCase) quiver \(threads)T", best)
-                    guard let peer, let peerCase = benchCase.torchCase, benchCase != .predict3 else { continue }
-                    do {
-                        let peerBest = try peer.time(
-                            peerCase, shape: input.shape.name, threads: threads,
-                            seconds: input.shape.timingBudget, minRuns: input.shape.minRuns)
-                        results.add(.torch, benchCase, input.shape, threads: threads, seconds: peerBest)
-                        progress("round \(round + 1)/\(options.rounds) \(input.shape) \(peerCase) torch \(threads)T", peerBest)
-                    } catch {
-                        progress("round \(round + 1)/\(options.rounds) \(input.shape) \(peerCase) torch \(threads)T: \(error)", nil)
+                    guard let peerCase = benchCase.torchCase, benchCase != .predict3 else { continue }
+                    // PyTorch, then each ONNX Runtime variant that passed its checks on this case and shape.
+                    let sides = [peer, ort].compactMap { $0 }.flatMap { side in
+                        side.variants(peerCase, input.shape).map { (side, $0) }
+                    }
+                    for (side, variant) in sides {
+                        let label = BenchSide(variant).rawValue
+                        let what =
+                            "round \(round + 1)/\(options.rounds) \(input.shape) \(peerCase) \(label) \(threads)T"
+                        do {
+                            let peerBest = try side.time(
+                                peerCase, shape: input.shape.name, threads: threads,
+                                seconds: input.shape.timingBudget, minRuns: input.shape.minRuns, variant: variant)
+                            results.add(BenchSide(variant), benchCase, input.shape, threads: threads, seconds: peerBest)
+                            progress(what, peerBest)
+                        } catch {
+                            progress("\(what): \(error)", nil)
+                        }
                     }
                 }
             }
@@ -108,6 +133,8 @@ private struct AdapterBenchmarkOptions {
     var python = peerPython()
     var script: String?
     var quiverOnly = false
+    /// Time ONNX Runtime too (when the Python has onnxruntime).
+    var ort = true
     var shapes = [BenchShape(batch: 32, length: 128), BenchShape(batch: 1, length: 16)]
     /// The cases to time (all by default); `--quiver-only --cases fuse8` is a loop to profile with `perf record`.
     var cases = BenchCase.allCases
@@ -132,6 +159,7 @@ private struct AdapterBenchmarkOptions {
             case "--python": python = try value(flag)
             case "--script": script = try value(flag)
             case "--quiver-only": quiverOnly = true
+            case "--no-ort": ort = false
             case "--keep": keepFolder = try value(flag)
             case "--breakdown": breakdown = true
             case "--threads":
@@ -157,16 +185,28 @@ private struct AdapterBenchmarkOptions {
             default:
                 throw BenchError(
                     "unknown option \(flag); usage: adapters [--model DIR] [--rounds N] [--python PATH] [--script PATH] "
-                        + "[--quiver-only] [--shapes 32x128,1x16] [--cases C,…] [--threads N,…] [--keep DIR] [--breakdown]")
+                        + "[--quiver-only] [--no-ort] [--shapes 32x128,1x16] [--cases C,…] [--threads N,…] [--keep DIR] "
+                        + "[--breakdown]")
             }
         }
         modelFolder = modelFolder ?? unpackedMiniLMFolder()
     }
 
-    /// scripts/bench/adapters_torch.py of this checkout: from the working directory, or beside the build folder.
-    func scriptPath() throws -> String {
-        if let script { return script }
-        let relative = "scripts/bench/adapters_torch.py"
+    /// The peers' names of the cases to time, each once, in order (tasks3 and predict3 are both parallel3).
+    var peerCases: [String] {
+        cases.compactMap(\.torchCase).reduce(into: []) { unique, name in
+            if !unique.contains(name) { unique.append(name) }
+        }
+    }
+
+    /// scripts/bench/NAME of this checkout: from the working directory, or beside the build folder. `--script PATH`
+    /// names adapters_torch.py; adapters_ort.py is looked for beside it.
+    func scriptPath(_ name: String) throws -> String {
+        if let script {
+            guard name != "adapters_torch.py" else { return script }
+            return ((script as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name)
+        }
+        let relative = "scripts/bench/" + name
         guard let found = benchScriptPath(relative) else {
             throw BenchError("cannot find \(relative) (run from the package root or pass --script PATH)")
         }
@@ -376,9 +416,10 @@ private func timeBest(_ shape: BenchShape, warm: Bool, _ body: () throws -> Void
 
 // MARK: - Parity
 
-/// Both sides must compute the same thing before their times mean anything: outputs of every case compared once.
-private func checkParity(quiver: QuiverRunner, peer: TorchPeer, shapes: [BenchInput], cases: [BenchCase]) throws {
-    print("\nParity (max |Quiver − PyTorch| over the outputs: logits, or [CLS] vectors for base):")
+/// Both sides must compute the same thing before their times mean anything: outputs of every case compared once, with
+/// each peer (PyTorch, and every ONNX Runtime variant that passed its own check against PyTorch).
+private func checkParity(quiver: QuiverRunner, peers: [AdapterPeer], shapes: [BenchInput], cases: [BenchCase]) throws {
+    print("\nParity (max |Quiver − peer| over the outputs: logits, or [CLS] vectors for base):")
     // Every case on the smallest shape (cheap), the mixed batch on the shape of 32 rows it needs.
     guard let smallest = shapes.min(by: { $0.shape.batch * $0.shape.length < $1.shape.batch * $1.shape.length }) else { return }
     for benchCase in cases {
@@ -386,52 +427,160 @@ private func checkParity(quiver: QuiverRunner, peer: TorchPeer, shapes: [BenchIn
             let peerCase = benchCase.torchCase
         else { continue }
         let ours = try quiver.runner(benchCase, input: input, threads: 1)()
-        let theirs = try peer.values(peerCase, shape: input.shape.name)
-        let label = "  \(pad(benchCase.rawValue, 10)) \(pad(input.shape.description, 9))"
-        guard ours.count == theirs.count else {
-            print("\(label) \(ours.count) values vs \(theirs.count) — MISMATCH")
-            continue
+        var verdicts: [String] = []
+        for peer in peers {
+            for variant in peer.variants(peerCase, input.shape) {
+                let name = variant.map(\.label) ?? "PyTorch"
+                // PyTorch runs the same float32 operations in the same order; ONNX Runtime's fused kernels may not.
+                let tolerance: Float = variant == nil ? 1e-4 : 1e-3
+                do {
+                    let theirs = try peer.values(peerCase, shape: input.shape.name, variant: variant)
+                    guard ours.count == theirs.count else {
+                        verdicts.append("\(name) \(theirs.count) values, not \(ours.count) — MISMATCH")
+                        continue
+                    }
+                    let difference = zip(ours, theirs).map { abs($0 - $1) }.max() ?? 0
+                    let scale = theirs.map(abs).max() ?? 0
+                    let verdict = difference <= tolerance * max(1, scale) ? "ok" : "MISMATCH"
+                    verdicts.append("\(name) \(String(format: "%.2e", difference)) \(verdict)")
+                } catch {
+                    verdicts.append("\(name) failed: \(error)")
+                }
+            }
         }
-        let difference = zip(ours, theirs).map { abs($0 - $1) }.max() ?? 0
-        let scale = theirs.map(abs).max() ?? 0
-        let verdict = difference <= 1e-4 * max(1, scale) ? "ok" : "MISMATCH"
-        print("\(label) \(String(format: "%.2e", difference)) (max |value| \(String(format: "%.3f", scale))) \(verdict)")
+        let scale = ours.map(abs).max() ?? 0
+        print(
+            "  \(pad(benchCase.rawValue, 10)) \(pad(input.shape.description, 9)) max |value| \(String(format: "%.3f", scale)): "
+                + verdicts.joined(separator: ", "))
     }
 }
 
-// MARK: - PyTorch peer
+// MARK: - Peers
 
-/// scripts/bench/adapters_torch.py, started once; one request line in, one JSON line out.
-private struct TorchPeer {
-    private let peer: PeerProcess
-    var versions: String { peer.versions }
+/// A peer script started once, one request line in, one JSON line out: adapters_torch.py (the `adapters` library on
+/// PyTorch) or adapters_ort.py (the same models in ONNX Runtime, whose requests name a variant).
+private final class AdapterPeer {
+    private let process: PeerProcess
+    private(set) var versions = ""
+    /// ONNX Runtime: case → shape name → the variants that passed the script's check against PyTorch. nil: PyTorch.
+    private var ortVariants: [String: [String: [OrtVariant]]]?
 
-    init(python: String, script: String, model: String, adapters: String, inputs: String, log: String) throws {
-        peer = try PeerProcess(
-            python: python, script: script, arguments: ["--model", model, "--adapters", adapters, "--inputs", inputs], log: log)
+    private init(python: String, script: String, arguments: [String], log: String) throws {
+        process = try PeerProcess(python: python, script: script, arguments: arguments, log: log)
     }
 
-    func time(_ benchCase: String, shape: String, threads: Int, seconds: Double, minRuns: Int) throws -> Double {
-        let reply = try peer.request("time \(benchCase) \(shape) \(threads) \(seconds) \(minRuns)")
+    /// adapters_torch.py on the adapter folders and inputs the benchmark wrote to `scratch`.
+    static func torch(python: String, script: String, model: String, scratch: String) throws -> AdapterPeer {
+        let peer = try AdapterPeer(
+            python: python, script: script,
+            arguments: ["--model", model, "--adapters", scratch + "/adapters", "--inputs", scratch + "/inputs.json"],
+            log: scratch + "/python.log")
+        do {
+            let ready = try peer.process.readReply()
+            guard ready["ready"] as? Bool == true else { throw BenchError("unexpected first line from the script: \(ready)") }
+            peer.versions = ["python", "torch", "transformers", "adapters"].compactMap { key in
+                (ready[key] as? String).map { "\(key) \($0)" }
+            }.joined(separator: ", ")
+            if let parallel = ready["torch_parallel"] as? [String] {
+                peer.versions += " — " + parallel.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "; ")
+            }
+        } catch {
+            peer.close()
+            throw error
+        }
+        return peer
+    }
+
+    /// adapters_ort.py: exports, optimizes and checks `cases` (adapters_torch.py's names) into scratch/onnx, then
+    /// prints what it did (one line per case) before answering.
+    static func onnxRuntime(
+        python: String, script: String, model: String, scratch: String, cases: [String]
+    ) throws -> AdapterPeer {
+        print("# ONNX Runtime: exporting and checking the models (a few minutes) …")
+        let peer = try AdapterPeer(
+            python: python, script: script,
+            arguments: [
+                "--model", model, "--adapters", scratch + "/adapters", "--inputs", scratch + "/inputs.json",
+                "--onnx", scratch + "/onnx", "--cases", cases.joined(separator: ","),
+            ],
+            log: scratch + "/onnxruntime.log")
+        do {
+            let ready = try OrtReady(peer.process)
+            ready.printNotes(via: python)
+            peer.versions = ready.versions
+            var table: [String: [String: [OrtVariant]]] = [:]
+            for (benchCase, shapes) in ready.raw["available"] as? [String: [String: [String]]] ?? [:] {
+                table[benchCase] = shapes.mapValues { $0.compactMap(OrtVariant.init(rawValue:)) }
+            }
+            peer.ortVariants = table
+        } catch {
+            peer.close()
+            throw error
+        }
+        return peer
+    }
+
+    /// The ways this peer runs `benchCase` at `shape`: [nil] for PyTorch, the checked ONNX Runtime variants (maybe
+    /// none) for ONNX Runtime.
+    func variants(_ benchCase: String, _ shape: BenchShape) -> [OrtVariant?] {
+        guard let ortVariants else { return [nil] }
+        return ortVariants[benchCase]?[shape.name] ?? []
+    }
+
+    func time(
+        _ benchCase: String, shape: String, threads: Int, seconds: Double, minRuns: Int, variant: OrtVariant? = nil
+    ) throws -> Double {
+        let reply = try process.request("time \(benchCase) \(shape) \(threads) \(seconds) \(minRuns)" + suffix(variant))
         guard let best = reply["best"] as? Double else { throw BenchError("no time in \(reply)") }
         return best
     }
 
-    func values(_ benchCase: String, shape: String) throws -> [Float] {
-        let reply = try peer.request("logits \(benchCase) \(shape)")
+    func values(_ benchCase: String, shape: String, variant: OrtVariant? = nil) throws -> [Float] {
+        let reply = try process.request("logits \(benchCase) \(shape)" + suffix(variant))
         guard let values = reply["values"] as? [Double] else { throw BenchError("no values in \(reply)") }
         return values.map { Float($0) }
     }
 
-    func close() { peer.close() }
+    func close() { process.close() }
+
+    private func suffix(_ variant: OrtVariant?) -> String { variant.map { " " + $0.rawValue } ?? "" }
 }
 
 // MARK: - Results
 
-private enum BenchSide: String { case quiver, torch }
+/// Whose time a figure is: Quiver's, PyTorch's, or one ONNX Runtime variant's (named as OrtVariant names them).
+private enum BenchSide: String {
+    case quiver, torch, ort
+    case ortOptimized = "ort-opt"
+
+    /// The side of a peer's answer: PyTorch (no variant) or that ONNX Runtime variant.
+    init(_ variant: OrtVariant?) { self = variant.map { BenchSide(rawValue: $0.rawValue)! } ?? .torch }
+}
+
+/// What the report compares: an engine's figure is the best of its sides (ONNX Runtime: either variant) at the best
+/// thread count.
+private enum Engine: CaseIterable {
+    case quiver, pytorch, onnxRuntime
+
+    var sides: [BenchSide] {
+        switch self {
+        case .quiver: [.quiver]
+        case .pytorch: [.torch]
+        case .onnxRuntime: [.ort, .ortOptimized]
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .quiver: "Quiver"
+        case .pytorch: "PyTorch"
+        case .onnxRuntime: "ORT"
+        }
+    }
+}
 
 private struct AdapterResults {
-    private var best: [String: Double] = [:]
+    private var times: [String: Double] = [:]
 
     private static func key(_ side: BenchSide, _ benchCase: BenchCase, _ shape: BenchShape, _ threads: Int?) -> String {
         "\(side.rawValue)|\(benchCase.rawValue)|\(shape.name)|\(threads.map(String.init) ?? "best")"
@@ -439,42 +588,56 @@ private struct AdapterResults {
 
     mutating func add(_ side: BenchSide, _ benchCase: BenchCase, _ shape: BenchShape, threads: Int, seconds: Double) {
         for key in [Self.key(side, benchCase, shape, threads), Self.key(side, benchCase, shape, nil)] {
-            best[key] = min(best[key] ?? .infinity, seconds)
+            times[key] = min(times[key] ?? .infinity, seconds)
         }
     }
 
+    /// One side's best time; a peer's predict3 is its tasks3 (the peers have no tokenizing multi-task runner).
     func seconds(_ side: BenchSide, _ benchCase: BenchCase, _ shape: BenchShape, threads: Int? = nil) -> Double? {
-        best[Self.key(side, benchCase, shape, threads)]
+        let asked: BenchCase = side != .quiver && benchCase == .predict3 ? .tasks3 : benchCase
+        return times[Self.key(side, asked, shape, threads)]
     }
 
-    /// Quiver/PyTorch throughput (= PyTorch/Quiver time) of the best thread count of each side. predict3 is compared
-    /// with PyTorch's Parallel, as tasks3 is.
-    func speedup(_ benchCase: BenchCase, _ shape: BenchShape) -> Double? {
-        let peerCase: BenchCase = benchCase == .predict3 ? .tasks3 : benchCase
-        guard let ours = seconds(.quiver, benchCase, shape), let theirs = seconds(.torch, peerCase, shape) else { return nil }
+    func best(_ engine: Engine, _ benchCase: BenchCase, _ shape: BenchShape) -> Double? {
+        engine.sides.compactMap { seconds($0, benchCase, shape) }.min()
+    }
+
+    /// Quiver's throughput over the peer's (= peer time / Quiver time), each at its best thread count (and variant).
+    /// predict3 is compared with the peer's Parallel, as tasks3 is.
+    func speedup(_ benchCase: BenchCase, _ shape: BenchShape, over peer: Engine = .pytorch) -> Double? {
+        guard let ours = seconds(.quiver, benchCase, shape), let theirs = best(peer, benchCase, shape) else {
+            return nil
+        }
         return theirs / ours
     }
 
     func printReport(shapes: [BenchShape], peak: Double, config: BertConfig) {
+        let columns: [(title: String, side: BenchSide, threads: Int)] = [
+            ("Quiver 1T", .quiver, 1), ("Quiver 2T", .quiver, 2), ("PyTorch 1T", .torch, 1), ("PyTorch 2T", .torch, 2),
+            ("ORT 1T", .ort, 1), ("ORT 2T", .ort, 2), ("ORT opt 1T", .ortOptimized, 1), ("ORT opt 2T", .ortOptimized, 2),
+        ]
         for shape in shapes {
             print("\n## \(shape) tokens — ms per forward (best of all rounds), sequences/s of the best thread count")
             print(
-                pad("case", 11) + pad("Quiver 1T", 11) + pad("Quiver 2T", 11) + pad("PyTorch 1T", 12) + pad("PyTorch 2T", 12)
-                    + pad("Quiver seq/s", 14) + pad("PyTorch seq/s", 15) + pad("throughput Q/P", 16) + "latency Q/P")
+                pad("case", 11) + columns.map { pad($0.title, $0.title.count + 2) }.joined()
+                    + Engine.allCases.map { pad("\($0.name) seq/s", $0.name.count + 8) }.joined()
+                    + pad("throughput Q/P", 16) + pad("latency Q/P", 13) + pad("throughput Q/ORT", 18) + "latency Q/ORT")
             for benchCase in BenchCase.allCases where benchCase.applies(to: shape) {
-                func cell(_ side: BenchSide, _ threads: Int, _ width: Int) -> String {
-                    let peerCase: BenchCase = side == .torch && benchCase == .predict3 ? .tasks3 : benchCase
-                    return pad(seconds(side, peerCase, shape, threads: threads).map { milliseconds($0) } ?? "-", width)
+                let cells = columns.map { column in
+                    let time = seconds(column.side, benchCase, shape, threads: column.threads)
+                    return pad(time.map { milliseconds($0) } ?? "-", column.title.count + 2)
                 }
-                let peerCase: BenchCase = benchCase == .predict3 ? .tasks3 : benchCase
-                let rates = [BenchSide.quiver, .torch].map { side in
-                    seconds(side, side == .torch ? peerCase : benchCase, shape).map { Measure.format(Double(shape.batch) / $0, 1) } ?? "-"
+                let rates = Engine.allCases.map { engine in
+                    let rate = best(engine, benchCase, shape).map { Double(shape.batch) / $0 }
+                    return pad(rate.map { Measure.format($0, 1) } ?? "-", engine.name.count + 8)
                 }
-                let ratio = speedup(benchCase, shape)
+                let ratios = [Engine.pytorch, .onnxRuntime].map { peer in
+                    let ratio = speedup(benchCase, shape, over: peer)
+                    return (ratio.map { Measure.format($0) + "×" } ?? "-", ratio.map { Measure.format(1 / $0, 3) } ?? "-")
+                }
                 print(
-                    pad(benchCase.rawValue, 11) + cell(.quiver, 1, 11) + cell(.quiver, 2, 11) + cell(.torch, 1, 12)
-                        + cell(.torch, 2, 12) + pad(rates[0], 14) + pad(rates[1], 15)
-                        + pad(ratio.map { Measure.format($0) + "×" } ?? "-", 16) + (ratio.map { Measure.format(1 / $0, 3) } ?? "-"))
+                    pad(benchCase.rawValue, 11) + cells.joined() + rates.joined() + pad(ratios[0].0, 16) + pad(ratios[0].1, 13)
+                        + pad(ratios[1].0, 18) + ratios[1].1)
             }
             if let base = seconds(.quiver, .base, shape) {
                 let flops = Self.baseFLOPs(config: config, shape: shape)
@@ -482,22 +645,51 @@ private struct AdapterResults {
                     "(Quiver base: \(Measure.format(flops / base / 1e9, 1)) GFLOP/s = \(Measure.format(flops / base / 1e9 / peak, 2))× the "
                         + "best single-core sgemm rate, \(Measure.format(peak, 1)) GFLOP/s, for \(Measure.format(flops / 1e9, 2)) GFLOP per forward)")
             }
-            print("Cost ratios (time; the best thread count of each side):")
-            for side in [BenchSide.quiver, .torch] {
+            print("Cost ratios (time; the best thread count of each side, ORT: the best variant):")
+            for engine in Engine.allCases {
                 var parts: [String] = []
                 func ratio(_ label: String, _ a: BenchCase, _ b: BenchCase) {
-                    if let x = seconds(side, a, shape), let y = seconds(side, b, shape) { parts.append("\(label) \(Measure.format(x / y))") }
+                    if let x = best(engine, a, shape), let y = best(engine, b, shape) {
+                        parts.append("\(label) \(Measure.format(x / y))")
+                    }
                 }
                 ratio("fuse3/single", .fuse3, .single)
                 ratio("fuse8/single", .fuse8, .single)
                 ratio("tasks3/separate3", .tasks3, .separate3)
-                if let mixed = seconds(side, .mixed32, shape), let single = seconds(side, .single, shape) {
+                if let mixed = best(engine, .mixed32, shape), let single = best(engine, .single, shape) {
                     parts.append("mixed32/single throughput \(Measure.format(single / mixed))")
                 }
-                print("  \(pad(side == .quiver ? "Quiver" : "PyTorch", 8)) " + parts.joined(separator: ", "))
+                if !parts.isEmpty { print("  \(pad(engine.name, 8)) " + parts.joined(separator: ", ")) }
             }
         }
         printTargets(shapes: shapes)
+        printOnnxRuntimeTargets(shapes: shapes)
+    }
+
+    /// Issue 16: beat ONNX Runtime (its best variant and thread count) on every case — ≥ 1.1× its throughput at
+    /// 32 × 128, ≤ 0.8× its latency at 1 × 16.
+    private func printOnnxRuntimeTargets(shapes: [BenchShape]) {
+        let measured = shapes.contains { shape in BenchCase.allCases.contains { best(.onnxRuntime, $0, shape) != nil } }
+        guard measured else { return }
+        print("\n## Targets (issue 16): Quiver vs ONNX Runtime, its best variant and thread count")
+        for shape in shapes {
+            let (target, limit): (String, Double)
+            switch (shape.batch, shape.length) {
+            case (32, 128): (target, limit) = ("throughput ≥ 1.1× ORT", 1.1)
+            case (1, 16): (target, limit) = ("Quiver/ORT latency ≤ 0.8", 0.8)
+            default: continue
+            }
+            for benchCase in BenchCase.allCases where benchCase.applies(to: shape) {
+                guard let ratio = speedup(benchCase, shape, over: .onnxRuntime) else {
+                    print("  \(pad(benchCase.rawValue, 10)) \(shape) \(target): not measured")
+                    continue
+                }
+                let (value, met) =
+                    limit > 1
+                    ? (Measure.format(ratio) + "×", ratio >= limit) : (Measure.format(1 / ratio, 3), 1 / ratio <= limit)
+                print("  \(pad(benchCase.rawValue, 10)) \(shape) \(target): \(value) — \(met ? "met" : "MISSED")")
+            }
+        }
     }
 
     private func printTargets(shapes: [BenchShape]) {

@@ -1,10 +1,12 @@
 // quiver-bench encoder: all-MiniLM-L6-v2 forward passes at 32 × 128 and 1 × 16 tokens — Quiver at 1 and 2 threads,
-// and PyTorch `transformers` at 1 and 2 threads in a child process on the same token ids — in one run, alternating
-// rounds, with the achieved GFLOP/s as a fraction of the best single-core sgemm measured in the same run.
+// PyTorch `transformers` at 1 and 2 threads in a child process on the same token ids, and ONNX Runtime at 1 and 2
+// intra-op threads (the model exported with torch.onnx.export, plain and through its transformer optimizer;
+// scripts/bench/encoder_ort.py) in another — in one run, alternating rounds, with the achieved GFLOP/s as a fraction
+// of the best single-core sgemm measured in the same run.
 //
 // Options: --model DIR (default $QUIVER_MINILM_DIR), --python PATH (default $QUIVER_PYTHON, else the active
-// virtual environment's, else python3), --no-python, --compare-kernels (adds the Swift GELU/softmax rows), --shape BxT (repeatable),
-// --rounds N (default 3), --quick (one short round).
+// virtual environment's, else python3), --no-python, --no-ort (PyTorch only), --compare-kernels (adds the Swift
+// GELU/softmax rows), --shape BxT (repeatable), --rounds N (default 3), --quick (one short round).
 import Foundation
 import QuiverModel
 import QuiverStore
@@ -43,6 +45,7 @@ func runEncoderBenchmark(_ arguments: [String]) throws {
     } else {
         print("# PyTorch not measured: no Python with torch (set QUIVER_PYTHON to a Python with torch)")
     }
+    var onnxRuntime = startOnnxRuntime(options, folder: folder, shapes: shapes, vocabSize: model.config.vocabSize)
     let swiftKernels = try BertEncoder(config: model.config, weights: model.encoder.weights, elementwiseKernels: .swift)
 
     // Every configuration is measured in `rounds` rounds, alternating Quiver and PyTorch, so that a burst of other
@@ -59,6 +62,8 @@ func runEncoderBenchmark(_ arguments: [String]) throws {
         table[key]!.times += times
     }
     var differences: [String: Float] = [:]
+    /// "shape|variant" → max |Quiver − ORT| over item 0's first hidden vector, and the largest |value| there.
+    var ortDifferences: [String: (difference: Float, scale: Float)] = [:]
     for _ in 0..<rounds {
         for (index, shape) in shapes.enumerated() {
             let input = shape.input(vocabSize: model.config.vocabSize)
@@ -90,6 +95,21 @@ func runEncoderBenchmark(_ arguments: [String]) throws {
                         pytorch = nil
                     }
                 }
+                for variant in onnxRuntime?.variants ?? [] {
+                    do {
+                        let result = try onnxRuntime!.measure(
+                            shape: index, threads: threads, budget: budget, minimum: minimum, variant: variant)
+                        record(shape, variant.label, threads, result.times)
+                        let ours = states!.vector(item: 0, position: 0)
+                        ortDifferences["\(shape.name)|\(variant.label)"] = (
+                            zip(result.firstToken, ours).map { abs($0 - $1) }.max() ?? .nan,
+                            result.firstToken.map(abs).max() ?? 0
+                        )
+                    } catch {
+                        print("# ONNX Runtime stopped: \(error)")
+                        onnxRuntime = nil
+                    }
+                }
             }
         }
     }
@@ -97,9 +117,18 @@ func runEncoderBenchmark(_ arguments: [String]) throws {
         if let difference = differences[shape.name] {
             print("# \(shape.name): max |Quiver − PyTorch| over item 0's first 4 values: \(difference)")
         }
+        let ort = OrtVariant.allCases.compactMap { variant -> String? in
+            guard let (difference, scale) = ortDifferences["\(shape.name)|\(variant.label)"] else { return nil }
+            let verdict = difference <= 1e-3 * max(1, scale) ? "" : " — MISMATCH (more than 1e-3)"
+            return "\(String(format: "%.1e", difference)) (\(variant.label))\(verdict)"
+        }
+        if !ort.isEmpty {
+            let differences = ort.joined(separator: ", ")
+            print("# \(shape.name): max |Quiver − ORT| over item 0's first hidden vector: \(differences)")
+        }
     }
     let rows = order.map { table[$0]! }.sorted { ($0.shape.name, $0.engine) < ($1.shape.name, $1.engine) }
-    EncoderBenchRow.printTable(rows, config: model.config, peak: peak.gflops)
+    EncoderBenchRow.printTable(rows, shapes: shapes, config: model.config, peak: peak.gflops)
     print("# load average at the end: \(loadAverage())")
 }
 
@@ -110,6 +139,7 @@ struct EncoderBenchmarkOptions {
     var python: String?
     var quick = false
     var compareKernels = false
+    var ort = true
     var rounds = 3
     var shapes: [EncoderBenchShape] = []
 
@@ -123,6 +153,7 @@ struct EncoderBenchmarkOptions {
             case "--model": modelFolder = iterator.next()
             case "--python": python = iterator.next()
             case "--no-python": python = nil
+            case "--no-ort": ort = false
             case "--quick":
                 quick = true
                 rounds = 1
@@ -146,6 +177,30 @@ struct EncoderBenchmarkOptions {
 
     func budget(_ shape: EncoderBenchShape) -> Double { quick ? 1 : (shape.batch > 1 ? 8 : 3) }
     func minimumRuns(_ shape: EncoderBenchShape) -> Int { quick ? 2 : (shape.batch > 1 ? 5 : 50) }
+}
+
+/// The ONNX Runtime peer, or nil after one line saying why not (no Python, no onnxruntime, a failed export).
+private func startOnnxRuntime(
+    _ options: EncoderBenchmarkOptions, folder: String, shapes: [EncoderBenchShape], vocabSize: Int
+) -> OnnxRuntimeEncoder? {
+    guard options.ort else { return nil }
+    guard let python = options.python else {
+        print("# ONNX Runtime not measured: no Python (set QUIVER_PYTHON to a Python with torch and onnxruntime)")
+        return nil
+    }
+    guard let script = benchScriptPath("scripts/bench/encoder_ort.py") else {
+        print("# ONNX Runtime not measured: cannot find scripts/bench/encoder_ort.py (run from the package root)")
+        return nil
+    }
+    do {
+        let peer = try OnnxRuntimeEncoder(
+            python: python, script: script, folder: folder, shapes: shapes, vocabSize: vocabSize)
+        peer.ready.printNotes(via: python)
+        return peer
+    } catch {
+        print("# ONNX Runtime not measured (\(python)): \(error)")
+        return nil
+    }
 }
 
 // MARK: - Inputs
@@ -207,27 +262,53 @@ struct EncoderBenchRow {
         return Double(config.layerCount) * (linear + attention)
     }
 
-    static func printTable(_ rows: [EncoderBenchRow], config: BertConfig, peak: Double) {
+    var isOnnxRuntime: Bool { OrtVariant.allCases.contains { $0.label == engine } }
+
+    static func printTable(_ rows: [EncoderBenchRow], shapes: [EncoderBenchShape], config: BertConfig, peak: Double) {
         print("")
         print(
-            "| shape | engine | threads | best ms | median ms | sequences/s | GFLOP/s | of 1-core peak | vs PyTorch best |"
-        )
-        print("|---|---|---|---|---|---|---|---|---|")
+            "| shape | engine | threads | best ms | median ms | sequences/s | GFLOP/s | of 1-core peak | vs PyTorch best "
+                + "| vs ORT best |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        func best(_ shape: EncoderBenchShape, _ include: (EncoderBenchRow) -> Bool) -> EncoderBenchRow? {
+            rows.filter { $0.shape.name == shape.name && include($0) }.min { $0.best < $1.best }
+        }
         for row in rows {
-            let sameShape = rows.filter { $0.shape.name == row.shape.name && $0.engine == "PyTorch" }
-            let pytorchBest = sameShape.map(\.best).min()
+            let pytorchBest = best(row.shape) { $0.engine == "PyTorch" }
+            let ortBest = best(row.shape) { $0.isOnnxRuntime }
             let gflops = flops(config, row.shape) / row.best / 1e9
-            let ratio = pytorchBest.map { Measure.format($0 / row.best) + "×" } ?? "–"
+            let ratios = [pytorchBest, ortBest].map { peer in
+                peer.map { Measure.format($0.best / row.best) + "×" } ?? "–"
+            }
             print(
                 "| \(row.shape.name) | \(row.engine) | \(row.threads) | \(Measure.format(row.best * 1e3, 1)) | "
                     + "\(Measure.format(row.median * 1e3, 1)) | \(Measure.format(Double(row.shape.batch) / row.best, 1)) | "
-                    + "\(Measure.format(gflops, 1)) | \(Measure.format(100 * gflops / peak, 0)) % | \(ratio) |")
+                    + "\(Measure.format(gflops, 1)) | \(Measure.format(100 * gflops / peak, 0)) % | "
+                    + "\(ratios[0]) | \(ratios[1]) |")
         }
         print("")
         print(
             "# GFLOP/s count \(Measure.format(flops(config, EncoderBenchShape(batch: 32, length: 128)) / 1e9, 1)) GFLOP "
                 + "per 32 × 128 pass (products only); \"vs PyTorch best\" divides PyTorch's best time at any thread count "
-                + "by this row's best time.")
+                + "by this row's best time, \"vs ORT best\" ONNX Runtime's best over both variants and thread counts.")
+
+        // Issue 16: Quiver's best against ONNX Runtime's best, as throughput (ORT time / Quiver time) and as latency
+        // (Quiver time / ORT time); the targets are ≥ 1.1× at 32 × 128 and ≤ 0.8 at 1 × 16.
+        for shape in shapes {
+            guard let quiver = best(shape, { $0.engine == "Quiver" }), let ort = best(shape, { $0.isOnnxRuntime })
+            else { continue }
+            let throughput = ort.best / quiver.best
+            var line =
+                "# \(shape.name) Quiver vs ONNX Runtime: Quiver \(Measure.format(quiver.best * 1e3, 1)) ms (\(quiver.threads)T), "
+                + "ORT \(Measure.format(ort.best * 1e3, 1)) ms (\(ort.engine) \(ort.threads)T): throughput "
+                + "\(Measure.format(throughput))×, Quiver/ORT latency \(Measure.format(1 / throughput))"
+            if shape.batch == 32 && shape.length == 128 {
+                line += " — target ≥ 1.1× throughput: \(throughput >= 1.1 ? "met" : "MISSED")"
+            } else if shape.batch == 1 && shape.length == 16 {
+                line += " — target Quiver/ORT latency ≤ 0.8: \(1 / throughput <= 0.8 ? "met" : "MISSED")"
+            }
+            print(line)
+        }
     }
 }
 

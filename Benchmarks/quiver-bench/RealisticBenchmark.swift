@@ -59,8 +59,8 @@ func runRealisticBenchmark(_ arguments: [String]) throws {
                 python: options.python, script: try options.scriptPath(), model: modelFolder,
                 adapter: scratch + "/adapters/" + task.name, sentences: scratch + "/sentences.jsonl",
                 maxLength: options.maxLength, threads: options.threads, log: scratch + "/python.log")
-            let tokenizer = peer!.process.ready["tokenizer"] as? String ?? "?"
-            print("# peer: \(peer!.process.versions); \(tokenizer), \(options.threads) threads")
+            let tokenizer = peer!.ready["tokenizer"] as? String ?? "?"
+            print("# peer: \(peer!.versions); \(tokenizer), \(options.threads) threads")
         } catch {
             print("# peer: not available (\(error)); Quiver only")
         }
@@ -94,7 +94,7 @@ func runRealisticBenchmark(_ arguments: [String]) throws {
     // Peak memory before the sgemm measurement below, whose buffers are the benchmark's, not the engine's.
     let memory = RealisticMemory(
         quiverLoaded: quiverLoaded, quiverPeak: maxResidentKilobytes(),
-        peerLoaded: peer?.process.ready["max_rss_kb"] as? Int, peerPeak: try peer?.maxResidentKilobytes())
+        peerLoaded: peer?.ready["max_rss_kb"] as? Int, peerPeak: try peer?.maxResidentKilobytes())
     // Where the time goes: tokenization alone (Quiver's as `MultiTaskRunner` calls it, on every thread).
     let tokenization = try RealisticTokenization(
         quiver: Measure.best(options.rounds) {
@@ -336,6 +336,8 @@ private struct RealisticQuiver {
 /// scripts/bench/realistic_torch.py, started once; one request line in, one JSON line out.
 private struct RealisticPeer {
     let process: PeerProcess
+    /// The script's first line (`{"ready": true, …}`).
+    let ready: [String: Any]
 
     init(
         python: String, script: String, model: String, adapter: String, sentences: String, maxLength: Int, threads: Int,
@@ -347,6 +349,22 @@ private struct RealisticPeer {
                 "--model", model, "--adapter", adapter, "--sentences", sentences, "--max-length", "\(maxLength)",
                 "--batch-size", "\(TokenStatistics.batchSize)", "--threads", "\(threads)",
             ], log: log)
+        ready = try process.readReply()
+        guard ready["ready"] as? Bool == true else {
+            process.close()
+            throw BenchError("unexpected first line from \(process.name): \(ready)")
+        }
+    }
+
+    /// "python 3.x, torch 2.x, …", then PyTorch's parallel settings when the script gives them.
+    var versions: String {
+        var text = ["python", "torch", "transformers", "adapters"].compactMap { key in
+            (ready[key] as? String).map { "\(key) \($0)" }
+        }.joined(separator: ", ")
+        if let parallel = ready["torch_parallel"] as? [String] {
+            text += " — " + parallel.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "; ")
+        }
+        return text
     }
 
     /// One timed pass over all the sentences: a case, or "tokenize" (the tokenizer alone).

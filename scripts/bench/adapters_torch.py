@@ -122,6 +122,24 @@ class Bench:
 
     # MARK: - Cases
 
+    def composition(self, case, batch):
+        """The active adapters and the active head of `case` as one forward of the adapter model on `batch` rows.
+        A single adapter is also named by itself (a0, a1, …). (adapters_ort.py exports these same set-ups.)"""
+        if case == "single":
+            case = "a0"
+        if case in self.names:
+            return case, case
+        if case in ("fuse3", "fuse8"):
+            members = self.fusions[case]
+            return Fuse(*members), ",".join(members)
+        if case == "parallel3":
+            return Parallel("a0", "a1", "a2"), Parallel("a0", "a1", "a2")
+        if case == "mixed32":
+            names = self.names[:batch]
+            assert len(names) == batch, f"mixed32 needs {batch} adapters, have {len(self.names)}"
+            return BatchSplit(*names, batch_sizes=[1] * batch), BatchSplit(*names, batch_sizes=[1] * batch)
+        raise ValueError(f"unknown case {case!r}")
+
     def runner(self, case, shape):
         """A function running one forward of `case` on `shape` and returning its outputs, as tensors."""
         inputs = self.inputs[shape]
@@ -140,23 +158,10 @@ class Bench:
 
         if case == "base":
             return lambda: [self.plain(**inputs).last_hidden_state[:, 0, :]]
-        if case == "single":
-            return with_adapters("a0", "a0")
-        if case in ("fuse3", "fuse8"):
-            members = self.fusions[case]
-            return with_adapters(Fuse(*members), ",".join(members))
-        if case == "parallel3":
-            return with_adapters(Parallel("a0", "a1", "a2"), Parallel("a0", "a1", "a2"))
         if case == "separate3":
             singles = [with_adapters(name, name) for name in self.names[:3]]
             return lambda: [run()[0] for run in singles]
-        if case == "mixed32":
-            batch = inputs["input_ids"].shape[0]
-            names = self.names[:batch]
-            assert len(names) == batch, f"mixed32 needs {batch} adapters, have {len(self.names)}"
-            split = BatchSplit(*names, batch_sizes=[1] * batch)
-            return with_adapters(split, BatchSplit(*names, batch_sizes=[1] * batch))
-        raise ValueError(f"unknown case {case!r}")
+        return with_adapters(*self.composition(case, inputs["input_ids"].shape[0]))
 
     def time(self, case, shape, threads, seconds, min_runs):
         torch.set_num_threads(threads)
