@@ -173,7 +173,7 @@ class OrtPeer:
             dynamic = self.export(model, example, model, dynamic_batch=dynamic_batch, dynamic_length=True)
         except Exception as error:
             return f"{model} not measured, torch.onnx.export failed: {ort_export.brief(error)}"
-        said = [f"{model} exported in {time.perf_counter() - started:.0f} s"]
+        said = [f"{model} exported and optimized in {time.perf_counter() - started:.0f} s"]
         if dynamic.get("fused") is not None:
             said.append("optimizer fused " + (", ".join(f"{n} {c}" for n, c in dynamic["fused"].items()) or "nothing"))
         else:
