@@ -116,11 +116,20 @@ extension SlicePass {
 
     /// output (rows, out) = input (rows, in) · Wᵀ + b.
     ///
-    /// With few rows the product is computed transposed, outputᵀ (out, rows) = W · inputᵀ, then transposed back:
-    /// oneDNN then streams the weights as the large operand and never packs them, which is what a short sequence's
-    /// pass is bound by (1.3–1.4× faster at 16 rows; docs/encoder.md).
+    /// With few rows the product reads the weights packed once (`PackedLinear`); where oneDNN has no kernel for
+    /// packed weights it is computed transposed, outputᵀ (out, rows) = W · inputᵀ, then transposed back: oneDNN
+    /// then streams the weights as the large operand and never packs them (1.3–1.4× faster at 16 rows on AVX2;
+    /// docs/encoder.md).
     private func project(_ linear: LinearWeights, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let (k, n) = (linear.inFeatures, linear.outFeatures)
+        if rows <= PackedLinear.largestRows, let scratch = buffers.transposedProduct,
+           let packed = linear.packedForFewRows.packed(linear),
+           packed.multiply(
+            input, rows: rows, bias: linear.bias.readPointer, into: output, ldOutput: n, scratch: scratch.pointer,
+            threading: threading)
+        {
+            return
+        }
         guard let transposed = buffers.transposedProduct, rows <= SliceBuffers.transposedProductRowLimit else {
             Linear.forward(
                 input, weight: linear.weight.readPointer, bias: linear.bias.readPointer, into: output, rows: rows,

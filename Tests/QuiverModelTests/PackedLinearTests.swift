@@ -1,0 +1,80 @@
+import Foundation
+import QuiverTensor
+import Testing
+
+@testable import QuiverModel
+
+/// `PackedLinear` (few-row products over weights packed once) against the Double reference product.
+@Suite struct PackedLinearTests {
+    /// Whether the CPU has AVX-512, where oneDNN has the blocked kernels `PackedLinear` needs.
+    static let hasAVX512 = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains(" avx512f") ?? false
+
+    @Test(arguments: [
+        (rows: 1, out: 384, in: 384, parts: 2), (rows: 9, out: 1152, in: 384, parts: 2), (rows: 16, out: 384, in: 1536, parts: 2),
+        (rows: 32, out: 1536, in: 384, parts: 3), (rows: 5, out: 70, in: 33, parts: 2), (rows: 3, out: 10, in: 7, parts: 1),
+        (rows: 31, out: 200, in: 64, parts: 4),
+    ])
+    func matchesTheReferenceProduct(rows: Int, out: Int, in inFeatures: Int, parts: Int) throws {
+        let weight = (0..<(out * inFeatures)).map { Float((($0 * 7919) % 2_001) - 1_000) / 1_000 }
+        let bias = (0..<out).map { Float($0 % 13) / 10 - 0.6 }
+        let input = (0..<(rows * inFeatures)).map { Float((($0 * 104_729) % 1_999) - 999) / 500 }
+        let packed = weight.withUnsafeBufferPointer {
+            PackedLinear(weight: $0.baseAddress!, outFeatures: out, inFeatures: inFeatures, parts: parts)
+        }
+        guard let packed else {
+            #expect(!Self.hasAVX512, "oneDNN has blocked matmul kernels on AVX-512; PackedLinear must be available")
+            return
+        }
+        #expect(packed.parts.count == min(parts, (out + 63) / 64))
+        #expect(packed.parts.first?.lowerBound == 0 && packed.parts.last?.upperBound == out)
+
+        var expected = [Float](repeating: 0, count: rows * out)
+        Gemm.Reference.sgemm(.normal, .transposed, m: rows, n: out, k: inFeatures, a: input, lda: inFeatures, b: weight, ldb: inFeatures, c: &expected, ldc: out)
+        for row in 0..<rows { for column in 0..<out { expected[row * out + column] += bias[column] } }
+
+        for threading in [Gemm.Threading.single, .splitOutput(threads: 2)] {
+            // Output rows wider than the product: the columns past `out` are left alone.
+            let ldOutput = out + 3
+            var output = [Float](repeating: .nan, count: rows * ldOutput)
+            var scratch = [Float](repeating: .nan, count: rows * out)
+            let ran = packed.multiply(
+                input, rows: rows, bias: bias, into: &output, ldOutput: ldOutput, scratch: &scratch, threading: threading)
+            #expect(ran)
+            let actual = (0..<rows).flatMap { row in output[(row * ldOutput)..<(row * ldOutput + out)] }
+            #expect(maxAbsDifference(actual, expected) < 1e-4, "\(threading)")
+            #expect((0..<rows).allSatisfy { row in output[(row * ldOutput + out)..<((row + 1) * ldOutput)].allSatisfy(\.isNaN) })
+        }
+    }
+
+    @Test func everyRowCountUpToTheLimitRuns() throws {
+        let (out, inFeatures) = (128, 96)
+        let weight = (0..<(out * inFeatures)).map { Float($0 % 17) / 17 - 0.5 }
+        let bias = [Float](repeating: 0.25, count: out)
+        guard let packed = (weight.withUnsafeBufferPointer { PackedLinear(weight: $0.baseAddress!, outFeatures: out, inFeatures: inFeatures, parts: 2) })
+        else {
+            #expect(!Self.hasAVX512)
+            return
+        }
+        for rows in 1...PackedLinear.largestRows {
+            let input = (0..<(rows * inFeatures)).map { Float(($0 * 31) % 23) / 23 - 0.5 }
+            var expected = [Float](repeating: 0, count: rows * out)
+            Gemm.Reference.sgemm(.normal, .transposed, m: rows, n: out, k: inFeatures, a: input, lda: inFeatures, b: weight, ldb: inFeatures, c: &expected, ldc: out)
+            expected = expected.map { $0 + 0.25 }
+            var output = [Float](repeating: 0, count: rows * out)
+            var scratch = output
+            #expect(packed.multiply(input, rows: rows, bias: bias, into: &output, ldOutput: out, scratch: &scratch, threading: .single))
+            #expect(maxAbsDifference(output, expected) < 1e-4, "rows \(rows)")
+        }
+    }
+
+    /// A weight is packed once, on first use, and shared by every copy of its `LinearWeights`.
+    @Test func theSlotPacksOnce() {
+        let linear = LinearWeights(
+            weight: FloatBuffer((0..<(64 * 32)).map { Float($0 % 5) / 5 }), bias: FloatBuffer([Float](repeating: 0, count: 64)),
+            inFeatures: 32, outFeatures: 64)
+        let copy = linear
+        let first = linear.packedForFewRows.packed(linear)
+        if Self.hasAVX512 { #expect(first != nil) }
+        #expect(first === copy.packedForFewRows.packed(copy))
+    }
+}
