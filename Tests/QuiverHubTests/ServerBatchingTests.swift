@@ -82,6 +82,28 @@ import Testing
         #expect(batcher.pendingCount == 0)
     }
 
+    /// A request finding the batcher idle runs its pass on its own thread; requests arriving meanwhile wait for the
+    /// pass thread, which it wakes when done; a busy batcher, or texts that need two passes, are left to `submit`.
+    @Test func anIdleBatcherLetsARequestRunItsOwnPass() async throws {
+        let batcher = PassBatcher(budget: PassBudget(tokens: 100), queueLimit: 8)
+        let fake = FakePasses(holdingFirst: true)
+        let run: PassBatcher.RunPass = { try fake.run($0) }
+        #expect(try batcher.runIfIdle(base: 1, tasks: [Self.task], encodings: Self.encodings([60, 60]), run: run) == nil)
+        #expect(batcher.passSizes.isEmpty, "texts needing two passes run nothing")
+
+        let leader = Task.detached { try batcher.runIfIdle(base: 1, tasks: [Self.task], encodings: Self.encodings([3]), run: run) }
+        await Self.waitFor { batcher.passSizes.count == 1 }
+        #expect(try batcher.runIfIdle(base: 1, tasks: [Self.task], encodings: Self.encodings([2]), run: run) == nil, "busy")
+        let waiting = Task { try await batcher.submit(base: 1, tasks: [Self.task], encodings: Self.encodings([2], first: 7), run: run) }
+        await Self.waitFor { batcher.pendingCount == 2 }
+        fake.hold?.signal()
+        #expect(try await leader.value?[0].values == [1, 1, 1])
+        #expect(try await waiting.value[0].values == [7, 7])
+        #expect(batcher.passSizes == [1, 1])
+        #expect(batcher.pendingCount == 0)
+        #expect(try batcher.runIfIdle(base: 1, tasks: [Self.task], encodings: Self.encodings([4]), run: run)?[0].values == [1, 1, 1, 1])
+    }
+
     /// A large request takes its share of every pass; the small ones that arrive meanwhile are answered in the next
     /// pass, not after it.
     @Test func aLargeRequestDoesNotHoldBackSmallOnes() async throws {

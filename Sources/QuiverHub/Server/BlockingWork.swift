@@ -12,7 +12,7 @@ enum BlockingWork {
         case io
         /// Work that takes the registry lock or syncs the disk: imports, deletes, finishing uploads.
         case locking
-        /// Model loading and forward passes (each already uses every core; `AdmissionGate` bounds them).
+        /// Model loading, tokenizing, and a pass when the batcher is idle (`PassBatcher.runIfIdle`).
         case inference
     }
 

@@ -15,7 +15,7 @@ import QuiverStore
 ///
 /// Loading and tokenizing run on the inference thread pool, never on the server's threads; the
 /// encoder passes run in `PassBatcher`, which gathers concurrent requests on one base into shared
-/// passes and bounds how many run and wait.
+/// passes and bounds how many run and wait (a request finding it idle runs its pass right there).
 final class InferenceEngine: Sendable {
     let registry: Registry
     let batcher: PassBatcher
@@ -45,12 +45,17 @@ final class InferenceEngine: Sendable {
         let artifacts = try await BlockingWork.run(.io) { [registry] in try Self.resolve(references, in: registry) }
         let baseID = artifacts[0].baseModelId
         try admit(baseID)
-        let (runner, tasks, encodings) = try await BlockingWork.run(.inference) {
+        let (runner, tasks, encodings, ranAlone) = try await BlockingWork.run(.inference) { [batcher] in
             let (base, tasks) = try self.load(artifacts)
             let runner = MultiTaskRunner(base: base, maxLength: maxLength)
-            return (runner, tasks, base.tokenizer.encodeAll(texts, pairs: pairs, maxLength: runner.maxLength, threads: 1))
+            let encodings = base.tokenizer.encodeAll(texts, pairs: pairs, maxLength: runner.maxLength, threads: 1)
+            let ranAlone = try batcher.runIfIdle(base: baseID, tasks: tasks, encodings: encodings) { try runner.run($0) }
+            return (runner, tasks, encodings, ranAlone)
         }
-        let states = try await batcher.submit(base: baseID, tasks: tasks, encodings: encodings) { try runner.run($0) }
+        let states: [HiddenStates]
+        if let ranAlone { states = ranAlone } else {
+            states = try await batcher.submit(base: baseID, tasks: tasks, encodings: encodings) { try runner.run($0) }
+        }
         return zip(tasks, states).map { task, states in
             TaskResults(
                 task: task.name,
@@ -73,17 +78,22 @@ final class InferenceEngine: Sendable {
         }
         guard let baseID = row.id else { throw QuiverError(.corrupt, "base model '\(name)' has no id in the catalog") }
         try admit(baseID)
-        let (runner, encodings) = try await BlockingWork.run(.inference) {
+        let task = TaskModel(name: name, composition: .base, head: nil)
+        let (runner, encodings, ranAlone) = try await BlockingWork.run(.inference) { [batcher] in
             let base = try self.loaded.withLock { loaded in try self.base(baseID, in: &loaded) }
             if let dimensions, dimensions != base.config.hiddenSize {
                 throw APIError.invalidRequest(
                     "\"dimensions\" \(dimensions): the vectors of \(name) have \(base.config.hiddenSize) (they are not shortened)")
             }
             let runner = MultiTaskRunner(base: base)
-            return (runner, base.tokenizer.encodeAll(texts, maxLength: runner.maxLength, threads: 1))
+            let encodings = base.tokenizer.encodeAll(texts, maxLength: runner.maxLength, threads: 1)
+            let ranAlone = try batcher.runIfIdle(base: baseID, tasks: [task], encodings: encodings) { try runner.run($0) }
+            return (runner, encodings, ranAlone)
         }
-        let task = TaskModel(name: name, composition: .base, head: nil)
-        let states = try await batcher.submit(base: baseID, tasks: [task], encodings: encodings) { try runner.run($0) }
+        let states: [HiddenStates]
+        if let ranAlone { states = ranAlone } else {
+            states = try await batcher.submit(base: baseID, tasks: [task], encodings: encodings) { try runner.run($0) }
+        }
         let vectors = states[0].pooled(pooling).map { normalize ? Embedder.normalized($0) : $0 }
         return (vectors, encodings.reduce(0) { $0 + $1.count })
     }

@@ -10,6 +10,9 @@ import QuiverModel
 /// them back, and takes the room they leave. Requests of different adapters, fusions and task lists on one base run
 /// in the same pass (`MultiTaskRunner.run`, a mixed batch).
 ///
+/// A request that finds the batcher idle and fits in one pass runs it at once on its own thread (`runIfIdle`): a
+/// lightly loaded server then pays no hand-over to the pass thread and back, two thread wake-ups per request.
+///
 /// Backpressure: at most `queueLimit` requests wait or run; any more are refused at once (503 with `Retry-After`).
 /// A request whose client leaves is dropped from the queue (its texts already in a running pass finish unseen).
 final class PassBatcher: Sendable {
@@ -46,13 +49,16 @@ final class PassBatcher: Sendable {
     private struct State {
         var jobs: [Job] = []
         var nextID = 0
+        /// A pass is running, on the pass thread or on a request's own (`runIfIdle`).
         var running = false
+        /// The request running its own pass, if any (it counts towards `queueLimit`).
+        var leading = 0
         /// Passes run so far, and the requests each held (for tests and logs).
         var passSizes: [Int] = []
     }
 
     /// Requests waiting or running.
-    var pendingCount: Int { state.withLock { $0.jobs.count } }
+    var pendingCount: Int { state.withLock { $0.jobs.count + $0.leading } }
     /// How many requests each pass so far held, in order.
     var passSizes: [Int] { state.withLock { $0.passSizes } }
 
@@ -70,11 +76,11 @@ final class PassBatcher: Sendable {
             try await withCheckedThrowingContinuation { continuation in
                 let startsRunner = state.withLock { state -> Result<Bool, any Error> in
                     if Task.isCancelled { return .failure(CancellationError()) }
-                    guard state.jobs.count < queueLimit else {
+                    guard state.jobs.count + state.leading < queueLimit else {
                         return .failure(
                             APIError(
                                 status: .serviceUnavailable, code: "overloaded",
-                                message: "\(state.jobs.count) inference requests are waiting or running; try again shortly",
+                                message: "\(state.jobs.count + state.leading) inference requests are waiting or running; try again shortly",
                                 headers: [.retryAfter: "1"]))
                     }
                     state.jobs.append(
@@ -92,6 +98,31 @@ final class PassBatcher: Sendable {
         } onCancel: {
             withdraw(id)
         }
+    }
+
+    /// Runs the request's one pass on the calling thread when no pass runs and none waits, and returns its states
+    /// (as `submit` would); nil, having run nothing, when the batcher is busy or the texts need more than one pass —
+    /// the caller then submits them. Requests arriving meanwhile wait for the pass thread, woken when this pass ends.
+    /// Call it from a thread that may block for a pass (the inference pool), never from Swift's cooperative threads.
+    func runIfIdle(base: Int64, tasks: [TaskModel], encodings: [Encoding], run: RunPass) throws -> [HiddenStates]? {
+        precondition(!tasks.isEmpty && !encodings.isEmpty, "PassBatcher: a request without tasks or texts")
+        guard Self.share([(encodings.map(\.count), tasks.count)], budget: budget)[0] == encodings.count else { return nil }
+        let claimed = state.withLock { state in
+            guard !state.running, state.jobs.isEmpty else { return false }
+            state.running = true
+            state.leading = 1
+            state.passSizes.append(1)
+            return true
+        }
+        guard claimed else { return nil }
+        let result = Result { try run([PassGroup(encodings: encodings, tasks: tasks)]) }
+        let othersWait = state.withLock { state in
+            state.leading = 0
+            state.running = !state.jobs.isEmpty
+            return state.running
+        }
+        if othersWait { wakeRunner() }
+        return try result.get()[0]
     }
 
     /// Takes a cancelled request out of the queue.
