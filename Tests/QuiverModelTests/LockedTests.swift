@@ -16,7 +16,8 @@ import QuiverModel
 
     /// `Synchronization.Mutex` hands a contended lock over in code ThreadSanitizer does not see, so
     /// every contended critical section behind one reads as a race in `make sanitize` (CI failed on
-    /// one): Quiver's code, tests and benchmarks lock with `Locked` only.
+    /// one): Quiver's code, tests and benchmarks lock with `Locked` only. The module's `Atomic` is
+    /// allowed: its operations are compiler atomics, which ThreadSanitizer instruments.
     @Test func noCodeUsesSynchronizationMutex() throws {
         let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
         var offenders: [String] = []
@@ -26,7 +27,7 @@ import QuiverModel
             for case let file as URL in files where file.pathExtension == "swift" && file.lastPathComponent != "LockedTests.swift" {
                 scanned += 1
                 let text = try String(contentsOf: file, encoding: .utf8)
-                for line in text.split(separator: "\n") where line.contains("import Synchronization") || line.contains("Mutex<") || line.contains("Mutex(") {
+                for line in text.split(separator: "\n") where line.contains("Mutex<") || line.contains("Mutex(") || line.contains("Mutex ") {
                     offenders.append("\(file.lastPathComponent): \(line.trimmingCharacters(in: .whitespaces))")
                 }
             }

@@ -40,6 +40,10 @@ public enum Parallel {
             if count > 0 { body(0..<count) }
             return
         }
+        // The team's helpers stay awake between the steps of a pass; when the team is busy (another caller, or a
+        // step within a step), Dispatch's pool.
+        let ranOnTeam = HelperTeam.shared.run(chunks: chunks) { chunk in body(chunkRange(chunk, of: chunks, count: count)) }
+        guard !ranOnTeam else { return }
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             body(chunkRange(chunk, of: chunks, count: count))
         }
