@@ -52,10 +52,7 @@ final class InferenceEngine: Sendable {
             let ranAlone = try batcher.runIfIdle(base: baseID, tasks: tasks, encodings: encodings) { try runner.run($0) }
             return (runner, tasks, encodings, ranAlone)
         }
-        let states: [HiddenStates]
-        if let ranAlone { states = ranAlone } else {
-            states = try await batcher.submit(base: baseID, tasks: tasks, encodings: encodings) { try runner.run($0) }
-        }
+        let states = try await states(ranAlone, base: baseID, tasks: tasks, encodings: encodings, runner: runner)
         return zip(tasks, states).map { task, states in
             TaskResults(
                 task: task.name,
@@ -90,12 +87,17 @@ final class InferenceEngine: Sendable {
             let ranAlone = try batcher.runIfIdle(base: baseID, tasks: [task], encodings: encodings) { try runner.run($0) }
             return (runner, encodings, ranAlone)
         }
-        let states: [HiddenStates]
-        if let ranAlone { states = ranAlone } else {
-            states = try await batcher.submit(base: baseID, tasks: [task], encodings: encodings) { try runner.run($0) }
-        }
+        let states = try await states(ranAlone, base: baseID, tasks: [task], encodings: encodings, runner: runner)
         let vectors = states[0].pooled(pooling).map { normalize ? Embedder.normalized($0) : $0 }
         return (vectors, encodings.reduce(0) { $0 + $1.count })
+    }
+
+    /// The states `PassBatcher.runIfIdle` gave (`ranAlone`), or else those of the batcher's passes the texts join.
+    private func states(
+        _ ranAlone: [HiddenStates]?, base: Int64, tasks: [TaskModel], encodings: [Encoding], runner: MultiTaskRunner
+    ) async throws -> [HiddenStates] {
+        if let ranAlone { return ranAlone }
+        return try await batcher.submit(base: base, tasks: tasks, encodings: encodings) { try runner.run($0) }
     }
 
     /// What is loaded: the base models' names and the cached tasks' manifest digests (for tests and logs).

@@ -55,10 +55,13 @@ final class PassBatcher: Sendable {
         var leading = 0
         /// Passes run so far, and the requests each held (for tests and logs).
         var passSizes: [Int] = []
+
+        /// Requests waiting or running.
+        var pending: Int { jobs.count + leading }
     }
 
     /// Requests waiting or running.
-    var pendingCount: Int { state.withLock { $0.jobs.count + $0.leading } }
+    var pendingCount: Int { state.withLock { $0.pending } }
     /// How many requests each pass so far held, in order.
     var passSizes: [Int] { state.withLock { $0.passSizes } }
 
@@ -76,11 +79,11 @@ final class PassBatcher: Sendable {
             try await withCheckedThrowingContinuation { continuation in
                 let startsRunner = state.withLock { state -> Result<Bool, any Error> in
                     if Task.isCancelled { return .failure(CancellationError()) }
-                    guard state.jobs.count + state.leading < queueLimit else {
+                    guard state.pending < queueLimit else {
                         return .failure(
                             APIError(
                                 status: .serviceUnavailable, code: "overloaded",
-                                message: "\(state.jobs.count + state.leading) inference requests are waiting or running; try again shortly",
+                                message: "\(state.pending) inference requests are waiting or running; try again shortly",
                                 headers: [.retryAfter: "1"]))
                     }
                     state.jobs.append(

@@ -21,8 +21,6 @@ final class PackedLinear: @unchecked Sendable {
     /// The output columns of each part, multiples of `columnBlock` apart.
     let parts: [Range<Int>]
     private let packedWeights: [PackedMemory]
-    /// The layout oneDNN chose for each part's weights, which every primitive over the part must read.
-    private let layouts: [dnnl_memory_desc_t]
 
     /// Columns per part come in multiples of this (the width of oneDNN's weight blocks on AVX-512).
     static let columnBlock = 64
@@ -40,7 +38,6 @@ final class PackedLinear: @unchecked Sendable {
         guard let lane = MatmulLanes.shared.take() else { return nil }
         defer { MatmulLanes.shared.give(lane) }
         var packed: [PackedMemory] = []
-        var layouts: [dnnl_memory_desc_t] = []
         for columns in parts {
             guard let primitive = MatmulPrimitives.shared.primitive(rows: 16, inFeatures: inFeatures, outFeatures: columns.count),
                   let memory = PackedMemory(
@@ -48,13 +45,11 @@ final class PackedLinear: @unchecked Sendable {
                     outFeatures: columns.count, lane: lane)
             else { return nil }
             packed.append(memory)
-            layouts.append(primitive.weightsLayout)
         }
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         self.parts = parts
         self.packedWeights = packed
-        self.layouts = layouts
     }
 
     /// `output (rows, outFeatures) = input (rows, inFeatures) · Wᵀ + bias`, rows `ldOutput` apart; `scratch` holds
@@ -70,7 +65,7 @@ final class PackedLinear: @unchecked Sendable {
         precondition(rows > 0 && rows <= Self.largestRows && ldOutput >= outFeatures, "PackedLinear: rows \(rows)")
         let primitives = parts.indices.compactMap { part in
             MatmulPrimitives.shared.primitive(rows: rows, inFeatures: inFeatures, outFeatures: parts[part].count)
-                .flatMap { $0.reads(layouts[part]) ? $0 : nil }
+                .flatMap { $0.reads(packedWeights[part].layout) ? $0 : nil }
         }
         guard primitives.count == parts.count else { return false }
         var threads = 1
@@ -84,9 +79,9 @@ final class PackedLinear: @unchecked Sendable {
                 let dense = scratch + rows * columns.lowerBound
                 primitives[part].run(input, weights: packedWeights[part], output: dense)
                 for row in 0..<rows {
-                    let target = output + row * ldOutput + columns.lowerBound
-                    target.update(from: dense + row * columns.count, count: columns.count)
-                    Elementwise.accumulate(bias + columns.lowerBound, into: target, count: columns.count)
+                    Elementwise.add(
+                        dense + row * columns.count, bias + columns.lowerBound,
+                        into: output + row * ldOutput + columns.lowerBound, count: columns.count)
                 }
             }
         }
@@ -99,11 +94,14 @@ final class PackedLinear: @unchecked Sendable {
 /// A part's weights in oneDNN's blocked layout, in memory of its own.
 private final class PackedMemory: @unchecked Sendable {
     let memory: dnnl_memory_t
+    /// The layout oneDNN chose, which every primitive over these weights must read.
+    let layout: dnnl_memory_desc_t
     private let bytes: UnsafeMutableRawPointer
 
     /// Reorders the (outFeatures, inFeatures) rows at `weight` — the (inFeatures, outFeatures) operand read with
     /// strides (1, inFeatures) — into `layout`.
     init?(_ weight: UnsafePointer<Float>, layout: dnnl_memory_desc_t, inFeatures: Int, outFeatures: Int, lane: MatmulLane) {
+        self.layout = layout
         var layout = layout
         var source = MatmulPrimitives.descriptor(rows: inFeatures, columns: outFeatures, rowStride: 1, columnStride: inFeatures)
         bytes = UnsafeMutableRawPointer.allocate(byteCount: max(64, dnnl_memory_desc_get_size(&layout)), alignment: 64)
@@ -122,6 +120,7 @@ private final class PackedMemory: @unchecked Sendable {
               dnnl_reorder_primitive_desc_create(&reorderDescriptor, &source, engine, &layout, engine, nil) == dnnl_success,
               dnnl_primitive_create(&reorder, reorderDescriptor) == dnnl_success, let reorder
         else {
+            if let packed { dnnl_memory_destroy(packed) }
             bytes.deallocate()
             return nil
         }
