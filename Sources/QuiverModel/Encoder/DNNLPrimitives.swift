@@ -77,6 +77,8 @@ final class InPlacePrimitive: @unchecked Sendable {
         dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user)
 
         var primitiveDescriptor: dnnl_primitive_desc_t?
+        // oneDNN fixes a primitive's thread count when it creates it: one, like every kernel here.
+        DNNLThreads.useOneThread()
         let created: dnnl_status_t
         switch kind {
         case .geluErf:

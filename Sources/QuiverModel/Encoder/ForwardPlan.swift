@@ -27,8 +27,6 @@ struct ForwardPlan: Equatable {
     /// Below this many rows a batch is one slice with split products: slices of a few rows would each stream all
     /// the weights.
     static let smallestSlicedBatchRows = 256
-    /// The shortest sequence whose attention heads are shared between threads in a single slice.
-    static let shortestSequenceForHeadThreads = 64
 
     init(layout: SequenceLayout, threads: Int) {
         self.layout = layout
@@ -38,7 +36,7 @@ struct ForwardPlan: Equatable {
             slices = [0..<batch]
             workers = 1
             threading = .splitOutput(threads: threads)
-            headThreads = layout.longest >= Self.shortestSequenceForHeadThreads ? threads : 1
+            headThreads = threads
         } else {
             // At most targetSliceRows rows per slice, and at least two slices per thread when the batch allows it.
             let target = max(1, min(Self.targetSliceRows, rows / (2 * threads)))

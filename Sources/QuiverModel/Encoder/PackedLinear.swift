@@ -53,11 +53,13 @@ final class PackedLinear: @unchecked Sendable {
     }
 
     /// `output (rows, outFeatures) = input (rows, inFeatures) · Wᵀ + bias`, rows `ldOutput` apart; `scratch` holds
-    /// rows · outFeatures floats (each part's dense result before the bias is added). False — and nothing written —
-    /// when oneDNN has no blocked kernel for `rows`; the caller then uses `dnnl_sgemm`.
+    /// rows · outFeatures floats. False — and nothing written — when oneDNN has no blocked kernel for `rows`; the
+    /// caller then uses `dnnl_sgemm`.
     ///
     /// With `.splitOutput`, the parts run on up to that many threads, unless the product is below
-    /// `Gemm.smallestSplitProduct`.
+    /// `Gemm.smallestSplitProduct`. Each part's kernel adds its bias; oneDNN's blocked kernels write only dense rows,
+    /// so a part's result is copied into its columns of `output` (written in place when it is the only part and
+    /// `output` is dense).
     func multiply(
         _ input: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
         ldOutput: Int, scratch: UnsafeMutablePointer<Float>, threading: Gemm.Threading
@@ -72,16 +74,16 @@ final class PackedLinear: @unchecked Sendable {
         if case .splitOutput(let count) = threading, rows * inFeatures * outFeatures >= Gemm.smallestSplitProduct {
             threads = count
         }
+        let inPlace = parts.count == 1 && ldOutput == outFeatures
         nonisolated(unsafe) let (input, bias, output, scratch) = (input, bias, output, scratch)
         Parallel.forEachChunk(of: parts.count, threads: threads) { partsOfThread in
             for part in partsOfThread {
                 let columns = parts[part]
-                let dense = scratch + rows * columns.lowerBound
-                primitives[part].run(input, weights: packedWeights[part], output: dense)
+                let dense = inPlace ? output : scratch + rows * columns.lowerBound
+                primitives[part].run(input, weights: packedWeights[part], bias: bias + columns.lowerBound, output: dense)
+                guard !inPlace else { continue }
                 for row in 0..<rows {
-                    Elementwise.add(
-                        dense + row * columns.count, bias + columns.lowerBound,
-                        into: output + row * ldOutput + columns.lowerBound, count: columns.count)
+                    (output + row * ldOutput + columns.lowerBound).update(from: dense + row * columns.count, count: columns.count)
                 }
             }
         }
@@ -137,27 +139,32 @@ private final class PackedMemory: @unchecked Sendable {
     }
 }
 
-/// A matmul primitive for one shape (rows × inFeatures) · (inFeatures × outFeatures), dense input and output, the
-/// weights in the layout oneDNN prefers. Executing it is thread-safe: each call brings its own stream and scratch.
+/// A matmul primitive for one shape (rows × inFeatures) · (inFeatures × outFeatures) + bias, dense input and output
+/// (oneDNN 2.6 has blocked kernels only for dense output), the weights in the layout oneDNN prefers. Executing it is
+/// thread-safe: each call brings its own stream, scratch and memory objects (a `MatmulLane`).
 final class MatmulPrimitive: @unchecked Sendable {
     let rows: Int
     let inFeatures: Int
     let outFeatures: Int
     let weightsLayout: dnnl_memory_desc_t
     private let primitive: dnnl_primitive_t
-    private let scratchpadLayout: dnnl_memory_desc_t?
+    fileprivate let scratchpadLayout: dnnl_memory_desc_t?
+    private let scratchpadBytes: Int
 
     fileprivate init?(rows: Int, inFeatures: Int, outFeatures: Int, engine: dnnl_engine_t) {
-        var source = MatmulPrimitives.descriptor(rows: rows, columns: inFeatures, rowStride: inFeatures, columnStride: 1)
-        var destination = MatmulPrimitives.descriptor(rows: rows, columns: outFeatures, rowStride: outFeatures, columnStride: 1)
+        var source = Self.sourceLayout(rows: rows, inFeatures: inFeatures)
+        var destination = Self.destinationLayout(rows: rows, outFeatures: outFeatures)
+        var bias = Self.biasLayout(outFeatures: outFeatures)
         var weights = MatmulPrimitives.anyLayout(rows: inFeatures, columns: outFeatures)
         var matmul = dnnl_matmul_desc_t()
-        guard dnnl_matmul_desc_init(&matmul, &source, &weights, nil, &destination) == dnnl_success else { return nil }
+        guard dnnl_matmul_desc_init(&matmul, &source, &weights, &bias, &destination) == dnnl_success else { return nil }
         var attributes: dnnl_primitive_attr_t?
         guard dnnl_primitive_attr_create(&attributes) == dnnl_success, let attributes else { return nil }
         defer { dnnl_primitive_attr_destroy(attributes) }
         dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user)
         var descriptor: dnnl_primitive_desc_t?
+        // oneDNN fixes a primitive's thread count when it creates it: one, like every kernel here.
+        DNNLThreads.useOneThread()
         guard dnnl_primitive_desc_create(&descriptor, &matmul, attributes, engine, nil) == dnnl_success, let descriptor
         else { return nil }
         defer { dnnl_primitive_desc_destroy(descriptor) }
@@ -177,12 +184,24 @@ final class MatmulPrimitive: @unchecked Sendable {
         if let scratchpad = dnnl_primitive_desc_query_md(descriptor, dnnl_query_scratchpad_md, 0),
            dnnl_memory_desc_get_size(scratchpad) > 0 {
             scratchpadLayout = scratchpad.pointee
+            scratchpadBytes = dnnl_memory_desc_get_size(scratchpad)
         } else {
             scratchpadLayout = nil
+            scratchpadBytes = 0
         }
     }
 
     deinit { dnnl_primitive_destroy(primitive) }
+
+    static func sourceLayout(rows: Int, inFeatures: Int) -> dnnl_memory_desc_t {
+        MatmulPrimitives.descriptor(rows: rows, columns: inFeatures, rowStride: inFeatures, columnStride: 1)
+    }
+    static func destinationLayout(rows: Int, outFeatures: Int) -> dnnl_memory_desc_t {
+        MatmulPrimitives.descriptor(rows: rows, columns: outFeatures, rowStride: outFeatures, columnStride: 1)
+    }
+    static func biasLayout(outFeatures: Int) -> dnnl_memory_desc_t {
+        MatmulPrimitives.descriptor(rows: 1, columns: outFeatures, rowStride: outFeatures, columnStride: 1)
+    }
 
     /// Whether weights packed in `layout` are what this primitive reads.
     func reads(_ layout: dnnl_memory_desc_t) -> Bool {
@@ -190,35 +209,75 @@ final class MatmulPrimitive: @unchecked Sendable {
         return dnnl_memory_desc_equal(&mine, &theirs) != 0
     }
 
-    /// output (rows, outFeatures), dense = input (rows, inFeatures), dense · the packed weights; on the calling thread.
-    fileprivate func run(_ input: UnsafePointer<Float>, weights: PackedMemory, output: UnsafeMutablePointer<Float>) {
+    /// output (rows, outFeatures) = input (rows, inFeatures) · the packed weights + bias (outFeatures), all dense;
+    /// on the calling thread.
+    fileprivate func run(
+        _ input: UnsafePointer<Float>, weights: PackedMemory, bias: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+    ) {
         guard let lane = MatmulLanes.shared.take() else { preconditionFailure("PackedLinear: no oneDNN stream") }
         defer { MatmulLanes.shared.give(lane) }
-        var source = MatmulPrimitives.descriptor(rows: rows, columns: inFeatures, rowStride: inFeatures, columnStride: 1)
-        var destination = MatmulPrimitives.descriptor(rows: rows, columns: outFeatures, rowStride: outFeatures, columnStride: 1)
-        let engine = lane.engine
-        var sourceMemory: dnnl_memory_t?
-        var destinationMemory: dnnl_memory_t?
-        var scratchpadMemory: dnnl_memory_t?
-        defer {
-            for memory in [sourceMemory, destinationMemory, scratchpadMemory] { if let memory { dnnl_memory_destroy(memory) } }
+        guard let bindings = lane.bindings(for: self) else {
+            preconditionFailure("PackedLinear: oneDNN could not describe the buffers of a \(rows)-row product")
         }
-        var created = dnnl_memory_create(&sourceMemory, &source, engine, UnsafeMutableRawPointer(mutating: input)) == dnnl_success
-        created = created && dnnl_memory_create(&destinationMemory, &destination, engine, output) == dnnl_success
-        var arguments = [
-            dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: sourceMemory), dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: weights.memory),
-            dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: destinationMemory),
-        ]
-        if var scratchpadLayout {
-            let bytes = lane.scratch(dnnl_memory_desc_get_size(&scratchpadLayout))
-            created = created && dnnl_memory_create(&scratchpadMemory, &scratchpadLayout, engine, bytes) == dnnl_success
-            arguments.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratchpadMemory))
-        }
-        precondition(created, "PackedLinear: oneDNN could not wrap the buffers of a \(rows)-row product")
+        var arguments = bindings.arguments(
+            input: input, weights: weights.memory, bias: bias, output: output,
+            scratch: scratchpadBytes > 0 ? lane.scratch(scratchpadBytes) : nil)
         DNNLThreads.useOneThread()
         let status = dnnl_primitive_execute(primitive, lane.stream, Int32(arguments.count), &arguments)
         precondition(status == dnnl_success, "PackedLinear: oneDNN matmul failed with status \(status.rawValue)")
         dnnl_stream_wait(lane.stream)
+    }
+}
+
+/// One lane's memory objects for one primitive's operands, made once and pointed at each call's buffers (creating
+/// them costs about as much per call as a 16-row product's bias).
+private final class MatmulBindings {
+    private let source: dnnl_memory_t
+    private let bias: dnnl_memory_t
+    private let destination: dnnl_memory_t
+    private let scratchpad: dnnl_memory_t?
+
+    init?(_ primitive: MatmulPrimitive, engine: dnnl_engine_t) {
+        var layouts = [
+            MatmulPrimitive.sourceLayout(rows: primitive.rows, inFeatures: primitive.inFeatures),
+            MatmulPrimitive.biasLayout(outFeatures: primitive.outFeatures),
+            MatmulPrimitive.destinationLayout(rows: primitive.rows, outFeatures: primitive.outFeatures),
+        ]
+        if let scratchpad = primitive.scratchpadLayout { layouts.append(scratchpad) }
+        var made: [dnnl_memory_t] = []
+        for index in layouts.indices {
+            var memory: dnnl_memory_t?
+            guard dnnl_memory_create(&memory, &layouts[index], engine, nil) == dnnl_success, let memory else {
+                made.forEach { dnnl_memory_destroy($0) }
+                return nil
+            }
+            made.append(memory)
+        }
+        (source, bias, destination) = (made[0], made[1], made[2])
+        scratchpad = made.count > 3 ? made[3] : nil
+    }
+
+    deinit {
+        for memory in [source, bias, destination, scratchpad] { if let memory { dnnl_memory_destroy(memory) } }
+    }
+
+    /// The execute arguments with the memory objects pointed at these buffers.
+    func arguments(
+        input: UnsafePointer<Float>, weights: dnnl_memory_t, bias biasValues: UnsafePointer<Float>,
+        output: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer?
+    ) -> [dnnl_exec_arg_t] {
+        dnnl_memory_set_data_handle(source, UnsafeMutableRawPointer(mutating: input))
+        dnnl_memory_set_data_handle(bias, UnsafeMutableRawPointer(mutating: biasValues))
+        dnnl_memory_set_data_handle(destination, output)
+        var arguments = [
+            dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: source), dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: weights),
+            dnnl_exec_arg_t(arg: DNNL_ARG_BIAS, memory: bias), dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: destination),
+        ]
+        if let scratchpad, let scratch {
+            dnnl_memory_set_data_handle(scratchpad, scratch)
+            arguments.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratchpad))
+        }
+        return arguments
     }
 }
 
@@ -290,6 +349,8 @@ final class MatmulLane: @unchecked Sendable {
     let stream: dnnl_stream_t
     private var scratchBytes: UnsafeMutableRawPointer?
     private var scratchCount = 0
+    /// Memory objects per primitive (primitives live as long as the process: the identifiers stay theirs).
+    private var bindingsOfPrimitive: [ObjectIdentifier: MatmulBindings] = [:]
 
     init?(engine: dnnl_engine_t) {
         var stream: dnnl_stream_t?
@@ -302,6 +363,14 @@ final class MatmulLane: @unchecked Sendable {
     deinit {
         dnnl_stream_destroy(stream)
         scratchBytes?.deallocate()
+    }
+
+    /// This lane's memory objects for `primitive`'s operands, made on first use.
+    fileprivate func bindings(for primitive: MatmulPrimitive) -> MatmulBindings? {
+        if let made = bindingsOfPrimitive[ObjectIdentifier(primitive)] { return made }
+        let made = MatmulBindings(primitive, engine: engine)
+        bindingsOfPrimitive[ObjectIdentifier(primitive)] = made
+        return made
     }
 
     /// At least `bytes` bytes of scratch, kept for the next call.

@@ -103,14 +103,20 @@ extension SlicePass {
         sublayer(index, .output, projected: projected, residual: attentionOutput, norm: layer.outputNorm, output: x)
     }
 
-    /// The feed-forward activation in place, with oneDNN's GELU when it is chosen and available.
+    /// The feed-forward activation in place, with oneDNN's GELU when it is chosen and available; split between the
+    /// threads that share the slice's attention heads.
     private func activate(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        if activation == .gelu, elementwiseKernels == .oneDNN,
-            let primitive = buffers.kernels[0].primitive(.geluErf(count: count))
-        {
-            primitive.run(x)
-        } else {
-            activation.apply(x, count: count)
+        nonisolated(unsafe) let x = x
+        let pass = self
+        Parallel.forEachChunk(of: count, threads: headThreads) { thread, elements in
+            let piece = x + elements.lowerBound
+            if pass.activation == .gelu, pass.elementwiseKernels == .oneDNN,
+               let primitive = pass.buffers.kernels[thread].primitive(.geluErf(count: elements.count))
+            {
+                primitive.run(piece)
+            } else {
+                pass.activation.apply(piece, count: elements.count)
+            }
         }
     }
 
@@ -231,11 +237,8 @@ extension SlicePass {
             ? [] : slice.items.map { hooks.attentionPrefix(layer: layer, item: $0) }
         nonisolated(unsafe) let (queryKeyValue, context) = (queryKeyValue, context)
         let pass = self
-        Parallel.forEachChunk(of: itemCount * heads, threads: headThreads) { units in
-            // One score matrix per thread: the chunk index is known from the range's start.
-            let thread =
-                pass.headThreads == 1
-                ? 0 : Self.chunkIndex(of: units, count: itemCount * heads, threads: pass.headThreads)
+        Parallel.forEachChunk(of: itemCount * heads, threads: headThreads) { thread, units in
+            // One score matrix per thread.
             let scratch = AttentionScratch(buffers: pass.buffers, thread: thread)
             for unit in units {
                 let (itemInSlice, head) = unit.quotientAndRemainder(dividingBy: heads)
@@ -340,12 +343,5 @@ extension SlicePass {
         Gemm.sgemm(
             .normal, .normal, m: t, n: headDim, k: keyCount, a: probabilities + p, lda: columns, b: values, ldb: stride,
             beta: 1, c: output, ldc: h)
-    }
-
-    /// The index of the chunk `Parallel.forEachChunk` gave as `range`.
-    private static func chunkIndex(of range: Range<Int>, count: Int, threads: Int) -> Int {
-        let chunks = min(threads, count)
-        for chunk in 0..<chunks where Parallel.chunkRange(chunk, of: chunks, count: count) == range { return chunk }
-        preconditionFailure("SlicePass: \(range) is not a chunk of \(count)")
     }
 }

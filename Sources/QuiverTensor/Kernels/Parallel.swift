@@ -34,18 +34,24 @@ public enum Parallel {
     /// }
     /// ```
     public static func forEachChunk(of count: Int, threads: Int, _ body: @Sendable (Range<Int>) -> Void) {
+        forEachChunk(of: count, threads: threads) { _, range in body(range) }
+    }
+
+    /// `forEachChunk`, telling `body` which chunk it runs as well (0 ..< min(threads, count)): no two calls running at
+    /// once share a chunk index, so it can pick per-thread scratch.
+    public static func forEachChunk(of count: Int, threads: Int, _ body: @Sendable (_ chunk: Int, Range<Int>) -> Void) {
         precondition(count >= 0 && threads >= 1, "Parallel.forEachChunk: count \(count), threads \(threads)")
         let chunks = min(threads, count)
         guard chunks > 1 else {
-            if count > 0 { body(0..<count) }
+            if count > 0 { body(0, 0..<count) }
             return
         }
         // The team's helpers stay awake between the steps of a pass; when the team is busy (another caller, or a
         // step within a step), Dispatch's pool.
-        let ranOnTeam = HelperTeam.shared.run(chunks: chunks) { chunk in body(chunkRange(chunk, of: chunks, count: count)) }
+        let ranOnTeam = HelperTeam.shared.run(chunks: chunks) { chunk in body(chunk, chunkRange(chunk, of: chunks, count: count)) }
         guard !ranOnTeam else { return }
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            body(chunkRange(chunk, of: chunks, count: count))
+            body(chunk, chunkRange(chunk, of: chunks, count: count))
         }
     }
 
