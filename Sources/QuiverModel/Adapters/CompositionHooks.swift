@@ -65,16 +65,29 @@ public struct CompositionHooks: EncoderHooks {
         return compositions.contains { $0.replaces(site) }
     }
 
+    /// Every sublayer computation is row by row, so the slice's rows are split between the threads as the
+    /// encoder splits its products (each part with its share of the scratch).
     public func sublayerOutput(_ context: SublayerHookContext) {
         let site = AdapterSite(layer: context.layer, location: context.location)
-        let h = context.hiddenSize
-        for group in groups(context.slice) {
-            let offset = group.rows.lowerBound * h
-            let block = SublayerBlock(
-                math: BottleneckMath(rows: group.rows.count, hidden: h, threading: context.threading),
-                projected: context.projected + offset, input: context.residual + offset, norm: context.norm,
-                output: context.output + offset, arena: ScratchArena(context.scratch))
-            block.run(compositions[group.composition], at: site)
+        let (h, rows) = (context.hiddenSize, context.slice.rows)
+        let groups = groups(context.slice)
+        var threads = 1
+        if case .splitOutput(let count) = context.threading { threads = count }
+        let scratchPerRow = context.scratch.count / max(rows, 1)
+        nonisolated(unsafe) let context = context
+        Parallel.forEachChunk(of: rows, threads: threads) { part in
+            for group in groups {
+                let rows = group.rows.clamped(to: part)
+                guard !rows.isEmpty else { continue }
+                let offset = rows.lowerBound * h
+                let scratch = UnsafeMutableBufferPointer(
+                    start: context.scratch.baseAddress! + rows.lowerBound * scratchPerRow, count: rows.count * scratchPerRow)
+                let block = SublayerBlock(
+                    math: BottleneckMath(rows: rows.count, hidden: h, threading: .single),
+                    projected: context.projected + offset, input: context.residual + offset, norm: context.norm,
+                    output: context.output + offset, arena: ScratchArena(scratch))
+                block.run(compositions[group.composition], at: site)
+            }
         }
     }
 

@@ -395,6 +395,26 @@ final class MatmulLanes: @unchecked Sendable {
     func give(_ lane: MatmulLane) { idle.withLock { $0.append(lane) } }
 }
 
+extension LinearWeights {
+    /// `output (rows, outFeatures) = input (rows, inFeatures) · Wᵀ + b` on the calling thread: over the weights
+    /// packed once when there are few rows (a head over a batch's [CLS] vectors), else `Linear.forward`.
+    func forward(_ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) {
+        if rows <= PackedLinear.largestRows, let packed = packedForFewRows.packed(self) {
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: rows * outFeatures)
+            defer { scratch.deallocate() }
+            if packed.multiply(
+                input, rows: rows, bias: bias.readPointer, into: output, ldOutput: outFeatures, scratch: scratch,
+                threading: .single)
+            {
+                return
+            }
+        }
+        Linear.forward(
+            input, weight: weight.readPointer, bias: bias.readPointer, into: output, rows: rows, inFeatures: inFeatures,
+            outFeatures: outFeatures)
+    }
+}
+
 /// A Linear weight's packed copy, made the first time a few-row product asks for it (training and large batches
 /// never do, and never pay its memory).
 final class PackedLinearSlot: @unchecked Sendable {

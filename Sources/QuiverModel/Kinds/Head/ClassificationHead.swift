@@ -90,24 +90,25 @@ public final class ClassificationHead: Sendable {
         return nil
     }
 
-    /// Logits per item from the [CLS] vectors of the last hidden states.
+    /// Logits per item from the [CLS] vectors of the last hidden states, every item in one product per layer.
     public func logits(_ states: HiddenStates) -> [[Float]] {
-        let cls = states.pooled(.cls)
-        return cls.map { vector in
-            var x = vector
-            for (index, layer) in layers.enumerated() {
-                var y = [Float](repeating: 0, count: layer.outFeatures)
-                x.withUnsafeBufferPointer { input in
-                    y.withUnsafeMutableBufferPointer { output in
-                        Linear.forward(input.baseAddress!, weight: layer.weight.readPointer, bias: layer.bias.readPointer,
-                                       into: output.baseAddress!, rows: 1, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures)
-                        if index < layers.count - 1 { config.activation.apply(output.baseAddress!, into: output.baseAddress!, count: layer.outFeatures) }
+        let batch = states.batch
+        guard batch > 0 else { return [] }
+        var x = states.pooled(.cls).flatMap { $0 }  // x is (batch, features)
+        for (index, layer) in layers.enumerated() {
+            var y = [Float](repeating: 0, count: batch * layer.outFeatures)
+            x.withUnsafeBufferPointer { input in
+                y.withUnsafeMutableBufferPointer { output in
+                    layer.forward(input.baseAddress!, rows: batch, into: output.baseAddress!)
+                    if index < layers.count - 1 {
+                        config.activation.apply(output.baseAddress!, into: output.baseAddress!, count: output.count)
                     }
                 }
-                x = y
             }
-            return x
+            x = y
         }
+        let width = x.count / batch
+        return (0..<batch).map { Array(x[($0 * width)..<(($0 + 1) * width)]) }
     }
 }
 
