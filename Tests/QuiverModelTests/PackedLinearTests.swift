@@ -12,7 +12,7 @@ import Testing
     @Test(arguments: [
         (rows: 1, out: 384, in: 384, parts: 2), (rows: 9, out: 1152, in: 384, parts: 2), (rows: 16, out: 384, in: 1536, parts: 2),
         (rows: 32, out: 1536, in: 384, parts: 3), (rows: 5, out: 70, in: 33, parts: 2), (rows: 3, out: 10, in: 7, parts: 1),
-        (rows: 31, out: 200, in: 64, parts: 4),
+        (rows: 31, out: 200, in: 64, parts: 4), (rows: 200, out: 1152, in: 384, parts: 2), (rows: 129, out: 70, in: 33, parts: 2),
     ])
     func matchesTheReferenceProduct(rows: Int, out: Int, in inFeatures: Int, parts: Int) throws {
         let weight = (0..<(out * inFeatures)).map { Float((($0 * 7919) % 2_001) - 1_000) / 1_000 }
@@ -46,7 +46,18 @@ import Testing
         }
     }
 
-    @Test func everyRowCountUpToTheLimitRuns() throws {
+    /// Up to 32 rows one block; more in blocks of 128, 64 and 32 rows, then the rest.
+    @Test func rowsAreCutIntoFewBlockSizes() {
+        #expect(PackedLinear.blocks(rows: 1) == [0..<1])
+        #expect(PackedLinear.blocks(rows: 32) == [0..<32])
+        #expect(PackedLinear.blocks(rows: 40) == [0..<32, 32..<40])
+        #expect(PackedLinear.blocks(rows: 144) == [0..<128, 128..<144])
+        #expect(PackedLinear.blocks(rows: 300) == [0..<128, 128..<256, 256..<288, 288..<300])
+        let sizes = Set((1...1_000).flatMap { PackedLinear.blocks(rows: $0).map(\.count) })
+        #expect(sizes == Set(1...32).union([64, 128]))
+    }
+
+    @Test func everyRowCountRuns() throws {
         let (out, inFeatures) = (128, 96)
         let weight = (0..<(out * inFeatures)).map { Float($0 % 17) / 17 - 0.5 }
         let bias = [Float](repeating: 0.25, count: out)
@@ -55,13 +66,13 @@ import Testing
             #expect(!Self.hasAVX512)
             return
         }
-        for rows in 1...PackedLinear.largestRows {
+        for rows in Array(1...PackedLinear.largestExactRows) + [33, 63, 64, 100, 128, 129, 300] {
             let input = (0..<(rows * inFeatures)).map { Float(($0 * 31) % 23) / 23 - 0.5 }
             var expected = [Float](repeating: 0, count: rows * out)
             Gemm.Reference.sgemm(.normal, .transposed, m: rows, n: out, k: inFeatures, a: input, lda: inFeatures, b: weight, ldb: inFeatures, c: &expected, ldc: out)
             expected = expected.map { $0 + 0.25 }
             var output = [Float](repeating: 0, count: rows * out)
-            var scratch = output
+            var scratch = [Float](repeating: .nan, count: min(rows, PackedLinear.largestBlockRows) * out)
             #expect(packed.multiply(input, rows: rows, bias: bias, into: &output, ldOutput: out, scratch: &scratch, threading: .single))
             #expect(maxAbsDifference(output, expected) < 1e-4, "rows \(rows)")
         }
@@ -73,8 +84,8 @@ import Testing
             weight: FloatBuffer((0..<(64 * 32)).map { Float($0 % 5) / 5 }), bias: FloatBuffer([Float](repeating: 0, count: 64)),
             inFeatures: 32, outFeatures: 64)
         let copy = linear
-        let first = linear.packedForFewRows.packed(linear)
+        let first = linear.packedCopy.packed(linear)
         if Self.hasAVX512 { #expect(first != nil) }
-        #expect(first === copy.packedForFewRows.packed(copy))
+        #expect(first === copy.packedCopy.packed(copy))
     }
 }

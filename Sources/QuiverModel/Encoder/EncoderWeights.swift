@@ -10,8 +10,8 @@ public struct LinearWeights: Sendable {
     public let bias: FloatBuffer
     public let inFeatures: Int
     public let outFeatures: Int
-    /// The weight packed for products over few rows (`PackedLinear`), made on first use.
-    let packedForFewRows = PackedLinearSlot()
+    /// The weight packed for the encoder's products (`PackedLinear`), made on first use.
+    let packedCopy = PackedLinearSlot()
 
     public init(weight: FloatBuffer, bias: FloatBuffer, inFeatures: Int, outFeatures: Int) {
         precondition(weight.count == inFeatures * outFeatures && bias.count == outFeatures, "LinearWeights: sizes")

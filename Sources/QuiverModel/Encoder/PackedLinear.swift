@@ -1,20 +1,24 @@
 import CDNNL
 import QuiverTensor
 
-/// A Linear weight (out, in) reordered once into the blocked layout of oneDNN's matmul primitive, for the products
-/// over few rows that a short request's pass is made of.
+/// A Linear weight (out, in) reordered once into the blocked layout of oneDNN's matmul primitive, for the encoder's
+/// products.
 ///
 /// `dnnl_sgemm` repacks the weights on every call; over a handful of rows that repacking costs about as much as the
 /// multiply-adds, and the weights are read twice. The matmul primitive (oneDNN's "brgemm" kernels) reads weights
-/// packed beforehand, once: 1.3–3× faster than `dnnl_sgemm` from 4 to 32 rows on one thread, equal by 48
-/// (docs/encoder.md). The output columns are cut into `parts`, each packed on its own, so that threads can share a
-/// product without sharing a cache line of its output.
+/// packed beforehand, once: 1.3–3× faster than `dnnl_sgemm` from 4 to 32 rows on one thread, and in blocks of 128
+/// rows at the machine's best sgemm rate, where `dnnl_sgemm` reaches ~90 % of it (docs/encoder.md). The output
+/// columns are cut into `parts`, each packed on its own, so that threads can share a product without sharing a
+/// cache line of its output.
 ///
 /// Where oneDNN has no blocked kernel for the machine (it has them for AVX-512), `init` returns nil and the caller
-/// keeps `dnnl_sgemm`. The packed copy is as large as the weight: kept only by models that run few-row passes.
+/// keeps `dnnl_sgemm`. The packed copy is as large as the weight, kept by every model that runs a forward pass.
 final class PackedLinear: @unchecked Sendable {
-    /// The most rows a product over packed weights is used for; above it `dnnl_sgemm` is as fast.
-    static let largestRows = 32
+    /// Up to this many rows a product is one call with a primitive for exactly its rows.
+    static let largestExactRows = 32
+    /// More rows are cut into blocks of at most this many (128, 64 or 32 rows, then the rest), each one call: the
+    /// primitives stay few (34 row counts per weight shape) and a block's dense result small.
+    static let largestBlockRows = 128
 
     let inFeatures: Int
     let outFeatures: Int
@@ -53,8 +57,8 @@ final class PackedLinear: @unchecked Sendable {
     }
 
     /// `output (rows, outFeatures) = input (rows, inFeatures) · Wᵀ + bias`, rows `ldOutput` apart; `scratch` holds
-    /// rows · outFeatures floats. False — and nothing written — when oneDNN has no blocked kernel for `rows`; the
-    /// caller then uses `dnnl_sgemm`.
+    /// min(rows, `largestBlockRows`) · outFeatures floats. False — and nothing written — when oneDNN has no blocked
+    /// kernel for a block's rows; the caller then uses `dnnl_sgemm`.
     ///
     /// With `.splitOutput`, the parts run on up to that many threads, unless the product is below
     /// `Gemm.smallestSplitProduct`. Each part's kernel adds its bias; oneDNN's blocked kernels write only dense rows,
@@ -64,30 +68,55 @@ final class PackedLinear: @unchecked Sendable {
         _ input: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
         ldOutput: Int, scratch: UnsafeMutablePointer<Float>, threading: Gemm.Threading
     ) -> Bool {
-        precondition(rows > 0 && rows <= Self.largestRows && ldOutput >= outFeatures, "PackedLinear: rows \(rows)")
-        let primitives = parts.indices.compactMap { part in
-            MatmulPrimitives.shared.primitive(rows: rows, inFeatures: inFeatures, outFeatures: parts[part].count)
-                .flatMap { $0.reads(packedWeights[part].layout) ? $0 : nil }
+        precondition(rows > 0 && ldOutput >= outFeatures, "PackedLinear: rows \(rows)")
+        let blocks = Self.blocks(rows: rows)
+        // primitives[block][part], every one resolved before anything is written.
+        let primitives = blocks.map { block in
+            parts.indices.compactMap { part in
+                MatmulPrimitives.shared.primitive(rows: block.count, inFeatures: inFeatures, outFeatures: parts[part].count)
+                    .flatMap { $0.reads(packedWeights[part].layout) ? $0 : nil }
+            }
         }
-        guard primitives.count == parts.count else { return false }
+        guard primitives.allSatisfy({ $0.count == parts.count }) else { return false }
         var threads = 1
         if case .splitOutput(let count) = threading, rows * inFeatures * outFeatures >= Gemm.smallestSplitProduct {
             threads = count
         }
         let inPlace = parts.count == 1 && ldOutput == outFeatures
+        let blockRows = blocks[0].count
         nonisolated(unsafe) let (input, bias, output, scratch) = (input, bias, output, scratch)
         Parallel.forEachChunk(of: parts.count, threads: threads) { partsOfThread in
             for part in partsOfThread {
                 let columns = parts[part]
-                let dense = inPlace ? output : scratch + rows * columns.lowerBound
-                primitives[part].run(input, weights: packedWeights[part], bias: bias + columns.lowerBound, output: dense)
-                guard !inPlace else { continue }
-                for row in 0..<rows {
-                    (output + row * ldOutput + columns.lowerBound).update(from: dense + row * columns.count, count: columns.count)
+                for (index, block) in blocks.enumerated() {
+                    let result = output + block.lowerBound * ldOutput + columns.lowerBound
+                    let dense = inPlace ? result : scratch + blockRows * columns.lowerBound
+                    primitives[index][part].run(
+                        input + block.lowerBound * inFeatures, weights: packedWeights[part],
+                        bias: bias + columns.lowerBound, output: dense)
+                    guard !inPlace else { continue }
+                    for row in 0..<block.count {
+                        (result + row * ldOutput).update(from: dense + row * columns.count, count: columns.count)
+                    }
                 }
             }
         }
         return true
+    }
+
+    /// `0..<rows` in consecutive blocks: one when it is at most `largestExactRows`, else blocks of 128, 64 and 32
+    /// rows while that many remain, then the rest; largest first.
+    static func blocks(rows: Int) -> [Range<Int>] {
+        var blocks: [Range<Int>] = []
+        var start = 0
+        while rows - start > largestExactRows {
+            var size = largestBlockRows
+            while size > rows - start { size /= 2 }
+            blocks.append(start..<(start + size))
+            start += size
+        }
+        if start < rows { blocks.append(start..<rows) }
+        return blocks
     }
 }
 
@@ -282,7 +311,7 @@ private final class MatmulBindings {
 }
 
 /// The matmul primitives of every shape used so far, shared by all packed weights (a primitive holds generated code,
-/// not weights). At most `largestRows` row counts per weight shape, so the cache stays small.
+/// not weights). At most 34 row counts per weight shape (`PackedLinear.blocks`), so the cache stays small.
 final class MatmulPrimitives: @unchecked Sendable {
     static let shared = MatmulPrimitives()
 
@@ -397,10 +426,10 @@ final class MatmulLanes: @unchecked Sendable {
 
 extension LinearWeights {
     /// `output (rows, outFeatures) = input (rows, inFeatures) · Wᵀ + b` on the calling thread: over the weights
-    /// packed once when there are few rows (a head over a batch's [CLS] vectors), else `Linear.forward`.
+    /// packed once (`PackedLinear`), else `Linear.forward`.
     func forward(_ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) {
-        if rows <= PackedLinear.largestRows, let packed = packedForFewRows.packed(self) {
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: rows * outFeatures)
+        if let packed = packedCopy.packed(self) {
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: min(rows, PackedLinear.largestBlockRows) * outFeatures)
             defer { scratch.deallocate() }
             if packed.multiply(
                 input, rows: rows, bias: bias.readPointer, into: output, ldOutput: outFeatures, scratch: scratch,
@@ -415,8 +444,8 @@ extension LinearWeights {
     }
 }
 
-/// A Linear weight's packed copy, made the first time a few-row product asks for it (training and large batches
-/// never do, and never pay its memory).
+/// A Linear weight's packed copy, made the first time a forward pass asks for it (training's own products never do,
+/// and never pay its memory).
 final class PackedLinearSlot: @unchecked Sendable {
     private let packed = Locked<PackedLinear??>(nil)
 

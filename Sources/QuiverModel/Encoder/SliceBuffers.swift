@@ -28,12 +28,14 @@ final class SliceBuffers: @unchecked Sendable {
     let hookScratch: FloatBuffer
     /// oneDNN primitives, one set per thread working on the slice (they keep their shapes between passes).
     let kernels: [DNNLKernels]
-    /// transposedProduct is (max(3·hidden, intermediateSize), rows): the transposed output of a product over few
-    /// rows; nil for slices of more than `transposedProductRowLimit` rows.
-    let transposedProduct: FloatBuffer?
+    /// productScratch is (max(3·hidden, intermediateSize), min(rows, `productScratchRows`)): a block of a packed
+    /// product's dense result (`PackedLinear`), or the transposed output of a product over few rows.
+    let productScratch: FloatBuffer
 
     /// The most rows for which products are computed transposed.
     static let transposedProductRowLimit = 64
+    /// The rows of `productScratch`.
+    static let productScratchRows = max(transposedProductRowLimit, PackedLinear.largestBlockRows)
 
     init(
         rows: Int, sequenceLength: Int, headThreads: Int, hidden: Int, intermediateSize: Int, hookScratch: Int,
@@ -52,16 +54,13 @@ final class SliceBuffers: @unchecked Sendable {
         prefixMask = FloatBuffer(count: attentionPrefix > 0 ? headThreads * (attentionPrefix + sequenceLength) : 0)
         self.hookScratch = FloatBuffer(count: hookScratch)
         kernels = (0..<headThreads).map { _ in DNNLKernels() }
-        transposedProduct =
-            rows <= Self.transposedProductRowLimit
-            ? FloatBuffer(count: max(3 * hidden, intermediateSize) * rows) : nil
+        productScratch = FloatBuffer(count: max(3 * hidden, intermediateSize) * min(rows, Self.productScratchRows))
     }
 
     /// Whether these buffers serve a slice of `rows` rows of length `sequenceLength`.
     func fits(rows: Int, sequenceLength: Int, headThreads: Int, hookScratch: Int, attentionPrefix: Int = 0) -> Bool {
         rows <= self.rows && sequenceLength <= self.sequenceLength && attentionPrefix <= self.attentionPrefix
             && headThreads <= self.headThreads && hookScratch <= hookScratchCount
-            && (rows > Self.transposedProductRowLimit || transposedProduct != nil)
     }
 }
 

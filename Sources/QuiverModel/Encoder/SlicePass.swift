@@ -122,21 +122,21 @@ extension SlicePass {
 
     /// output (rows, out) = input (rows, in) · Wᵀ + b.
     ///
-    /// With few rows the product reads the weights packed once (`PackedLinear`); where oneDNN has no kernel for
-    /// packed weights it is computed transposed, outputᵀ (out, rows) = W · inputᵀ, then transposed back: oneDNN
+    /// The product reads the weights packed once (`PackedLinear`); where oneDNN has no kernel for packed weights, a
+    /// product over few rows is computed transposed, outputᵀ (out, rows) = W · inputᵀ, then transposed back: oneDNN
     /// then streams the weights as the large operand and never packs them (1.3–1.4× faster at 16 rows on AVX2;
     /// docs/encoder.md).
     private func project(_ linear: LinearWeights, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let (k, n) = (linear.inFeatures, linear.outFeatures)
-        if rows <= PackedLinear.largestRows, let scratch = buffers.transposedProduct,
-           let packed = linear.packedForFewRows.packed(linear),
+        let scratch = buffers.productScratch.pointer
+        if let packed = linear.packedCopy.packed(linear),
            packed.multiply(
-            input, rows: rows, bias: linear.bias.readPointer, into: output, ldOutput: n, scratch: scratch.pointer,
+            input, rows: rows, bias: linear.bias.readPointer, into: output, ldOutput: n, scratch: scratch,
             threading: threading)
         {
             return
         }
-        guard let transposed = buffers.transposedProduct, rows <= SliceBuffers.transposedProductRowLimit else {
+        guard rows <= SliceBuffers.transposedProductRowLimit else {
             Linear.forward(
                 input, weight: linear.weight.readPointer, bias: linear.bias.readPointer, into: output, rows: rows,
                 inFeatures: k, outFeatures: n, threading: threading)
@@ -145,12 +145,12 @@ extension SlicePass {
         // transposed (n, rows) = W (n, k) · inputᵀ (k, rows)
         Gemm.sgemm(
             .normal, .transposed, m: n, n: rows, k: k, a: linear.weight.readPointer, lda: k, b: input, ldb: k,
-            c: transposed.pointer, ldc: rows, threading: threading)
+            c: scratch, ldc: rows, threading: threading)
         // output[row, column] = transposed[column, row] + bias[column]: reads in order, and the few output rows
         // being written stay in cache from one column to the next.
         let bias = linear.bias.readPointer
         for column in 0..<n {
-            let source = transposed.pointer + column * rows
+            let source = scratch + column * rows
             let value = bias[column]
             for row in 0..<rows { output[row * n + column] = source[row] + value }
         }
