@@ -206,6 +206,7 @@ public struct SublayerBlock {
         let ups = arena.take(n * math.count)  // ups is (n, rows, hidden): member i's block at i·rows·hidden
         let scores = arena.take(rows * n)  // scores is (rows, n)
         let work = arena.take(work(members.map { $0.modules[site]!.bottleneckSize }.max()!))
+        let productScratch = arena.take(math.count)  // ≥ LinearWeights.forwardScratch of an (h, h) product
 
         math.preForward(last, h: projected, input: input, norm: norm, x: x, residual: residual)
         for (index, member) in members.enumerated() {
@@ -216,12 +217,10 @@ public struct SublayerBlock {
         let queryInput = config.queryBeforeLayerNorm ? UnsafePointer(projected) : UnsafePointer(x)
         // keyQuery (rows, h) = Kᵀq: the key scores of member i are keyQuery·uᵢ (the key bias adds the same to each).
         if let scoring = layer.scoring {
-            Linear.forward(queryInput, weight: scoring.weight.readPointer, bias: scoring.bias.readPointer, into: keyQuery,
-                           rows: rows, inFeatures: h, outFeatures: h, threading: math.threading)
+            scoring.forward(queryInput, rows: rows, into: keyQuery, scratch: productScratch)
         } else {
             if let projection = layer.query {
-                Linear.forward(queryInput, weight: projection.weight.readPointer, bias: projection.bias.readPointer, into: query,
-                               rows: rows, inFeatures: h, outFeatures: h, threading: math.threading)
+                projection.forward(queryInput, rows: rows, into: query, scratch: productScratch)
             } else {
                 query.update(from: queryInput, count: math.count)
             }
@@ -247,9 +246,8 @@ public struct SublayerBlock {
             }
         }
         let fused = x  // x is no longer needed
-        if let value = layer.value {
-            Linear.forward(context, weight: value.readPointer, bias: nil, into: fused, rows: rows, inFeatures: h, outFeatures: h,
-                           threading: math.threading)
+        if let value = layer.valueLinear {
+            value.forward(context, rows: rows, into: fused, scratch: productScratch)
         } else {
             fused.update(from: context, count: math.count)
         }

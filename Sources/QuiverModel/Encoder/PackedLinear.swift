@@ -425,18 +425,21 @@ final class MatmulLanes: @unchecked Sendable {
 }
 
 extension LinearWeights {
+    /// The floats of scratch `forward` needs for `rows` rows.
+    func forwardScratch(rows: Int) -> Int { min(rows, PackedLinear.largestBlockRows) * outFeatures }
+
     /// `output (rows, outFeatures) = input (rows, inFeatures) · Wᵀ + b` on the calling thread: over the weights
-    /// packed once (`PackedLinear`), else `Linear.forward`.
-    func forward(_ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) {
-        if let packed = packedCopy.packed(self) {
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: min(rows, PackedLinear.largestBlockRows) * outFeatures)
-            defer { scratch.deallocate() }
-            if packed.multiply(
-                input, rows: rows, bias: bias.readPointer, into: output, ldOutput: outFeatures, scratch: scratch,
-                threading: .single)
-            {
-                return
-            }
+    /// packed once (`PackedLinear`), else `Linear.forward`. `scratch` holds `forwardScratch(rows:)` floats.
+    func forward(
+        _ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>
+    ) {
+        if let packed = packedCopy.packed(self),
+           packed.multiply(
+            input, rows: rows, bias: bias.readPointer, into: output, ldOutput: outFeatures, scratch: scratch,
+            threading: .single)
+        {
+            return
         }
         Linear.forward(
             input, weight: weight.readPointer, bias: bias.readPointer, into: output, rows: rows, inFeatures: inFeatures,

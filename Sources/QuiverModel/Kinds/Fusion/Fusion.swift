@@ -9,12 +9,19 @@ public struct FusionLayerWeights: Sendable {
     /// The query and key products folded into one, when the fusion has both: the scores need only `Kᵀq`, so
     /// `(x·W_qᵀ + b_q)·W_k = x·(W_kᵀ·W_q)ᵀ + b_q·W_k` — one (hidden, hidden) product per row instead of two.
     public let scoring: LinearWeights?
+    /// `value` as a Linear layer with a zero bias, for the encoder's packed products (`LinearWeights.forward`).
+    let valueLinear: LinearWeights?
 
     public init(query: LinearWeights?, key: LinearWeights?, value: FloatBuffer?) {
         self.query = query
         self.key = key
         self.value = value
         scoring = query.flatMap { query in key.map { Self.fold(query: query, key: $0) } }
+        valueLinear = value.map { value in
+            let h = Int(Double(value.count).squareRoot())
+            precondition(h * h == value.count, "FusionLayerWeights: the value projection is not square")
+            return LinearWeights(weight: value, bias: FloatBuffer(count: h), inFeatures: h, outFeatures: h)
+        }
     }
 
     /// weight (h, h) = W_kᵀ · W_q, bias (h) = b_q · W_k.
