@@ -98,7 +98,9 @@ import Testing
         let workspace = try ServerWorkspace.empty()
         var limits = ServerLimits()
         limits.uploadIdleTimeout = 1
-        limits.uploadLifetime = 1
+        // Long enough for the first HEAD to find the finished upload: a sanitized server starting beside 21 other
+        // tests took over a second, and a whole-second mtime can make a 1 s lifetime end almost at once.
+        limits.uploadLifetime = 4
         limits.expiryInterval = 0.1
         // A finished upload no manifest took (left by a client, or by the previous run).
         let bytes = Array("finished".utf8)
@@ -109,7 +111,7 @@ import Testing
             let kept = try await client.send(.head, "/v2/quiver/task/blobs/\(Digest.of(bytes))")
             #expect(kept.status == .ok)
             let location = try #require(try await client.send(.post, "/v2/quiver/task/blobs/uploads/").header("Location"))
-            try await Task.sleep(for: .seconds(3.5))  // mtime has a one-second resolution here
+            try await Task.sleep(for: .seconds(5.5))  // past the lifetime; mtime has a one-second resolution here
             let status = try await client.send(.get, location)
             #expect(status.ociErrorCode == "BLOB_UPLOAD_UNKNOWN")
             let blob = try await client.send(.head, "/v2/quiver/task/blobs/\(Digest.of(bytes))")
