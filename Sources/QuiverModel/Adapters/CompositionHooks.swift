@@ -71,11 +71,9 @@ public struct CompositionHooks: EncoderHooks {
         let site = AdapterSite(layer: context.layer, location: context.location)
         let (h, rows) = (context.hiddenSize, context.slice.rows)
         let groups = groups(context.slice)
-        var threads = 1
-        if case .splitOutput(let count) = context.threading { threads = count }
         let scratchPerRow = context.scratch.count / max(rows, 1)
         nonisolated(unsafe) let context = context
-        Parallel.forEachChunk(of: rows, threads: threads) { part in
+        Parallel.forEachChunk(of: rows, threads: context.threading.splitThreads) { part in
             for group in groups {
                 let rows = group.rows.clamped(to: part)
                 guard !rows.isEmpty else { continue }

@@ -144,12 +144,10 @@ public struct SublayerHookContext {
     /// What the encoder computes without a hook: `output = LayerNorm(projected + residual)` (overwrites
     /// `projected`); rows split between threads like the products.
     public func standardOutput() {
-        var threads = 1
-        if case .splitOutput(let count) = threading { threads = count }
         let h = hiddenSize
         nonisolated(unsafe) let (projected, residual, output) = (projected, residual, output)
         let norm = norm
-        Parallel.forEachChunk(of: slice.rows, threads: threads) { rows in
+        Parallel.forEachChunk(of: slice.rows, threads: threading.splitThreads) { rows in
             let offset = rows.lowerBound * h
             Elementwise.accumulate(residual + offset, into: projected + offset, count: rows.count * h)
             norm.apply(projected + offset, into: output + offset, rows: rows.count)

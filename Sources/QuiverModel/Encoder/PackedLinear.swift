@@ -78,10 +78,7 @@ final class PackedLinear: @unchecked Sendable {
             }
         }
         guard primitives.allSatisfy({ $0.count == parts.count }) else { return false }
-        var threads = 1
-        if case .splitOutput(let count) = threading, rows * inFeatures * outFeatures >= Gemm.smallestSplitProduct {
-            threads = count
-        }
+        let threads = rows * inFeatures * outFeatures >= Gemm.smallestSplitProduct ? threading.splitThreads : 1
         let inPlace = parts.count == 1 && ldOutput == outFeatures
         let blockRows = blocks[0].count
         nonisolated(unsafe) let (input, bias, output, scratch) = (input, bias, output, scratch)

@@ -32,6 +32,12 @@ public enum Gemm {
         /// (1.5–2× with two), but its threads spin-wait for each other, and it fell below 5 GFLOP/s when another
         /// process held a core (docs/kernels.md). For measurement, or a latency-bound call on a dedicated machine.
         case openMP(threads: Int)
+
+        /// The threads a split step shares (`splitOutput`), else 1: what the encoder's other split steps — heads,
+        /// LayerNorms, an adapter's rows — use beside the products.
+        public var splitThreads: Int {
+            if case .splitOutput(let threads) = self { threads } else { 1 }
+        }
     }
 
     /// The threading used when none is given. Single-threaded: callers that have independent work (batch items,
