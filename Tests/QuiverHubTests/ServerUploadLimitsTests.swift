@@ -98,16 +98,17 @@ import Testing
         let workspace = try ServerWorkspace.empty()
         var limits = ServerLimits()
         limits.uploadIdleTimeout = 1
-        // Long enough for the first HEAD to find the finished upload: a sanitized server starting beside 21 other
-        // tests took over a second, and a whole-second mtime can make a 1 s lifetime end almost at once.
+        // Long enough for the first HEAD to find the finished upload (a whole-second mtime can make a 1 s lifetime
+        // end almost at once).
         limits.uploadLifetime = 4
         limits.expiryInterval = 0.1
-        // A finished upload no manifest took (left by a client, or by the previous run).
         let bytes = Array("finished".utf8)
         let staged = workspace.registry.home + "/uploads/blobs/"
         try FileManager.default.createDirectory(atPath: staged, withIntermediateDirectories: true)
-        try Data(bytes).write(to: URL(fileURLWithPath: staged + Digest.of(bytes).hex))
         try await workspace.app(limits: limits).test(.router) { client in
+            // A finished upload no manifest took, staged once the server runs: a sanitized server starting beside
+            // 21 other tests took over 4 s, and a blob staged before it could expire before the first HEAD.
+            try Data(bytes).write(to: URL(fileURLWithPath: staged + Digest.of(bytes).hex))
             let kept = try await client.send(.head, "/v2/quiver/task/blobs/\(Digest.of(bytes))")
             #expect(kept.status == .ok)
             let location = try #require(try await client.send(.post, "/v2/quiver/task/blobs/uploads/").header("Location"))
