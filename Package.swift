@@ -22,9 +22,11 @@ let package = Package(
         // MARK: - System libraries
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        // Kernels in C where Swift cannot reach the vector instructions (chosen at run time, not at build).
+        .target(name: "CQuiverKernels"),
 
         // MARK: - Libraries
-        .target(name: "QuiverTensor", dependencies: ["CDNNL"]),
+        .target(name: "QuiverTensor", dependencies: ["CDNNL", "CQuiverKernels"]),
         .target(name: "QuiverCodec", dependencies: ["CZlib"]),
         // What models and adapters are: file formats, adapter kinds, the encoder, tokenizers, training math.
         .target(name: "QuiverModel", dependencies: ["QuiverTensor", .product(name: "Crypto", package: "swift-crypto")]),

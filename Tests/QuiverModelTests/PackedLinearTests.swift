@@ -26,6 +26,7 @@ import Testing
             return
         }
         #expect(packed.parts.count == min(parts, (out + 63) / 64))
+        #expect(packed.usesPanelProduct == PanelProduct.isAvailable)
         #expect(packed.parts.first?.lowerBound == 0 && packed.parts.last?.upperBound == out)
 
         var expected = [Float](repeating: 0, count: rows * out)

@@ -9,12 +9,12 @@ import QuiverTensor
 /// packed beforehand, once: 1.3–3× faster than `dnnl_sgemm` from 4 to 32 rows on one thread, and in blocks of 128
 /// rows at the machine's best sgemm rate, where `dnnl_sgemm` reaches ~90 % of it (docs/encoder.md). The output
 /// columns are cut into `parts`, each packed on its own, so that threads can share a product without sharing a
-/// cache line of its output.
+/// cache line of its output. Up to 16 rows, `PanelProduct` reads the same packed weights faster still.
 ///
 /// Where oneDNN has no blocked kernel for the machine (it has them for AVX-512), `init` returns nil and the caller
 /// keeps `dnnl_sgemm`. The packed copy is as large as the weight, kept by every model that runs a forward pass.
 final class PackedLinear: @unchecked Sendable {
-    /// Up to this many rows a product is one call with a primitive for exactly its rows.
+    /// Up to this many rows a product is one call (to `PanelProduct` up to 16, else a primitive for exactly its rows).
     static let largestExactRows = 32
     /// More rows are cut into blocks of at most this many (128, 64 or 32 rows, then the rest), each one call: the
     /// primitives stay few (34 row counts per weight shape) and a block's dense result small.
@@ -69,6 +69,11 @@ final class PackedLinear: @unchecked Sendable {
         ldOutput: Int, scratch: UnsafeMutablePointer<Float>, threading: Gemm.Threading
     ) -> Bool {
         precondition(rows > 0 && ldOutput >= outFeatures, "PackedLinear: rows \(rows)")
+        let threads = rows * inFeatures * outFeatures >= Gemm.smallestSplitProduct ? threading.splitThreads : 1
+        if rows <= PanelProduct.largestRows, usesPanelProduct {
+            multiplyFewRows(input, rows: rows, bias: bias, into: output, ldOutput: ldOutput, threads: threads)
+            return true
+        }
         let blocks = Self.blocks(rows: rows)
         // primitives[block][part], every one resolved before anything is written.
         let primitives = blocks.map { block in
@@ -78,7 +83,6 @@ final class PackedLinear: @unchecked Sendable {
             }
         }
         guard primitives.allSatisfy({ $0.count == parts.count }) else { return false }
-        let threads = rows * inFeatures * outFeatures >= Gemm.smallestSplitProduct ? threading.splitThreads : 1
         let inPlace = parts.count == 1 && ldOutput == outFeatures
         let blockRows = blocks[0].count
         nonisolated(unsafe) let (input, bias, output, scratch) = (input, bias, output, scratch)
@@ -99,6 +103,28 @@ final class PackedLinear: @unchecked Sendable {
             }
         }
         return true
+    }
+
+    /// Whether products over few rows run on `PanelProduct`: on AVX-512, when oneDNN laid the weights out as asked.
+    var usesPanelProduct: Bool { PanelProduct.isAvailable && packedWeights.allSatisfy { $0.panelStride != nil } }
+
+    /// `multiply` over at most `PanelProduct.largestRows` rows: each part's columns by `PanelProduct` from its packed
+    /// panels, straight into `output`.
+    private func multiplyFewRows(
+        _ input: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+        ldOutput: Int, threads: Int
+    ) {
+        nonisolated(unsafe) let (input, bias, output) = (input, bias, output)
+        Parallel.forEachChunk(of: parts.count, threads: threads) { partsOfThread in
+            for part in partsOfThread {
+                let columns = parts[part]
+                let weights = packedWeights[part]
+                PanelProduct.multiply(
+                    input, rows: rows, ldInput: inFeatures, depth: inFeatures, panels: weights.values,
+                    panelStride: weights.panelStride!, columns: columns.count, bias: bias + columns.lowerBound,
+                    into: output + columns.lowerBound, ldOutput: ldOutput)
+            }
+        }
     }
 
     /// `0..<rows` in consecutive blocks: one when it is at most `largestExactRows`, else blocks of 128, 64 and 32
@@ -122,14 +148,19 @@ final class PackedLinear: @unchecked Sendable {
 /// A part's weights in oneDNN's blocked layout, in memory of its own.
 private final class PackedMemory: @unchecked Sendable {
     let memory: dnnl_memory_t
-    /// The layout oneDNN chose, which every primitive over these weights must read.
+    /// The layout of the weights (`MatmulPrimitives.panelLayout`), which every primitive over them must read.
     let layout: dnnl_memory_desc_t
+    /// The distance between two 16-column panels, when `layout` is the one `PanelProduct` reads (nil if oneDNN
+    /// described it otherwise).
+    let panelStride: Int?
     private let bytes: UnsafeMutableRawPointer
+    var values: UnsafePointer<Float> { UnsafePointer(bytes.assumingMemoryBound(to: Float.self)) }
 
     /// Reorders the (outFeatures, inFeatures) rows at `weight` — the (inFeatures, outFeatures) operand read with
     /// strides (1, inFeatures) — into `layout`.
     init?(_ weight: UnsafePointer<Float>, layout: dnnl_memory_desc_t, inFeatures: Int, outFeatures: Int, lane: MatmulLane) {
         self.layout = layout
+        panelStride = Self.panelStride(of: layout)
         var layout = layout
         var source = MatmulPrimitives.descriptor(rows: inFeatures, columns: outFeatures, rowStride: 1, columnStride: inFeatures)
         bytes = UnsafeMutableRawPointer.allocate(byteCount: max(64, dnnl_memory_desc_get_size(&layout)), alignment: 64)
@@ -163,10 +194,22 @@ private final class PackedMemory: @unchecked Sendable {
         dnnl_memory_destroy(memory)
         bytes.deallocate()
     }
+
+    /// 16 × the padded depth when `layout` is (depth, columns) in blocks of 16 × 16 — depth-major inside a block,
+    /// blocks of a column panel consecutive — as `PanelProduct` reads it; else nil.
+    private static func panelStride(of layout: dnnl_memory_desc_t) -> Int? {
+        let blocking = layout.format_desc.blocking
+        let paddedDepth = Int(layout.padded_dims.0)
+        guard layout.format_kind == dnnl_blocked, layout.ndims == 2, blocking.inner_nblks == 2,
+              blocking.inner_blks.0 == 16, blocking.inner_idxs.0 == 0, blocking.inner_blks.1 == 16, blocking.inner_idxs.1 == 1,
+              blocking.strides.0 == 256, blocking.strides.1 == 16 * paddedDepth, paddedDepth % 16 == 0
+        else { return nil }
+        return 16 * paddedDepth
+    }
 }
 
 /// A matmul primitive for one shape (rows × inFeatures) · (inFeatures × outFeatures) + bias, dense input and output
-/// (oneDNN 2.6 has blocked kernels only for dense output), the weights in the layout oneDNN prefers. Executing it is
+/// (oneDNN 2.6 has blocked kernels only for dense output), the weights in `MatmulPrimitives.panelLayout`. Executing it is
 /// thread-safe: each call brings its own stream, scratch and memory objects (a `MatmulLane`).
 final class MatmulPrimitive: @unchecked Sendable {
     let rows: Int
@@ -181,7 +224,7 @@ final class MatmulPrimitive: @unchecked Sendable {
         var source = Self.sourceLayout(rows: rows, inFeatures: inFeatures)
         var destination = Self.destinationLayout(rows: rows, outFeatures: outFeatures)
         var bias = Self.biasLayout(outFeatures: outFeatures)
-        var weights = MatmulPrimitives.anyLayout(rows: inFeatures, columns: outFeatures)
+        var weights = MatmulPrimitives.panelLayout(rows: inFeatures, columns: outFeatures)
         var matmul = dnnl_matmul_desc_t()
         guard dnnl_matmul_desc_init(&matmul, &source, &weights, &bias, &destination) == dnnl_success else { return nil }
         var attributes: dnnl_primitive_attr_t?
@@ -355,13 +398,15 @@ final class MatmulPrimitives: @unchecked Sendable {
         return descriptor
     }
 
-    /// A (rows, columns) F32 matrix whose layout oneDNN chooses.
-    static func anyLayout(rows: Int, columns: Int) -> dnnl_memory_desc_t {
+    /// A (rows, columns) F32 matrix in blocks of 16 × 16, row-major inside a block and the blocks of 16 columns
+    /// consecutive (`BA16a16b`): the layout both oneDNN's blocked kernel (as fast on it as on the 64-column panels
+    /// it prefers, within 1–2 %) and `PanelProduct` read.
+    static func panelLayout(rows: Int, columns: Int) -> dnnl_memory_desc_t {
         var descriptor = dnnl_memory_desc_t()
         var dims = dnnl_dims_t(Int64(rows), Int64(columns), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         let status = withUnsafePointer(to: &dims) { dims in
             dims.withMemoryRebound(to: dnnl_dim_t.self, capacity: 12) { dims in
-                dnnl_memory_desc_init_by_tag(&descriptor, 2, dims, dnnl_f32, dnnl_format_tag_any)
+                dnnl_memory_desc_init_by_tag(&descriptor, 2, dims, dnnl_f32, dnnl_BA16a16b)
             }
         }
         precondition(status == dnnl_success, "PackedLinear: a \(rows) × \(columns) matrix oneDNN cannot describe")
