@@ -118,3 +118,45 @@ struct KernelAttentionTests {
             relative: 2e-3, "dV")
     }
 }
+
+/// `Attention.FusedHead` against the Double reference: lengths around its 16-key vectors and 64-key blocks, head
+/// sizes around its 16- and 128-value blocks, fewer keys than queries (trailing padding skipped), masks.
+@Suite struct KernelFusedAttentionTests {
+    @Test(arguments: [
+        (queries: 1, keys: 1, headDim: 32), (queries: 16, keys: 16, headDim: 32), (queries: 9, keys: 9, headDim: 64),
+        (queries: 17, keys: 12, headDim: 17), (queries: 70, keys: 65, headDim: 130), (queries: 5, keys: 3, headDim: 1),
+        (queries: 128, keys: 128, headDim: 64),
+    ])
+    func matchesTheReference(queries: Int, keys: Int, headDim: Int) throws {
+        guard Attention.FusedHead.isAvailable else {
+            #expect(!(try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)).contains(" avx512f"))
+            return
+        }
+        // Q, K and V side by side in rows of a (rows, 3 · headDim + 2) buffer, as in a fused projection.
+        let stride = 3 * headDim + 2
+        let qkv = randomFloats(max(queries, keys) * stride, in: -2...2, seed: UInt64(queries * 131 + headDim))
+        let outputStride = headDim + 3
+        let masks: [[Float]?] = [
+            nil, (0..<keys).map { $0 % 3 == 1 ? Softmax.maskedScore : 0 },
+            [Float](repeating: Softmax.maskedScore, count: keys),
+        ]
+        for mask in masks {
+            var scratch = [Float](repeating: .nan, count: Attention.FusedHead.scratchCount(keyCount: keys, headDim: headDim))
+            var actual = [Float](repeating: .nan, count: queries * outputStride)
+            var expected = actual
+            qkv.withUnsafeBufferPointer { qkv in
+                let base = qkv.baseAddress!
+                Attention.FusedHead.run(
+                    queries: base, keys: base + headDim, values: base + 2 * headDim, stride: stride,
+                    queryCount: queries, keyCount: keys, headDim: headDim, keyMask: mask, output: &actual,
+                    outputStride: outputStride, scratch: &scratch)
+                Attention.Reference.scaledDotProduct(
+                    queries: base, queryStride: stride, keys: base + headDim, keyStride: stride,
+                    values: base + 2 * headDim, valueStride: stride, queryCount: queries, keyCount: keys,
+                    headDim: headDim, keyMask: mask, output: &expected, outputStride: outputStride)
+            }
+            // Columns past headDim stay untouched (NaN in both).
+            expectClose(actual, expected, absolute: 2e-6, relative: 1e-5, "fused head, mask \(mask == nil ? "none" : "some")")
+        }
+    }
+}

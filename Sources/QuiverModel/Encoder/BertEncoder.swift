@@ -212,8 +212,9 @@ public final class BertEncoder: Sendable {
 
 /// The implementation of the element-wise steps that are not products: GELU and the attention softmax.
 public enum ElementwiseKernels: String, Sendable, CaseIterable {
-    /// oneDNN's primitives, generated at run time for the machine's vector unit (AVX2/AVX-512): the default.
-    /// Where oneDNN cannot create one, the Swift kernel runs instead.
+    /// oneDNN's primitives, generated at run time for the machine's vector unit (AVX2/AVX-512), and on AVX-512 the
+    /// attention of a head in one call (`Attention.FusedHead`): the default. Where oneDNN cannot create one, the
+    /// Swift kernel runs instead.
     case oneDNN
     /// QuiverTensor's Swift kernels (`Activation.gelu`, `Softmax.forward`), compiled for the baseline target.
     case swift

@@ -20,8 +20,10 @@ final class SliceBuffers: @unchecked Sendable {
     let projected: FloatBuffer
     /// intermediate is (rows, intermediateSize).
     let intermediate: FloatBuffer
-    /// scores is (headThreads, sequenceLength, attentionPrefix + sequenceLength): one attention matrix per thread.
+    /// scores is (headThreads, `scoresPerThread`): per thread one (sequenceLength, attentionPrefix + sequenceLength)
+    /// attention matrix, or the scratch of `Attention.FusedHead`.
     let scores: FloatBuffer
+    let scoresPerThread: Int
     /// prefixMask is (headThreads, attentionPrefix + sequenceLength): a prefixed item's additive mask, per thread.
     let prefixMask: FloatBuffer
     /// hookScratch is what `EncoderHooks.scratchFloats` asked for.
@@ -50,7 +52,11 @@ final class SliceBuffers: @unchecked Sendable {
         context = FloatBuffer(count: rows * hidden)
         projected = FloatBuffer(count: rows * hidden)
         intermediate = FloatBuffer(count: rows * intermediateSize)
-        scores = FloatBuffer(count: headThreads * sequenceLength * (attentionPrefix + sequenceLength))
+        // The hidden size bounds a head's size.
+        scoresPerThread = max(
+            sequenceLength * (attentionPrefix + sequenceLength),
+            Attention.FusedHead.scratchCount(keyCount: sequenceLength, headDim: hidden))
+        scores = FloatBuffer(count: headThreads * scoresPerThread)
         prefixMask = FloatBuffer(count: attentionPrefix > 0 ? headThreads * (attentionPrefix + sequenceLength) : 0)
         self.hookScratch = FloatBuffer(count: hookScratch)
         kernels = (0..<headThreads).map { _ in DNNLKernels() }

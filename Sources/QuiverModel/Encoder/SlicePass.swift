@@ -270,14 +270,14 @@ extension SlicePass {
 
         init(buffers: SliceBuffers, thread: Int) {
             let t = buffers.sequenceLength, prefix = buffers.attentionPrefix
-            probabilities = buffers.scores.pointer + thread * t * (prefix + t)
+            probabilities = buffers.scores.pointer + thread * buffers.scoresPerThread
             mask = buffers.prefixMask.pointer + thread * (prefix + t)
             kernels = buffers.kernels[thread]
         }
     }
 
     /// softmax(Q·Kᵀ/√d + mask)·V of one (item, head), over the item's first `keyCounts[item]` keys; `item` is numbered
-    /// in the whole batch.
+    /// in the whole batch. On AVX-512 in one call (`Attention.FusedHead`), else a product, a softmax and a product.
     private func attendOneHead(
         queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, stride: Int,
         item: Int, probabilities: UnsafeMutablePointer<Float>, kernels: DNNLKernels,
@@ -286,6 +286,14 @@ extension SlicePass {
         let t = slice.layout.length(of: item)
         let keyCount = masks.keyCounts[item]
         let headDim = config.headDimension
+        if elementwiseKernels == .oneDNN, Attention.FusedHead.isAvailable {
+            Attention.FusedHead.run(
+                queries: queries, keys: keys, values: values, stride: stride, queryCount: t, keyCount: keyCount,
+                headDim: headDim,
+                keyMask: masks.keysUnmasked[item] ? nil : masks.additive.pointer + slice.layout.starts[item],
+                output: output, outputStride: hiddenSize, scratch: probabilities)
+            return
+        }
         // scores (t, keyCount) = Q · Kᵀ / √d
         Gemm.sgemm(
             .normal, .transposed, m: t, n: keyCount, k: headDim, alpha: 1 / Float(headDim).squareRoot(),

@@ -1,3 +1,5 @@
+import CQuiverKernels
+
 /// Scaled dot-product attention, `softmax(Q·Kᵀ/√d + mask) · V`, for one (batch item, head) and for all heads of a
 /// batch, on top of `Gemm` and `Softmax`.
 ///
@@ -31,6 +33,32 @@ public enum Attention {
             .normal, .normal, m: queryCount, n: headDim, k: keyCount,
             a: probabilities, lda: keyCount, b: values, ldb: valueStride,
             c: output, ldc: outputStride)
+    }
+
+    /// `scaledDotProduct` in one pass per query row — scores, softmax and weighted sum with no call in between —
+    /// for the short sequences of single requests, where three oneDNN calls per head cost more than their arithmetic.
+    /// Needs AVX-512F (`isAvailable`); keeps no probabilities (inference only). Q, K and V rows are `stride` apart.
+    public enum FusedHead {
+        public static let isAvailable = quiver_attention_head_available() != 0
+
+        /// The floats of `scratch` for `keyCount` keys of `headDim` values.
+        public static func scratchCount(keyCount: Int, headDim: Int) -> Int {
+            Int(quiver_attention_head_scratch(Int64(keyCount), Int64(headDim)))
+        }
+
+        public static func run(
+            queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, stride: Int,
+            queryCount: Int, keyCount: Int, headDim: Int,
+            keyMask: UnsafePointer<Float>?,  // keyMask is (keyCount), additive (0 or Softmax.maskedScore)
+            output: UnsafeMutablePointer<Float>, outputStride: Int,
+            scratch: UnsafeMutablePointer<Float>  // scratch holds scratchCount(keyCount:headDim:) floats
+        ) {
+            precondition(isAvailable, "Attention.FusedHead: this CPU has no AVX-512F")
+            precondition(queryCount >= 0 && keyCount >= 0 && headDim > 0 && stride >= headDim && outputStride >= headDim)
+            quiver_attention_head(
+                queries, keys, values, Int64(stride), Int64(queryCount), Int64(keyCount), Int64(headDim),
+                1 / Float(headDim).squareRoot(), keyMask, output, Int64(outputStride), scratch)
+        }
     }
 
     /// Gradients of `scaledDotProduct`, accumulated into `queryGradient`, `keyGradient` and `valueGradient` (laid

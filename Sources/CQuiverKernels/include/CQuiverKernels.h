@@ -1,0 +1,2 @@
+#include "panel_product.h"
+#include "attention_head.h"
