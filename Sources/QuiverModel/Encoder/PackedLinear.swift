@@ -61,40 +61,47 @@ final class PackedLinear: @unchecked Sendable {
     /// kernel for a block's rows; the caller then uses `dnnl_sgemm`.
     ///
     /// With `.splitOutput`, the parts run on up to that many threads, unless the product is below
-    /// `Gemm.smallestSplitProduct`. Each part's kernel adds its bias; oneDNN's blocked kernels write only dense rows,
-    /// so a part's result is copied into its columns of `output` (written in place when it is the only part and
-    /// `output` is dense).
+    /// `Gemm.smallestSplitProduct`. Each part's kernel adds its bias. A block of at most 16 rows runs on
+    /// `PanelProduct` where it can (`usesPanelProduct`), straight into `output`; oneDNN's blocked kernels write only
+    /// dense rows, so their result is copied into the part's columns of `output` (written in place when it is the
+    /// only part and `output` is dense).
     func multiply(
         _ input: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
         ldOutput: Int, scratch: UnsafeMutablePointer<Float>, threading: Gemm.Threading
     ) -> Bool {
         precondition(rows > 0 && ldOutput >= outFeatures, "PackedLinear: rows \(rows)")
         let threads = rows * inFeatures * outFeatures >= Gemm.smallestSplitProduct ? threading.splitThreads : 1
-        if rows <= PanelProduct.largestRows, usesPanelProduct {
-            multiplyFewRows(input, rows: rows, bias: bias, into: output, ldOutput: ldOutput, threads: threads)
-            return true
-        }
         let blocks = Self.blocks(rows: rows)
-        // primitives[block][part], every one resolved before anything is written.
+        let onPanels = usesPanelProduct
+        // primitives[block][part] (none for a block on panels), every one resolved before anything is written.
         let primitives = blocks.map { block in
-            parts.indices.compactMap { part in
-                MatmulPrimitives.shared.primitive(rows: block.count, inFeatures: inFeatures, outFeatures: parts[part].count)
-                    .flatMap { $0.reads(packedWeights[part].layout) ? $0 : nil }
-            }
+            onPanels && block.count <= PanelProduct.largestRows
+                ? nil
+                : parts.indices.compactMap { part in
+                    MatmulPrimitives.shared.primitive(rows: block.count, inFeatures: inFeatures, outFeatures: parts[part].count)
+                        .flatMap { $0.reads(packedWeights[part].layout) ? $0 : nil }
+                }
         }
-        guard primitives.allSatisfy({ $0.count == parts.count }) else { return false }
+        guard primitives.allSatisfy({ $0 == nil || $0!.count == parts.count }) else { return false }
         let inPlace = parts.count == 1 && ldOutput == outFeatures
         let blockRows = blocks[0].count
         nonisolated(unsafe) let (input, bias, output, scratch) = (input, bias, output, scratch)
         Parallel.forEachChunk(of: parts.count, threads: threads) { partsOfThread in
             for part in partsOfThread {
                 let columns = parts[part]
+                let weights = packedWeights[part]
                 for (index, block) in blocks.enumerated() {
+                    let blockInput = input + block.lowerBound * inFeatures
                     let result = output + block.lowerBound * ldOutput + columns.lowerBound
+                    guard let primitives = primitives[index] else {
+                        PanelProduct.multiply(
+                            blockInput, rows: block.count, ldInput: inFeatures, depth: inFeatures, panels: weights.values,
+                            panelStride: weights.panelStride!, columns: columns.count, bias: bias + columns.lowerBound,
+                            into: result, ldOutput: ldOutput)
+                        continue
+                    }
                     let dense = inPlace ? result : scratch + blockRows * columns.lowerBound
-                    primitives[index][part].run(
-                        input + block.lowerBound * inFeatures, weights: packedWeights[part],
-                        bias: bias + columns.lowerBound, output: dense)
+                    primitives[part].run(blockInput, weights: weights, bias: bias + columns.lowerBound, output: dense)
                     guard !inPlace else { continue }
                     for row in 0..<block.count {
                         (result + row * ldOutput).update(from: dense + row * columns.count, count: columns.count)
@@ -107,25 +114,6 @@ final class PackedLinear: @unchecked Sendable {
 
     /// Whether products over few rows run on `PanelProduct`: on AVX-512, when oneDNN laid the weights out as asked.
     var usesPanelProduct: Bool { PanelProduct.isAvailable && packedWeights.allSatisfy { $0.panelStride != nil } }
-
-    /// `multiply` over at most `PanelProduct.largestRows` rows: each part's columns by `PanelProduct` from its packed
-    /// panels, straight into `output`.
-    private func multiplyFewRows(
-        _ input: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
-        ldOutput: Int, threads: Int
-    ) {
-        nonisolated(unsafe) let (input, bias, output) = (input, bias, output)
-        Parallel.forEachChunk(of: parts.count, threads: threads) { partsOfThread in
-            for part in partsOfThread {
-                let columns = parts[part]
-                let weights = packedWeights[part]
-                PanelProduct.multiply(
-                    input, rows: rows, ldInput: inFeatures, depth: inFeatures, panels: weights.values,
-                    panelStride: weights.panelStride!, columns: columns.count, bias: bias + columns.lowerBound,
-                    into: output + columns.lowerBound, ldOutput: ldOutput)
-            }
-        }
-    }
 
     /// `0..<rows` in consecutive blocks: one when it is at most `largestExactRows`, else blocks of 128, 64 and 32
     /// rows while that many remain, then the rest; largest first.
