@@ -6,7 +6,7 @@ import Testing
 
 /// `PackedLinear` (few-row products over weights packed once) against the Double reference product.
 @Suite struct PackedLinearTests {
-    /// Whether the CPU has AVX-512, where oneDNN has the blocked kernels `PackedLinear` needs.
+    /// Whether the CPU has AVX-512, which `PanelProduct` (the kernel of `PackedLinear`) needs.
     static let hasAVX512 = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains(" avx512f") ?? false
 
     @Test(arguments: [
@@ -22,11 +22,10 @@ import Testing
             PackedLinear(weight: $0.baseAddress!, outFeatures: out, inFeatures: inFeatures, parts: parts)
         }
         guard let packed else {
-            #expect(!Self.hasAVX512, "oneDNN has blocked matmul kernels on AVX-512; PackedLinear must be available")
+            #expect(!Self.hasAVX512, "PanelProduct runs on AVX-512; PackedLinear must be available")
             return
         }
         #expect(packed.parts.count == min(parts, (out + 63) / 64))
-        #expect(packed.usesPanelProduct == PanelProduct.isAvailable)
         #expect(packed.parts.first?.lowerBound == 0 && packed.parts.last?.upperBound == out)
 
         var expected = [Float](repeating: 0, count: rows * out)
@@ -37,25 +36,11 @@ import Testing
             // Output rows wider than the product: the columns past `out` are left alone.
             let ldOutput = out + 3
             var output = [Float](repeating: .nan, count: rows * ldOutput)
-            var scratch = [Float](repeating: .nan, count: rows * out)
-            let ran = packed.multiply(
-                input, rows: rows, bias: bias, into: &output, ldOutput: ldOutput, scratch: &scratch, threading: threading)
-            #expect(ran)
+            packed.multiply(input, rows: rows, bias: bias, into: &output, ldOutput: ldOutput, threading: threading)
             let actual = (0..<rows).flatMap { row in output[(row * ldOutput)..<(row * ldOutput + out)] }
             #expect(maxAbsDifference(actual, expected) < 1e-4, "\(threading)")
             #expect((0..<rows).allSatisfy { row in output[(row * ldOutput + out)..<((row + 1) * ldOutput)].allSatisfy(\.isNaN) })
         }
-    }
-
-    /// Up to 32 rows one block; more in blocks of 128, 64 and 32 rows, then the rest.
-    @Test func rowsAreCutIntoFewBlockSizes() {
-        #expect(PackedLinear.blocks(rows: 1) == [0..<1])
-        #expect(PackedLinear.blocks(rows: 32) == [0..<32])
-        #expect(PackedLinear.blocks(rows: 40) == [0..<32, 32..<40])
-        #expect(PackedLinear.blocks(rows: 144) == [0..<128, 128..<144])
-        #expect(PackedLinear.blocks(rows: 300) == [0..<128, 128..<256, 256..<288, 288..<300])
-        let sizes = Set((1...1_000).flatMap { PackedLinear.blocks(rows: $0).map(\.count) })
-        #expect(sizes == Set(1...32).union([64, 128]))
     }
 
     @Test func everyRowCountRuns() throws {
@@ -67,14 +52,13 @@ import Testing
             #expect(!Self.hasAVX512)
             return
         }
-        for rows in Array(1...PackedLinear.largestExactRows) + [33, 63, 64, 100, 128, 129, 300] {
+        for rows in Array(1...33) + [63, 64, 100, 128, 129, 300] {
             let input = (0..<(rows * inFeatures)).map { Float(($0 * 31) % 23) / 23 - 0.5 }
             var expected = [Float](repeating: 0, count: rows * out)
             Gemm.Reference.sgemm(.normal, .transposed, m: rows, n: out, k: inFeatures, a: input, lda: inFeatures, b: weight, ldb: inFeatures, c: &expected, ldc: out)
             expected = expected.map { $0 + 0.25 }
             var output = [Float](repeating: 0, count: rows * out)
-            var scratch = [Float](repeating: .nan, count: min(rows, PackedLinear.largestBlockRows) * out)
-            #expect(packed.multiply(input, rows: rows, bias: bias, into: &output, ldOutput: out, scratch: &scratch, threading: .single))
+            packed.multiply(input, rows: rows, bias: bias, into: &output, ldOutput: out, threading: .single)
             #expect(maxAbsDifference(output, expected) < 1e-4, "rows \(rows)")
         }
     }

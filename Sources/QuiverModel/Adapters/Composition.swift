@@ -67,7 +67,7 @@ public enum Composition: Sendable {
         case .adapter(let adapter): adapter.scratchPerRow(hiddenSize: h)
         case .stack(let adapters), .average(let adapters, _): 7 * h + (adapters.map(\.largestBottleneck).max() ?? 0)
         case .fuse(let fusion):
-            (9 + fusion.members.count) * h + fusion.members.count + (fusion.members.map(\.largestBottleneck).max() ?? 0)
+            (8 + fusion.members.count) * h + fusion.members.count + (fusion.members.map(\.largestBottleneck).max() ?? 0)
         case .kinds(let stack): stack.parts.map { $0.scratchPerRow(hiddenSize: h) }.max() ?? 0
         }
     }

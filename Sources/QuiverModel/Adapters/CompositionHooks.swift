@@ -204,7 +204,6 @@ public struct SublayerBlock {
         let ups = arena.take(n * math.count)  // ups is (n, rows, hidden): member i's block at i·rows·hidden
         let scores = arena.take(rows * n)  // scores is (rows, n)
         let work = arena.take(work(members.map { $0.modules[site]!.bottleneckSize }.max()!))
-        let productScratch = arena.take(math.count)  // ≥ LinearWeights.forwardScratch of an (h, h) product
 
         math.preForward(last, h: projected, input: input, norm: norm, x: x, residual: residual)
         for (index, member) in members.enumerated() {
@@ -215,10 +214,10 @@ public struct SublayerBlock {
         let queryInput = config.queryBeforeLayerNorm ? UnsafePointer(projected) : UnsafePointer(x)
         // keyQuery (rows, h) = Kᵀq: the key scores of member i are keyQuery·uᵢ (the key bias adds the same to each).
         if let scoring = layer.scoring {
-            scoring.forward(queryInput, rows: rows, into: keyQuery, scratch: productScratch)
+            scoring.forward(queryInput, rows: rows, into: keyQuery)
         } else {
             if let projection = layer.query {
-                projection.forward(queryInput, rows: rows, into: query, scratch: productScratch)
+                projection.forward(queryInput, rows: rows, into: query)
             } else {
                 query.update(from: queryInput, count: math.count)
             }
@@ -245,7 +244,7 @@ public struct SublayerBlock {
         }
         let fused = x  // x is no longer needed
         if let value = layer.valueLinear {
-            value.forward(context, rows: rows, into: fused, scratch: productScratch)
+            value.forward(context, rows: rows, into: fused)
         } else {
             fused.update(from: context, count: math.count)
         }

@@ -30,14 +30,12 @@ final class SliceBuffers: @unchecked Sendable {
     let hookScratch: FloatBuffer
     /// oneDNN primitives, one set per thread working on the slice (they keep their shapes between passes).
     let kernels: [DNNLKernels]
-    /// productScratch is (max(3·hidden, intermediateSize), min(rows, `productScratchRows`)): a block of a packed
-    /// product's dense result (`PackedLinear`), or the transposed output of a product over few rows.
+    /// productScratch is (max(3·hidden, intermediateSize), min(rows, `transposedProductRowLimit`)): the transposed
+    /// output of a product over few rows, where the weights are not packed (no AVX-512).
     let productScratch: FloatBuffer
 
     /// The most rows for which products are computed transposed.
     static let transposedProductRowLimit = 64
-    /// The rows of `productScratch`.
-    static let productScratchRows = max(transposedProductRowLimit, PackedLinear.largestBlockRows)
 
     init(
         rows: Int, sequenceLength: Int, headThreads: Int, hidden: Int, intermediateSize: Int, hookScratch: Int,
@@ -60,7 +58,8 @@ final class SliceBuffers: @unchecked Sendable {
         prefixMask = FloatBuffer(count: attentionPrefix > 0 ? headThreads * (attentionPrefix + sequenceLength) : 0)
         self.hookScratch = FloatBuffer(count: hookScratch)
         kernels = (0..<headThreads).map { _ in DNNLKernels() }
-        productScratch = FloatBuffer(count: max(3 * hidden, intermediateSize) * min(rows, Self.productScratchRows))
+        productScratch = FloatBuffer(
+            count: PanelProduct.isAvailable ? 0 : max(3 * hidden, intermediateSize) * min(rows, Self.transposedProductRowLimit))
     }
 
     /// Whether these buffers serve a slice of `rows` rows of length `sequenceLength`.

@@ -122,18 +122,13 @@ extension SlicePass {
 
     /// output (rows, out) = input (rows, in) · Wᵀ + b.
     ///
-    /// The product reads the weights packed once (`PackedLinear`); where oneDNN has no kernel for packed weights, a
-    /// product over few rows is computed transposed, outputᵀ (out, rows) = W · inputᵀ, then transposed back: oneDNN
-    /// then streams the weights as the large operand and never packs them (1.3–1.4× faster at 16 rows on AVX2;
-    /// docs/encoder.md).
+    /// The product reads the weights packed once (`PackedLinear`); without AVX-512, a product over few rows is
+    /// computed transposed, outputᵀ (out, rows) = W · inputᵀ, then transposed back: oneDNN then streams the weights
+    /// as the large operand and never packs them (1.3–1.4× faster at 16 rows on AVX2; docs/encoder.md).
     private func project(_ linear: LinearWeights, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let (k, n) = (linear.inFeatures, linear.outFeatures)
-        let scratch = buffers.productScratch.pointer
-        if let packed = linear.packedCopy.packed(linear),
-           packed.multiply(
-            input, rows: rows, bias: linear.bias.readPointer, into: output, ldOutput: n, scratch: scratch,
-            threading: threading)
-        {
+        if let packed = linear.packedCopy.packed(linear) {
+            packed.multiply(input, rows: rows, bias: linear.bias.readPointer, into: output, ldOutput: n, threading: threading)
             return
         }
         guard rows <= SliceBuffers.transposedProductRowLimit else {
@@ -143,6 +138,7 @@ extension SlicePass {
             return
         }
         // transposed (n, rows) = W (n, k) · inputᵀ (k, rows)
+        let scratch = buffers.productScratch.pointer
         Gemm.sgemm(
             .normal, .transposed, m: n, n: rows, k: k, a: linear.weight.readPointer, lda: k, b: input, ldb: k,
             c: scratch, ldc: rows, threading: threading)

@@ -99,9 +99,7 @@ public final class ClassificationHead: Sendable {
             var y = [Float](repeating: 0, count: batch * layer.outFeatures)
             x.withUnsafeBufferPointer { input in
                 y.withUnsafeMutableBufferPointer { output in
-                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: layer.forwardScratch(rows: batch))
-                    defer { scratch.deallocate() }
-                    layer.forward(input.baseAddress!, rows: batch, into: output.baseAddress!, scratch: scratch)
+                    layer.forward(input.baseAddress!, rows: batch, into: output.baseAddress!)
                     if index < layers.count - 1 {
                         config.activation.apply(output.baseAddress!, into: output.baseAddress!, count: output.count)
                     }
