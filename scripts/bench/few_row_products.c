@@ -1,13 +1,17 @@
-// The floor of a short pass's products: MiniLM-L6's 24 layer products (6 layers × QKV 384→1152, output 384→384,
-// intermediate 384→1536, output 1536→384) over ROWS rows on oneDNN's matmul primitive with packed weights and the
-// bias in the kernel — what `PackedLinear` runs — with nothing else: no attention, no GELU, no LayerNorm, no Swift.
+// A pass's products alone: MiniLM-L6's 24 layer products (6 layers × QKV 384→1152, output 384→384, intermediate
+// 384→1536, output 1536→384) over ROWS rows, with nothing else — no attention, no GELU, no LayerNorm, no Swift — on
+// two kernels side by side: oneDNN's matmul primitive over weights packed in its preferred layout, bias in the
+// kernel (what `PackedLinear` ran before), and Quiver's `PanelProduct` over 16-column panels (what it runs now).
 // With 2 threads each runs one half of every product's columns and both meet at a spinning barrier after each
 // product, as the helper team does. Random weights, six copies (one per layer) so they stream as a model's do.
 //
-//     cc -O2 scripts/bench/few_row_products.c -o /tmp/few_row_products -ldnnl -lpthread
+//     clang -O2 -I Sources/CQuiverKernels/include scripts/bench/few_row_products.c Sources/CQuiverKernels/panel_product.c -o /tmp/few_row_products -ldnnl -lpthread
 //     OMP_NUM_THREADS=1 /tmp/few_row_products 16 2      # ROWS THREADS
 //
-// docs/benchmarks.md quotes it as the bound of the 1 × 16 latency target.
+// Build it with clang, as SwiftPM builds the kernel: GCC leaves its register tiles on the stack (half the rate).
+// docs/benchmarks.md and docs/encoder.md quote it.
+#include "panel_product.h"
+
 #include <oneapi/dnnl/dnnl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -22,7 +26,9 @@ static const int shapes[PRODUCTS][2] = {{384, 1152}, {384, 384}, {384, 1536}, {1
 typedef struct { dnnl_primitive_t primitive; dnnl_memory_t weights[LAYERS], source, destination, bias, scratchpad; } Product;
 static dnnl_engine_t engine;
 static Product products[2][PRODUCTS];
-static int threads;
+static float *panels[LAYERS][PRODUCTS], *panelBias;  // each product's (in, out) weight in 16-column panels
+static int usePanels;
+static int threads, rows;
 static float *input, *outputs[2];
 static atomic_int arrived, generation;
 static double best = 1e9;
@@ -84,6 +90,13 @@ static void *work(void *argument) {
         double start = now();
         for (int layer = 0; layer < LAYERS; layer++) {
             for (int p = 0; p < PRODUCTS; p++) {
+                if (usePanels) {
+                    int in = shapes[p][0], out = shapes[p][1], half = out / threads, first = thread * half;
+                    quiver_panel_product(input, rows, in, in, panels[layer][p] + (size_t)first * in, 16 * in, half,
+                                         panelBias + first, outputs[0] + first, out);
+                    barrier();
+                    continue;
+                }
                 Product *product = &products[thread][p];
                 CHECK(dnnl_memory_set_data_handle(product->source, input));
                 CHECK(dnnl_memory_set_data_handle(product->destination, outputs[thread]));
@@ -103,7 +116,7 @@ static void *work(void *argument) {
 }
 
 int main(int argc, char **argv) {
-    int rows = argc > 1 ? atoi(argv[1]) : 16;
+    rows = argc > 1 ? atoi(argv[1]) : 16;
     threads = argc > 2 ? atoi(argv[2]) : 2;
     if (rows < 1 || rows > 512 || threads < 1 || threads > 2) { fprintf(stderr, "usage: ROWS(1-512) THREADS(1-2)\n"); return 2; }
     CHECK(dnnl_engine_create(&engine, dnnl_cpu, 0));
@@ -113,11 +126,21 @@ int main(int argc, char **argv) {
         outputs[thread] = aligned_alloc(64, (size_t)rows * 1536 * 4);
         for (int p = 0; p < PRODUCTS; p++) make(&products[thread][p], rows, shapes[p][0], shapes[p][1] / threads);
     }
-    pthread_t helpers[2];
-    for (int thread = 0; thread < threads; thread++) pthread_create(&helpers[thread], NULL, work, (void *)(long)thread);
-    for (int thread = 0; thread < threads; thread++) pthread_join(helpers[thread], NULL);
+    panelBias = calloc(1536, sizeof(float));
+    for (int layer = 0; layer < LAYERS; layer++)
+        for (int p = 0; p < PRODUCTS; p++) {
+            size_t count = (size_t)shapes[p][0] * shapes[p][1];  // out is a multiple of 16: no padding
+            panels[layer][p] = aligned_alloc(64, count * 4);
+            for (size_t i = 0; i < count; i++) panels[layer][p][i] = (float)(rand() % 100 - 50) * 1e-3f;
+        }
     double flops = 2.0 * LAYERS * rows * (384.0 * 1152 + 384.0 * 384 + 2 * 384.0 * 1536);
-    printf("%d rows, %d thread(s): the 24 products of a pass, best of %d: %.3f ms (%.1f GFLOP/s)\n", rows, threads, RUNS,
-           best * 1e3, flops / best / 1e9);
+    for (usePanels = 0; usePanels < 2; usePanels++) {
+        best = 1e9;
+        pthread_t helpers[2];
+        for (int thread = 0; thread < threads; thread++) pthread_create(&helpers[thread], NULL, work, (void *)(long)thread);
+        for (int thread = 0; thread < threads; thread++) pthread_join(helpers[thread], NULL);
+        printf("%d rows, %d thread(s), %-20s the 24 products of a pass, best of %d: %.3f ms (%.1f GFLOP/s)\n", rows,
+               threads, usePanels ? "PanelProduct:" : "oneDNN matmul:", RUNS, best * 1e3, flops / best / 1e9);
+    }
     return 0;
 }
