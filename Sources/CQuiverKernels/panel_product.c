@@ -1,7 +1,8 @@
-// A product over few rows, with the weights streamed once: every 16-column panel of W is read a single time while
-// all the rows' accumulators stay in registers (16 rows × 16 columns, or fewer rows over 2 or 4 panels at once). Each
-// input value is broadcast from memory straight into a fused multiply-add. Against oneDNN's blocked kernel on the
-// same layout this reads the weights in one sequential stream per panel; docs/encoder.md has the measurements.
+// A product with the weights streamed once: every 16-column panel of W is read from memory a single time while a
+// block of rows keeps its accumulators in registers (16 rows × 16 columns, or fewer rows over 2 or 4 panels at once),
+// the other blocks reading the panel from the cache. Each input value is broadcast from memory straight into a
+// fused multiply-add. oneDNN's blocked kernel reads its wider panels several times over few rows; docs/encoder.md
+// has the measurements.
 #include "panel_product.h"
 
 #include <immintrin.h>

@@ -1,16 +1,13 @@
 import CQuiverKernels
 
-/// `output (rows, columns) = input (rows, depth) · W + bias` for products over few rows, with W stored in panels of
-/// 16 columns — element (k, c) at `panels[(c / 16) · panelStride + k · 16 + c % 16]`, oneDNN's `BA16a16b` layout
-/// (`panelStride` is its padded depth × 16; the last panel is readable in full, its extra columns never written).
+/// `output (rows, columns) = input (rows, depth) · W + bias` with W stored in panels of 16 columns — element (k, c) at
+/// `panels[(c / 16) · panelStride + k · 16 + c % 16]`, oneDNN's `BA16a16b` layout (`panelStride` ≥ 16 · depth; the
+/// last panel is readable in full, its extra columns never written).
 ///
-/// Over 1–16 rows every panel is read once while all the rows' sums stay in registers, each weight streamed from
-/// memory a single time: 15–25 % faster than oneDNN's blocked kernel on the same weights at 9–16 rows on AVX-512
-/// (docs/encoder.md). It needs AVX-512F (`isAvailable`); `reference` is the plain loop it is tested against.
+/// Every panel is streamed from memory once while its rows, in blocks of at most 16, keep their sums in registers:
+/// 15–25 % faster than oneDNN's blocked matmul at 9–16 rows on AVX-512, 1–3 % at 128–512 (docs/encoder.md). It
+/// needs AVX-512F (`isAvailable`); `reference` is the plain loop it is tested against.
 public enum PanelProduct {
-    /// The rows it is written for; more are correct but taken in blocks, where oneDNN's kernel is faster.
-    public static let largestRows = 16
-
     /// Whether this CPU runs the kernel.
     public static let isAvailable = quiver_panel_product_available() != 0
 
