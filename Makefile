@@ -13,9 +13,16 @@ demo: deps build
 	./scripts/demo.sh
 
 ## test: run the whole test suite (with all-MiniLM-L6-v2, fetched into .build/minilm/ when missing)
+## The encoder and adapter suites run again with the encoder's kernels limited to AVX2, then to oneDNN's sgemm
+## alone: the paths a machine without AVX-512 (or without AVX2) takes.
+ENCODER_SUITES := Parity|Encoder|Adapter|PackedBatch|MiniLM
 test: deps
 	$(SWIFT) build --build-tests
 	QUIVER_MINILM_DIR="$${QUIVER_MINILM_DIR:-$$(./scripts/minilm.sh)}" $(SWIFT) test --skip-build
+	for isa in avx2 none; do \
+		QUIVER_MAX_CPU_ISA=$$isa QUIVER_MINILM_DIR="$${QUIVER_MINILM_DIR:-$$(./scripts/minilm.sh)}" \
+			$(SWIFT) test --skip-build --filter '$(ENCODER_SUITES)' || exit 1; \
+	done
 
 ## sanitize: the test suite under AddressSanitizer, then ThreadSanitizer (own build folders; SANITIZERS=thread for one)
 ## (LeakSanitizer, part of ASan, skips the libraries' own leaks listed in scripts/lsan-suppressions.txt)

@@ -2,8 +2,8 @@ import Testing
 
 @testable import QuiverTensor
 
-/// `PanelProduct` against its reference loop, over the row counts it is written for, depths and widths that leave
-/// partial blocks, and strided input and output.
+/// `PanelProduct`'s kernels (those this CPU runs) against the reference loop, over row counts around their row
+/// blocks, depths and widths that leave partial panels, and strided input and output.
 @Suite struct KernelPanelProductTests {
     @Test(arguments: [
         (rows: 1, depth: 384, columns: 384), (rows: 4, depth: 33, columns: 70), (rows: 7, depth: 16, columns: 17),
@@ -11,10 +11,9 @@ import Testing
         (rows: 2, depth: 1, columns: 64), (rows: 8, depth: 100, columns: 33), (rows: 21, depth: 40, columns: 48),
     ])
     func matchesTheReference(rows: Int, depth: Int, columns: Int) throws {
-        guard PanelProduct.isAvailable else {
-            #expect(!(try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)).contains(" avx512f"))
-            return
-        }
+        let flags = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        #expect(PanelProduct.Kernel.avx512.runsHere == flags.contains(" avx512f"))
+        #expect(PanelProduct.Kernel.avx2.runsHere == (flags.contains(" avx2") && flags.contains(" fma")))
         let paddedDepth = (depth + 15) / 16 * 16
         let panelCount = (columns + 15) / 16
         // W (depth, columns) in panels of 16 columns, the padding zero as oneDNN writes it.
@@ -28,20 +27,21 @@ import Testing
         let (ldInput, ldOutput) = (depth + 3, columns + 5)
         let input = randomFloats(rows * ldInput, seed: UInt64(columns))
         let bias = randomFloats(columns, seed: 7)
-        for withBias in [true, false] {
+        for (kernel, withBias) in PanelProduct.Kernel.allCases.filter(\.runsHere).flatMap({ k in [(k, true), (k, false)] }) {
             // Outputs past `columns` in each row must stay untouched.
             var actual = [Float](repeating: .nan, count: rows * ldOutput)
             var expected = actual
             bias.withUnsafeBufferPointer { bias in
                 PanelProduct.multiply(
                     input, rows: rows, ldInput: ldInput, depth: depth, panels: panels, panelStride: paddedDepth * 16,
-                    columns: columns, bias: withBias ? bias.baseAddress : nil, into: &actual, ldOutput: ldOutput)
+                    columns: columns, bias: withBias ? bias.baseAddress : nil, into: &actual, ldOutput: ldOutput,
+                    kernel: kernel)
                 PanelProduct.reference(
                     input, rows: rows, ldInput: ldInput, depth: depth, panels: panels, panelStride: paddedDepth * 16,
                     columns: columns, bias: withBias ? bias.baseAddress : nil, into: &expected, ldOutput: ldOutput)
             }
             let comparison = compare(actual, expected, absolute: 1e-5, relative: 1e-5)
-            #expect(comparison.failures.isEmpty, "max |Δ| \(comparison.maxAbsoluteError), bias \(withBias)")
+            #expect(comparison.failures.isEmpty, "\(kernel): max |Δ| \(comparison.maxAbsoluteError), bias \(withBias)")
         }
     }
 }

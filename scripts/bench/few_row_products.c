@@ -1,7 +1,8 @@
 // A pass's products alone: MiniLM-L6's 24 layer products (6 layers × QKV 384→1152, output 384→384, intermediate
 // 384→1536, output 1536→384) over ROWS rows, with nothing else — no attention, no GELU, no LayerNorm, no Swift — on
 // two kernels side by side: oneDNN's matmul primitive over weights packed in its preferred layout, bias in the
-// kernel (what `PackedLinear` ran before), and Quiver's `PanelProduct` over 16-column panels (what it runs now).
+// kernel (what `PackedLinear` ran before), and Quiver's `PanelProduct` over 16-column panels (what it runs now), its
+// AVX2 kernel and its AVX-512 one where the CPU runs them.
 // With 2 threads each runs one half of every product's columns and both meet at a spinning barrier after each
 // product, as the helper team does. Random weights, six copies (one per layer) so they stream as a model's do.
 //
@@ -27,7 +28,7 @@ typedef struct { dnnl_primitive_t primitive; dnnl_memory_t weights[LAYERS], sour
 static dnnl_engine_t engine;
 static Product products[2][PRODUCTS];
 static float *panels[LAYERS][PRODUCTS], *panelBias;  // each product's (in, out) weight in 16-column panels
-static int usePanels;
+static int usePanels;  // 0: oneDNN; else the PanelProduct kernel (quiver_panel_kernel)
 static int threads, rows;
 static float *input, *outputs[2];
 static atomic_int arrived, generation;
@@ -92,7 +93,7 @@ static void *work(void *argument) {
             for (int p = 0; p < PRODUCTS; p++) {
                 if (usePanels) {
                     int in = shapes[p][0], out = shapes[p][1], half = out / threads, first = thread * half;
-                    quiver_panel_product(input, rows, in, in, panels[layer][p] + (size_t)first * in, 16 * in, half,
+                    quiver_panel_product((quiver_panel_kernel)usePanels, input, rows, in, in, panels[layer][p] + (size_t)first * in, 16 * in, half,
                                          panelBias + first, outputs[0] + first, out);
                     barrier();
                     continue;
@@ -134,13 +135,14 @@ int main(int argc, char **argv) {
             for (size_t i = 0; i < count; i++) panels[layer][p][i] = (float)(rand() % 100 - 50) * 1e-3f;
         }
     double flops = 2.0 * LAYERS * rows * (384.0 * 1152 + 384.0 * 384 + 2 * 384.0 * 1536);
-    for (usePanels = 0; usePanels < 2; usePanels++) {
+    for (usePanels = 0; usePanels <= quiver_panel_avx512; usePanels++) {
+        if (usePanels && !quiver_panel_product_runs((quiver_panel_kernel)usePanels)) continue;
         best = 1e9;
         pthread_t helpers[2];
         for (int thread = 0; thread < threads; thread++) pthread_create(&helpers[thread], NULL, work, (void *)(long)thread);
         for (int thread = 0; thread < threads; thread++) pthread_join(helpers[thread], NULL);
         printf("%d rows, %d thread(s), %-20s the 24 products of a pass, best of %d: %.3f ms (%.1f GFLOP/s)\n", rows,
-               threads, usePanels ? "PanelProduct:" : "oneDNN matmul:", RUNS, best * 1e3, flops / best / 1e9);
+               threads, usePanels == quiver_panel_avx512 ? "PanelProduct AVX-512:" : usePanels ? "PanelProduct AVX2:" : "oneDNN matmul:", RUNS, best * 1e3, flops / best / 1e9);
     }
     return 0;
 }

@@ -5,12 +5,12 @@ import QuiverTensor
 ///
 /// `dnnl_sgemm` repacks the weights on every call; over a handful of rows that repacking costs about as much as the
 /// multiply-adds, and the weights are read twice. `PanelProduct` reads weights packed beforehand and streams each
-/// panel once while the rows' sums stay in registers: faster than oneDNN's blocked matmul on packed weights at every
-/// row count measured, by 10–30 % from 9 to 64 rows and 1–3 % at 128–512 (docs/encoder.md). The output columns are
+/// panel once while the rows' sums stay in registers: on AVX-512 faster than oneDNN's blocked matmul on packed weights
+/// at every row count measured, by 10–30 % from 9 to 64 rows and 1–3 % at 128–512 (docs/encoder.md). The output columns are
 /// cut into `parts`, each packed on its own, so that threads can share a product without sharing a cache line of its
 /// output.
 ///
-/// Without AVX-512F `init` returns nil and the caller keeps `dnnl_sgemm`. The packed copy is as large as the weight
+/// Without AVX2 and FMA `init` returns nil and the caller keeps `dnnl_sgemm`. The packed copy is as large as the weight
 /// (its last panel padded to 16 columns), kept by every model that runs a forward pass.
 final class PackedLinear: @unchecked Sendable {
     let inFeatures: Int
