@@ -31,7 +31,7 @@ final class SliceBuffers: @unchecked Sendable {
     /// oneDNN primitives, one set per thread working on the slice (they keep their shapes between passes).
     let kernels: [DNNLKernels]
     /// productScratch is (max(3·hidden, intermediateSize), min(rows, `transposedProductRowLimit`)): the transposed
-    /// output of a product over few rows, where the weights are not packed (no AVX-512).
+    /// output of a product over few rows, where the weights are not packed (a CPU without AVX2).
     let productScratch: FloatBuffer
 
     /// The most rows for which products are computed transposed.

@@ -122,8 +122,8 @@ extension SlicePass {
 
     /// output (rows, out) = input (rows, in) · Wᵀ + b.
     ///
-    /// The product reads the weights packed once (`PackedLinear`); without AVX-512, a product over few rows is
-    /// computed transposed, outputᵀ (out, rows) = W · inputᵀ, then transposed back: oneDNN then streams the weights
+    /// The product reads the weights packed once (`PackedLinear`); where they are not (no AVX2), a product over few
+    /// rows is computed transposed, outputᵀ (out, rows) = W · inputᵀ, then transposed back: oneDNN then streams the weights
     /// as the large operand and never packs them (1.3–1.4× faster at 16 rows on AVX2; docs/encoder.md).
     private func project(_ linear: LinearWeights, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let (k, n) = (linear.inFeatures, linear.outFeatures)

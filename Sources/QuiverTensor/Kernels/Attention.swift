@@ -35,8 +35,8 @@ public enum Attention {
             c: output, ldc: outputStride)
     }
 
-    /// `scaledDotProduct` in one pass per query row — scores, softmax and weighted sum with no call in between —
-    /// for the short sequences of single requests, where three oneDNN calls per head cost more than their arithmetic.
+    /// `scaledDotProduct` in one call — for four query rows at a time their scores, softmax and weighted sum — for the
+    /// short sequences of single requests, where three oneDNN calls per head cost more than their arithmetic.
     /// Needs AVX-512F (`isAvailable`); keeps no probabilities (inference only). Q, K and V rows are `stride` apart.
     public enum FusedHead {
         /// On the CPUs (and under the `QUIVER_MAX_CPU_ISA` limit) where `PanelProduct` runs its AVX-512 kernel.
