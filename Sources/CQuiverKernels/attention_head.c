@@ -6,11 +6,6 @@
 #include <immintrin.h>
 #include <math.h>
 
-int quiver_attention_head_available(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
-}
-
 /// Query rows attended together: their sums share each load of keys and values, and give the vector unit
 /// independent additions to overlap.
 enum { queryBlock = 4 };

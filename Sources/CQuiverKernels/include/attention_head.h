@@ -3,12 +3,11 @@
 
 #include <stdint.h>
 
-/// Nonzero when this CPU can run `quiver_attention_head` (it needs AVX-512F).
-int quiver_attention_head_available(void);
-
 /// The floats of scratch `quiver_attention_head` needs for `keyCount` keys of `depth` values.
 int64_t quiver_attention_head_scratch(int64_t keyCount, int64_t depth);
 
+/// Needs AVX-512F, the same check as `quiver_panel_product_runs(quiver_panel_avx512)`.
+///
 /// output (queryCount, depth) = softmax(scale · Q·Kᵀ + mask) · V for one attention head, in one pass over each query
 /// row: its scores, their softmax and its weighted sum of values, with no call in between.
 ///

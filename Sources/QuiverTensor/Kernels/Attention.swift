@@ -40,7 +40,7 @@ public enum Attention {
     /// Needs AVX-512F (`isAvailable`); keeps no probabilities (inference only). Q, K and V rows are `stride` apart.
     public enum FusedHead {
         /// On the CPUs (and under the `QUIVER_MAX_CPU_ISA` limit) where `PanelProduct` runs its AVX-512 kernel.
-        public static let isAvailable = PanelProduct.Kernel.best == .avx512 && quiver_attention_head_available() != 0
+        public static let isAvailable = PanelProduct.Kernel.best == .avx512
 
         /// The floats of `scratch` for `keyCount` keys of `headDim` values.
         public static func scratchCount(keyCount: Int, headDim: Int) -> Int {
