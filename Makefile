@@ -25,7 +25,8 @@ test: deps
 	done
 
 ## sanitize: the test suite under AddressSanitizer, then ThreadSanitizer (own build folders; SANITIZERS=thread for one)
-## (LeakSanitizer, part of ASan, skips the libraries' own leaks listed in scripts/lsan-suppressions.txt)
+## (LeakSanitizer, part of ASan, skips the libraries' own leaks listed in scripts/lsan-suppressions.txt;
+## ThreadSanitizer skips the known false positives in scripts/tsan-suppressions.txt)
 ## The suites that bound how long a server takes run first, on their own: beside the heavy suites a
 ## sanitized server on 2 cores can take longer than any bound they set.
 SANITIZERS ?= address thread
@@ -36,6 +37,7 @@ sanitize: deps
 		$(SWIFT) build --build-tests --sanitize=$$s --scratch-path .build/sanitize-$$s || exit 1; \
 		for selection in "--filter" "--skip"; do \
 			LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt \
+			TSAN_OPTIONS=suppressions=$(CURDIR)/scripts/tsan-suppressions.txt \
 			$(SWIFT) test --skip-build --sanitize=$$s --scratch-path .build/sanitize-$$s $$selection '$(TIMED_SUITES)' || exit 1; \
 		done; \
 	done
