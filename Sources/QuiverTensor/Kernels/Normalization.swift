@@ -5,7 +5,7 @@ public enum Normalization {
 
     /// Layer norm of each row of `input` into `output` (which may be `input`).
     ///
-    /// Mean and variance come from two passes over the row, summed in eight float lanes: the mean of x − x[0], then
+    /// Mean and variance come from two passes over the row, summed in 4 × 8 float lanes: the mean of x − x[0], then
     /// the variance of the centred values (x − x[0]) − mean(x − x[0]). A large common offset therefore never enters
     /// a sum, and the variance is never a difference of two large numbers. When `mean`/`reciprocalStdDev` are
     /// given, each row's statistics are stored there for `layerNormBackward`.
@@ -26,23 +26,40 @@ public enum Normalization {
             // the centred values (x − pivot) − shiftedMean keep their digits however large the mean.
             let pivotValue = x[0]
             let pivot = FloatVector(repeating: pivotValue)
-            var deviations = FloatVector.zero
+            // Four independent sums per pass: one would make every addition wait for the one before.
+            var deviations = (FloatVector.zero, FloatVector.zero, FloatVector.zero, FloatVector.zero)
             var index = 0
+            while index + 32 <= cols {
+                deviations.0 += VectorMath.load(x + index) - pivot
+                deviations.1 += VectorMath.load(x + index + 8) - pivot
+                deviations.2 += VectorMath.load(x + index + 16) - pivot
+                deviations.3 += VectorMath.load(x + index + 24) - pivot
+                index += 32
+            }
             while index + 8 <= cols {
-                deviations += VectorMath.load(x + index) - pivot
+                deviations.0 += VectorMath.load(x + index) - pivot
                 index += 8
             }
             if index < cols {
-                deviations += VectorMath.loadPartial(x + index, count: cols - index, padding: pivotValue) - pivot
+                deviations.0 += VectorMath.loadPartial(x + index, count: cols - index, padding: pivotValue) - pivot
             }
-            let shiftedMean = deviations.sum() * inverseCount
+            let shiftedMean = ((deviations.0 + deviations.1) + (deviations.2 + deviations.3)).sum() * inverseCount
             let shiftedMeanVector = FloatVector(repeating: shiftedMean)
             // Σ (x − mean)²; padding lanes of the tail are centred to exactly 0.
-            var squares = FloatVector.zero
+            var squares = (FloatVector.zero, FloatVector.zero, FloatVector.zero, FloatVector.zero)
+            func centred(_ offset: Int) -> FloatVector { (VectorMath.load(x + offset) - pivot) - shiftedMeanVector }
             index = 0
+            while index + 32 <= cols {
+                let (a, b, c, d) = (centred(index), centred(index + 8), centred(index + 16), centred(index + 24))
+                squares.0 += a * a
+                squares.1 += b * b
+                squares.2 += c * c
+                squares.3 += d * d
+                index += 32
+            }
             while index + 8 <= cols {
-                let centred = (VectorMath.load(x + index) - pivot) - shiftedMeanVector
-                squares += centred * centred
+                let a = centred(index)
+                squares.0 += a * a
                 index += 8
             }
             if index < cols {
@@ -50,15 +67,24 @@ public enum Normalization {
                 let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
                 let centred = (tail - shiftedMeanVector).replacing(
                     with: 0, where: lanes .>= SIMD8<Int32>(repeating: Int32(cols - index)))
-                squares += centred * centred
+                squares.0 += centred * centred
             }
-            let variance = squares.sum() * inverseCount
+            let variance = ((squares.0 + squares.1) + (squares.2 + squares.3)).sum() * inverseCount
             let reciprocalStdDev = 1 / (variance + epsilon).squareRoot()
             let scale = FloatVector(repeating: reciprocalStdDev)
-            VectorMath.map(x, gamma, into: y, count: cols) { value, g in
-                ((value - pivot) - shiftedMeanVector) * scale * g
+            // y = x̂ · gamma + beta in one pass (in place: each value is read before it is written).
+            index = 0
+            while index + 8 <= cols {
+                let normalized = centred(index) * scale * VectorMath.load(gamma + index)
+                VectorMath.store(normalized + VectorMath.load(beta + index), to: y + index)
+                index += 8
             }
-            VectorMath.map(UnsafePointer(y), beta, into: y, count: cols) { value, b in value + b }
+            if index < cols {
+                let count = cols - index
+                let normalized = ((VectorMath.loadPartial(x + index, count: count) - pivot) - shiftedMeanVector) * scale
+                    * VectorMath.loadPartial(gamma + index, count: count)
+                VectorMath.storePartial(normalized + VectorMath.loadPartial(beta + index, count: count), to: y + index, count: count)
+            }
             let mean = pivotValue + shiftedMean  // (x[0] may be overwritten by now: in place)
             meanOutput?[row] = mean
             reciprocalStdDevOutput?[row] = reciprocalStdDev
