@@ -340,7 +340,15 @@ private struct QuiverRunner {
             let fusion = suite.fusions[benchCase.rawValue]!
             return { try taskLogits(fusion, input.input, threads: threads) }
         case .tasks3:
-            return { try multiTask(Array(adapters.prefix(3)), input.input, threads: threads).flatMap { $0 } }
+            // `quiver infer --tasks`'s pass on the texts already tokenized: MultiTaskRunner.run.
+            let runner = MultiTaskRunner(base: base, maxLength: input.shape.length, threads: threads)
+            let group = PassGroup(
+                encodings: input.texts.map { base.tokenizer.encode($0, pair: nil, maxLength: input.shape.length) },
+                tasks: Array(adapters.prefix(3)))
+            return {
+                let states = try runner.run([group])[0]
+                return zip(group.tasks, states).flatMap { task, states in task.head!.logits(states).flatMap { $0 } }
+            }
         case .separate3:
             return { try adapters.prefix(3).flatMap { try taskLogits($0, input.input, threads: threads) } }
         case .mixed32:
@@ -364,27 +372,6 @@ private struct QuiverRunner {
         return task.head!.logits(states).flatMap { $0 }
     }
 
-    /// What `MultiTaskRunner.run` does, with the thread count settable: the layers below the first adapter once, then
-    /// the tasks' copies of the batch as one mixed batch; each task's head on its copy.
-    private func multiTask(_ tasks: [TaskModel], _ input: EncoderInput, threads: Int) throws -> [[Float]] {
-        let encoder = base.encoder
-        let shared = tasks.compactMap { firstLayer($0.composition) }.min() ?? encoder.layerCount
-        var states = try encoder.embeddings(input, threads: threads)
-        try encoder.runLayers(0..<shared, on: &states, threads: threads)
-        var all = try HiddenStates(
-            batch: input.batch * tasks.count, sequenceLength: states.sequenceLength, hiddenSize: states.hiddenSize,
-            values: Array([[Float]](repeating: states.values, count: tasks.count).joined()),
-            attentionMask: Array([[Int32]](repeating: states.attentionMask, count: tasks.count).joined()))
-        let hooks = CompositionHooks(
-            compositions: tasks.map(\.composition),
-            itemComposition: tasks.indices.flatMap { Array(repeating: $0, count: input.batch) })
-        try encoder.runLayers(shared..<encoder.layerCount, on: &all, hooks: hooks, threads: threads)
-        let cls = all.pooled(.cls)
-        return try tasks.enumerated().map { index, task in
-            try headLogits(task, cls: Array(cls[(index * input.batch)..<((index + 1) * input.batch)]))
-        }
-    }
-
     /// The task's head on [CLS] vectors.
     private func headLogits(_ task: TaskModel, cls: [[Float]]) throws -> [Float] {
         let h = base.config.hiddenSize
@@ -392,11 +379,6 @@ private struct QuiverRunner {
             batch: cls.count, sequenceLength: 1, hiddenSize: h, values: Array(cls.joined()),
             attentionMask: [Int32](repeating: 1, count: cls.count))
         return task.head!.logits(states).flatMap { $0 }
-    }
-
-    private func firstLayer(_ composition: Composition) -> Int? {
-        guard case .adapter(let adapter as BottleneckAdapter) = composition else { return 0 }
-        return adapter.modules.keys.map(\.layer).min()
     }
 }
 

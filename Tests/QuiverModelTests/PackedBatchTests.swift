@@ -96,4 +96,44 @@ import Testing
             }
         }
     }
+
+    /// Where each kind first changes the encoder: a bottleneck adapter or fusion at `output_adapter` alone lets the
+    /// copies of a pass share its first layer up to that sublayer; anything earlier in the layer branches at its start.
+    @Test func branchPointsFollowWhereEachCompositionActsFirst() throws {
+        let fixtures = AdapterFixtures.shared
+        func branch(_ name: String) throws -> BranchPoint? {
+            try fixtures.task(fixtures.cases.first { $0.name == name }!).composition.branchPoint
+        }
+        let expected: [(String, BranchPoint)] = [
+            ("seq_bn", BranchPoint(layer: 0, stage: .outputSublayer)),
+            ("bn_leave_out", BranchPoint(layer: 1, stage: .outputSublayer)),
+            ("fusion_dynamic", BranchPoint(layer: 0, stage: .outputSublayer)),
+            ("stack", BranchPoint(layer: 0, stage: .outputSublayer)),
+            ("double_seq_bn", BranchPoint(layer: 0, stage: .layerStart)),
+            ("bn_mh_adapter_only", BranchPoint(layer: 0, stage: .layerStart)),
+            ("lora_ffn", BranchPoint(layer: 0, stage: .layerStart)),
+            ("lora_default", BranchPoint(layer: 0, stage: .layerStart)),
+        ]
+        for (name, point) in expected { #expect(try branch(name) == point, "\(name)") }
+        #expect(Composition.base.branchPoint == nil)
+    }
+
+    /// Tasks that all start at an output sublayer (and one a layer higher) run their first layer once up to it, then
+    /// branch: each gets what it gets alone, and what the library computes.
+    @Test func tasksBranchingAtAnOutputSublayerEqualSeparateRuns() throws {
+        let fixtures = AdapterFixtures.shared
+        let names = ["seq_bn", "fusion_dynamic", "stack", "bn_leave_out"]
+        let tasks = try names.map { name in try fixtures.task(fixtures.cases.first { $0.name == name }!) }
+        #expect(tasks.compactMap(\.composition.branchPoint).min() == BranchPoint(layer: 0, stage: .outputSublayer))
+        let runner = MultiTaskRunner(base: fixtures.base)
+        let texts = ["a short one", "and a much longer text that the tokenizer cuts into many more pieces", "x"]
+        let encodings = texts.map { fixtures.base.tokenizer.encode($0, pair: nil, maxLength: 32) }
+        let together = try runner.run([PassGroup(encodings: encodings, tasks: tasks)])[0]
+        for (index, task) in tasks.enumerated() {
+            let alone = try runner.run([PassGroup(encodings: encodings, tasks: [task])])[0][0]
+            #expect(together[index].layout == alone.layout)
+            let result = compare(together[index].values, alone.values, tolerance: 1e-5)
+            #expect(result.firstDifference == nil, "\(names[index]): \(result.firstDifference ?? "")")
+        }
+    }
 }

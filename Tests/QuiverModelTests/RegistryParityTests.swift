@@ -57,16 +57,20 @@ import QuiverRuntime
         }
     }
 
-    /// `infer`'s path from texts: tokenized here, several tasks at once, logits equal the reference's.
-    @Test func severalTasksFromTextsGiveTheReferenceLogits() throws {
+    /// `infer`'s path from texts: tokenized here, several tasks at once, logits equal the reference's — tasks that
+    /// branch at the start of layer 0 (double_seq_bn's attention adapter), and tasks that all branch at its output
+    /// sublayer.
+    @Test(arguments: [["seq_bn", "double_seq_bn", "fusion_dynamic", "fusion_dynamic_4"], ["seq_bn", "fusion_dynamic", "fusion_dynamic_4"]])
+    func severalTasksFromTextsGiveTheReferenceLogits(names: [String]) throws {
         struct Inputs: Decodable { let texts: [String]; let text_pairs: [String?] }
         let fixtures = AdapterFixtures.shared
         let inputs = try JSONDecoder().decode(Inputs.self, from: Data(contentsOf: fixtures.root.appendingPathComponent("inputs.json")))
-        let names = ["seq_bn", "double_seq_bn", "fusion_dynamic", "fusion_dynamic_4"]
         let registry = try Registry(home: Self.loaded.home)
         let (base, tasks) = try registry.loadTasks(names.map { Self.loaded.references[$0]! })
         let results = try MultiTaskRunner(base: base, batchSize: 3).predict(tasks, texts: inputs.texts, pairs: inputs.text_pairs)
         #expect(results.count == names.count)
+        let branch = tasks.compactMap(\.composition.branchPoint).min()
+        #expect(branch?.stage == (names.contains("double_seq_bn") ? .layerStart : .outputSublayer))
         for (name, result) in zip(names, results) {
             let testCase = fixtures.cases.first { $0.name == name }!
             let expected = try fixtures.expected(testCase.expected).floats("logits")

@@ -37,6 +37,18 @@ public enum Composition: Sendable {
         }
     }
 
+    /// Where this composition first changes anything: copies of a batch that differ only from there share the work
+    /// before it (`MultiTaskRunner`). Its output sublayer when that is all it changes in its first layer.
+    var branchPoint: BranchPoint? {
+        guard let layer = firstLayer else { return nil }
+        let changesEarlier =
+            replaces(AdapterSite(layer: layer, location: .attentionOutput))
+            || adapters.contains { adapter in
+                adapter.projectionSites.contains { $0.layer == layer } || adapter.attentionPrefix(layer: layer) != nil
+            }
+        return BranchPoint(layer: layer, stage: changesEarlier ? .layerStart : .outputSublayer)
+    }
+
     func replaces(_ site: AdapterSite) -> Bool {
         switch self {
         case .base: false

@@ -4,9 +4,9 @@ import QuiverTensor
 /// Runs one or several tasks over a list of texts on one base model.
 ///
 /// Texts are tokenized (on every core), packed without padding, and run in passes of as many texts as fit the
-/// `budget`, in the order given. With several tasks, the layers below the first one any task changes run once for
-/// all of them; above it, the tasks' copies of the pass run as one mixed batch (each item its task's adapters), so
-/// the base model's matrix products run once per layer for every task together.
+/// `budget`, in the order given. With several tasks, the work below the first place any task changes (`BranchPoint`)
+/// runs once for all of them; above it, the tasks' copies of the pass run as one mixed batch (each item its task's
+/// adapters), so the base model's matrix products run once per layer for every task together.
 public struct MultiTaskRunner: Sendable {
     public let base: BaseModel
     public var budget: PassBudget
@@ -48,13 +48,15 @@ public struct MultiTaskRunner: Sendable {
     /// The hidden states of one encoder pass over several groups of texts, each run through its own tasks: for each
     /// group, for each of its tasks, the states of the group's texts (packed, in order).
     ///
-    /// Every text is embedded and runs the layers no task changes once; above them, each (group, task) pair is a
-    /// copy of the group's rows with the task's composition, all in one mixed batch.
+    /// Every text is embedded and runs the work no task changes once (`BranchPoint`: whole layers, and the first
+    /// changed layer up to its output sublayer when that is where every task starts); from there, each (group, task)
+    /// pair is a copy of the group's rows with the task's composition, all in one mixed batch.
     public func run(_ groups: [PassGroup]) throws -> [[HiddenStates]] {
         let input = EncoderInput(packing: groups.flatMap(\.encodings))
         let encoder = base.encoder
         let layers = encoder.layerCount
-        let shared = groups.flatMap(\.tasks).compactMap(\.composition.firstLayer).min() ?? layers
+        let branch = groups.flatMap(\.tasks).compactMap(\.composition.branchPoint).min()
+        let shared = branch?.layer ?? layers
         do throws(EncoderError) {
             var states = try encoder.embeddings(input, threads: threads)
             try encoder.runLayers(0..<shared, on: &states, threads: threads)
@@ -64,20 +66,32 @@ public struct MultiTaskRunner: Sendable {
                 return [[states]]
             }
             // One mixed batch: a copy of each group's items per task of the group.
-            var copies: [HiddenStates] = [], compositions: [Composition] = [], itemComposition: [Int] = []
+            var copiedItems: [Range<Int>] = [], compositions: [Composition] = [], itemComposition: [Int] = []
             var first = 0
             for group in groups {
-                let items = states.items(first..<(first + group.encodings.count))
-                first += group.encodings.count
+                let items = first..<(first + group.encodings.count)
+                first = items.upperBound
                 for task in group.tasks {
-                    itemComposition += Array(repeating: compositions.count, count: items.batch)
+                    itemComposition += Array(repeating: compositions.count, count: items.count)
                     compositions.append(task.composition)
-                    copies.append(items)
+                    copiedItems.append(items)
                 }
             }
-            var all = HiddenStates(concatenating: copies)
+            func copies(_ states: HiddenStates) -> HiddenStates {
+                HiddenStates(concatenating: copiedItems.map { states.items($0) })
+            }
             let hooks = CompositionHooks(compositions: compositions, itemComposition: itemComposition)
-            try encoder.runLayers(shared..<layers, on: &all, hooks: hooks, threads: threads)
+            var all: HiddenStates
+            if let branch, branch.stage == .outputSublayer {
+                let inputs = try encoder.outputSublayerInputs(layer: shared, of: states, threads: threads)
+                all = try encoder.finishLayer(
+                    shared, from: OutputSublayerInputs(projected: copies(inputs.projected), residual: copies(inputs.residual)),
+                    hooks: hooks, threads: threads)
+                try encoder.runLayers((shared + 1)..<layers, on: &all, hooks: hooks, threads: threads)
+            } else {
+                all = copies(states)
+                try encoder.runLayers(shared..<layers, on: &all, hooks: hooks, threads: threads)
+            }
             var start = 0
             return groups.map { group in
                 group.tasks.map { _ in
