@@ -5,7 +5,7 @@ import QuiverTensor
 /// run them, and how the products inside a slice are threaded.
 ///
 /// A batch of more than a few hundred rows is cut into slices of consecutive items of at most `targetSliceRows` rows
-/// (an item longer than that is a slice of its own). Each worker takes the next slice from a queue and runs it
+/// (an item longer than that is a slice of its own), smaller towards the end of the pass. Each worker takes the next slice from a queue and runs it
 /// through every layer with single-threaded products, so the threads never wait for each other until the end, and a
 /// worker whose core is shared with another process simply takes fewer slices (docs/encoder.md). A single item, or a
 /// batch of few rows, is one slice whose products are split between the threads (`.splitOutput`), and whose
@@ -24,6 +24,9 @@ struct ForwardPlan: Equatable {
 
     /// The rows a slice aims at: products stay near their best rate (M = 512) and the slice's buffers in cache.
     static let targetSliceRows = 512
+    /// The rows the last slices of a pass shrink to (when items are that short): enough for the products to stay
+    /// near their rate.
+    static let smallestSliceRows = 64
     /// Below this many rows a batch is one slice with split products: slices of a few rows would each stream all
     /// the weights.
     static let smallestSlicedBatchRows = 256
@@ -38,11 +41,14 @@ struct ForwardPlan: Equatable {
             threading = .splitOutput(threads: threads)
             headThreads = threads
         } else {
-            // At most targetSliceRows rows per slice, and at least two slices per thread when the batch allows it.
-            let target = max(1, min(Self.targetSliceRows, rows / (2 * threads)))
+            // At most targetSliceRows rows per slice, and at most a share of the rows left per thread (down to
+            // smallestSliceRows): the slices shrink towards the end of the queue, so that the workers finish together
+            // instead of one waiting for the other's last large slice.
             var slices: [Range<Int>] = []
             var start = 0
             while start < batch {
+                let left = rows - layout.starts[start]
+                let target = max(Self.smallestSliceRows, min(Self.targetSliceRows, left / (2 * threads)))
                 var end = start + 1
                 while end < batch, layout.starts[end + 1] - layout.starts[start] <= target { end += 1 }
                 slices.append(start..<end)
