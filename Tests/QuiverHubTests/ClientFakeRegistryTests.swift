@@ -214,4 +214,69 @@ import Testing
         #expect(seen.withLock { $0 } == ["POST digest 1000"] + refused + ["PUT 1000", "POST 0", "PUT 3000"])
         #expect(stored.withLock { $0 } == [1000, 3000])
     }
+
+    /// A registry that turns the `POST` opening an upload away with `429` (`refusals` times, then takes the blob)
+    /// asking for `retryAfter`; what the server saw, and the upload's error if it failed.
+    private func upload(refusals: Int, retryAfter: String) async throws -> (seen: [String], error: String?) {
+        let seen = Locked<[String]>([])
+        let router = Router()
+        router.head("/v2/team/x/blobs/:digest") { _, _ in Response(status: .notFound) }
+        router.post("/v2/team/x/blobs/uploads/") { _, _ -> Response in
+            let refused = seen.withLock { seen in
+                defer { seen.append("POST") }
+                return seen.count(where: { $0 == "POST" }) < refusals
+            }
+            if refused {
+                return Response(status: .tooManyRequests, headers: [.retryAfter: retryAfter])
+            }
+            return Response(status: .accepted, headers: [.location: "/v2/team/x/blobs/uploads/session"])
+        }
+        router.put("/v2/team/x/blobs/uploads/session") { request, _ -> Response in
+            _ = try await request.body.collect(upTo: 1 << 20)
+            seen.withLock { $0.append("PUT") }
+            return Response(status: .created)
+        }
+        let workspace = try Workspace()
+        let blob = [UInt8](repeating: 5, count: 2000)
+        let path = workspace.root + "/blob"
+        try Data(blob).write(to: URL(fileURLWithPath: path))
+        let failure = Locked<String?>(nil)
+        try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { testClient in
+            let location = try RemoteLocation(parsing: "http://127.0.0.1:\(testClient.port!)/team")
+            try await DistributionClient.with(location: location, credentials: RemoteCredentials()) { client in
+                let descriptor = Descriptor(mediaType: "application/octet-stream", digest: Digest.of(blob), size: blob.count)
+                do {
+                    let outcome = try await BlobUpload(
+                        client: client, repository: "team/x", descriptor: descriptor, path: path, mountSources: [],
+                        progress: TransferProgress(digest: descriptor.digest.description, label: "x", observer: nil)
+                    ).run()
+                    #expect(outcome == .uploaded)
+                } catch {
+                    failure.withLock { $0 = "\(error)" }
+                }
+            }
+        }
+        return (seen.withLock { $0 }, failure.withLock { $0 })
+    }
+
+    /// A `429` turns a request away without acting on it, so even the `POST` that opens an upload is sent again,
+    /// after the pause the server asks for.
+    @Test func anUploadTurnedAwayWithTooManyRequestsIsOpenedAgainAfterThePause() async throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let (seen, error) = try await upload(refusals: 1, retryAfter: "1")
+        #expect(error == nil)
+        #expect(seen == ["POST", "POST", "PUT"])
+        #expect(clock.now - start >= .seconds(1), "waited for Retry-After")
+    }
+
+    /// A server that asks for a long pause, or keeps refusing, gets its refusal reported, not endless waits.
+    @Test func aLongRetryAfterOrRefusalsThatGoOnFailTheUpload() async throws {
+        let long = try await upload(refusals: 10, retryAfter: "60")
+        #expect(long.seen == ["POST"])
+        #expect(long.error?.contains("429") == true, "\(long.error ?? "no error")")
+        let persistent = try await upload(refusals: 10, retryAfter: "0")
+        #expect(persistent.seen == ["POST", "POST", "POST", "POST"], "the first try and three more")
+        #expect(persistent.error?.contains("429") == true, "\(persistent.error ?? "no error")")
+    }
 }

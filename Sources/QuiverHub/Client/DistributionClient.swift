@@ -79,7 +79,8 @@ public final class DistributionClient: Sendable {
         /// GET and HEAD of blobs follow redirects (to a CDN or object store).
         var followsRedirects = false
 
-        /// Requests that may be sent again after a server error (`5xx`, `429`).
+        /// Requests that may be sent again after a server error (`5xx`). Any request may be sent again after `429`
+        /// (`retryPause(after:of:attempt:)`).
         var isIdempotent: Bool {
             method == .GET || method == .HEAD || (method == .PUT && url.contains("/manifests/"))
         }
@@ -88,6 +89,24 @@ public final class DistributionClient: Sendable {
     /// How often a server error is retried for idempotent requests, and the first pause.
     static let serverErrorRetries = 3
     static let retryPause: Duration = .milliseconds(100)
+    /// The longest `Retry-After` a `429` is waited for; a server asking for more is answered with its error at once.
+    static let longestRetryAfter = 10
+
+    /// How long to wait before sending `request` again after `response` (`attempt` counts from 1), or nil when it is
+    /// not sent again. A `5xx` is retried for idempotent requests only. A `429` turned the request away without
+    /// acting on it (RFC 6585), so any request — the `POST` that opens an upload too — is sent again, after the
+    /// server's `Retry-After` in seconds when it asks for at most `longestRetryAfter`.
+    static func retryPause(after response: HTTPClientResponse, of request: Request, attempt: Int) -> Duration? {
+        let backoff = retryPause * (1 << (attempt - 1))
+        guard response.status == .tooManyRequests else {
+            return request.isIdempotent && response.status.code >= 500 ? backoff : nil
+        }
+        guard let header = response.headers.first(name: "Retry-After") else { return backoff }
+        guard let seconds = Int(header.trimmingCharacters(in: .whitespaces)), (0...longestRetryAfter).contains(seconds) else {
+            return nil  // a long pause, or an HTTP date: the caller reports the refusal
+        }
+        return max(backoff, .seconds(seconds))
+    }
 
     /// The URL of an API path such as `/v2/quiver/sentiment/tags/list`.
     func url(_ path: String) -> String { location.baseURL + path }
@@ -130,12 +149,12 @@ public final class DistributionClient: Sendable {
                 return response
             }
             // Busy or briefly inconsistent registries (a tag being rewritten by another client) recover.
-            if request.isIdempotent, response.status.code >= 500 || response.status == .tooManyRequests,
-               serverErrors < Self.serverErrorRetries
+            if serverErrors < Self.serverErrorRetries,
+               let pause = Self.retryPause(after: response, of: request, attempt: serverErrors + 1)
             {
                 serverErrors += 1
                 await Self.drain(response)
-                try await Task.sleep(for: Self.retryPause * (1 << (serverErrors - 1)))
+                try await Task.sleep(for: pause)
                 continue
             }
             if request.followsRedirects, [301, 302, 303, 307, 308].contains(response.status.code),
