@@ -27,13 +27,16 @@ FLAGS=(-sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6 -packag
 tensor_sources() {
     echo Sources/QuiverTensor/DType.swift Sources/QuiverTensor/FloatConversion.swift Sources/QuiverTensor/MappedFile.swift \
         Sources/QuiverTensor/JSON/*.swift Sources/QuiverTensor/Safetensors/*.swift \
-        Sources/QuiverTensor/Kernels/Activation.swift Sources/QuiverTensor/Kernels/VectorMath.swift
+        Sources/QuiverTensor/Kernels/Activation.swift Sources/QuiverTensor/Kernels/VectorMath.swift \
+        Sources/QuiverTensor/Kernels/Parallel.swift Sources/QuiverTensor/Kernels/HelperTeam.swift
 }
-# The formats layer: files, kinds, every kind's configuration and tensor names (no engine: AdapterFolder, which
-# loads the engine's adapters to check them at push, stays out).
+# The formats layer: files, kinds, every kind's configuration and tensor names, and the tokenizers (a base's folder
+# says whether its tokenizer loads); no engine: AdapterFolder, which loads the engine's adapters to check them at
+# push, stays out.
 model_sources() {
-    echo Sources/QuiverModel/QuiverError.swift Sources/QuiverModel/Files/*.swift \
-        Sources/QuiverModel/Inference/PassBudget.swift Sources/QuiverModel/Encoder/EmbeddingPooling.swift
+    echo Sources/QuiverModel/QuiverError.swift Sources/QuiverModel/Locked.swift Sources/QuiverModel/Files/*.swift \
+        Sources/QuiverModel/Inference/PassBudget.swift Sources/QuiverModel/Encoder/EmbeddingPooling.swift \
+        Sources/QuiverModel/Tokenizer/*.swift
     ls Sources/QuiverModel/Formats/*.swift | grep -v /AdapterFolder.swift
     ls Sources/QuiverModel/Kinds/*/*Config.swift Sources/QuiverModel/Kinds/*/*TensorNames.swift Sources/QuiverModel/Kinds/PEFT/*.swift | sort -u
 }
@@ -88,7 +91,7 @@ build() {
             binary manifest QuiverStore "$dir" "" $(store_sources) ;;
         tokenizer | subword)
             module QuiverTensor "$dir" $(tensor_sources)
-            binary "$target" QuiverModel "$dir" "" Sources/QuiverModel/Tokenizer/*.swift ;;
+            binary "$target" QuiverModel "$dir" "" Sources/QuiverModel/Tokenizer/*.swift Sources/QuiverModel/Locked.swift ;;
         data)
             module QuiverTensor "$dir" $(tensor_sources) Sources/QuiverTensor/Torch/*.swift
             module Crypto "$dir" Fuzz/Stubs/Crypto.swift
@@ -117,12 +120,13 @@ build() {
 
 # Hummingbird's router test mode (the http target) makes an embedded NIO channel per request and never closes
 # it (a reference cycle): LeakSanitizer would report that after every input and at exit. The subword target keeps
-# tokenizers alive in globals whose indirect enums (pre-tokenizers, normalizers) and Swift Regex trees
+# tokenizers alive in globals (and configs the tensor-name patterns of the families and heads) whose indirect enums
+# (pre-tokenizers, normalizers) and Swift Regex trees
 # LeakSanitizer reports as leaked at exit, apparently not following tagged payload pointers (a five-line program
 # that keeps one Regex in a global gets the same report; see docs/fuzzing.md).
 asan_options() {
     case $1 in
-        http | subword) echo ASAN_OPTIONS=detect_leaks=0 ;;
+        http | subword | configs) echo ASAN_OPTIONS=detect_leaks=0 ;;
         *) echo "ASAN_OPTIONS=${ASAN_OPTIONS:-}" ;;
     esac
 }

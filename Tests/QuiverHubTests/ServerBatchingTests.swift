@@ -277,7 +277,9 @@ import Testing
                 (["model": "tiny-bert", "input": "x", "pooling": "max"], .badRequest, "invalid_request", "pooling"),
                 (["model": "tiny-bert", "input": "x", "normalize": "yes"], .badRequest, "invalid_request", "normalize"),
                 (["model": "tiny-bert", "input": "x", "dimensions": 64], .badRequest, "invalid_request", "dimensions"),
-                (["model": "tiny-bert", "input": "x", "dimensions": 99_999_999_999_999_999_999.0], .badRequest, "invalid_request", "dimensions"),
+                (["model": "tiny-bert", "input": "x", "dimensions": 99_999_999_999_999_999_999.0], .badRequest, "invalid_request", "out of range"),
+                (["model": "tiny-bert", "input": "x", "dimensions": Int.max], .badRequest, "invalid_request", "out of range"),
+                (["model": "tiny-bert", "input": "x", "dimensions": 2.5], .badRequest, "invalid_request", "whole number"),
                 (["model": "tiny-bert", "input": String(repeating: "x", count: 3000)], .contentTooLarge, "too_large", "2000"),
             ]
             for (body, status, code, mentions) in cases {

@@ -99,8 +99,11 @@ struct EmbeddingsRequest: Sendable {
         self.pooling = pooling
         normalize = body.normalize ?? true
         if let value = body.dimensions {
-            guard value >= 1, value <= Double(1 << 20), value == value.rounded() else {
+            guard value == value.rounded() else {
                 throw .invalidRequest("\"dimensions\" must be a whole number of dimensions, not \(value)")
+            }
+            guard value >= 1, value <= Double(Self.largestDimensions) else {
+                throw .invalidRequest("\"dimensions\" \(value) is out of range: from 1 to \(Self.largestDimensions)")
             }
             dimensions = Int(value)
         }
@@ -108,6 +111,8 @@ struct EmbeddingsRequest: Sendable {
 
     /// The `"dimensions"` asked for, which must be the model's width when given (vectors are not shortened).
     var dimensions: Int?
+    /// The most `"dimensions"` a request may name before any model is looked at.
+    static let largestDimensions = 1 << 20
 }
 
 /// The answer of `POST /v1/embeddings`, as OpenAI's API gives it.

@@ -28,6 +28,17 @@ extension SublayerLocation {
     }
 }
 
+extension EncoderFamily {
+    /// The encoder projection a module name is (`…encoder.layer.3.attention.self.key`, `…transformer.layer.3.ffn.lin1`),
+    /// or nil for any other module.
+    static func projectionSite(ofModule module: String) -> LoRASite? {
+        guard let (index, spelling, tail) = layer(of: Substring(module)),
+            let target = AdapterTensor.LoRATarget.allCases.first(where: { spelling.projectionModule($0) == tail })
+        else { return nil }
+        return LoRASite(layer: index, projection: ProjectionSite(target))
+    }
+}
+
 extension ProjectionSite {
     init(_ target: AdapterTensor.LoRATarget) {
         switch target {

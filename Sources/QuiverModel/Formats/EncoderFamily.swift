@@ -123,13 +123,4 @@ extension EncoderFamily {
         guard let match = name.firstMatch(of: layerPattern), let index = Int(match.2) else { return nil }
         return (index, match.1 == "transformer" ? .distilbert : .bert, name[match.range.upperBound...])
     }
-
-    /// The encoder projection a module name is (`…encoder.layer.3.attention.self.key`, `…transformer.layer.3.ffn.lin1`),
-    /// or nil for any other module.
-    static func projectionSite(ofModule module: String) -> LoRASite? {
-        guard let (index, spelling, tail) = layer(of: Substring(module)),
-            let target = AdapterTensor.LoRATarget.allCases.first(where: { spelling.projectionModule($0) == tail })
-        else { return nil }
-        return LoRASite(layer: index, projection: ProjectionSite(target))
-    }
 }
