@@ -135,5 +135,8 @@ import Testing
             let result = compare(together[index].values, alone.values, tolerance: 1e-5)
             #expect(result.firstDifference == nil, "\(names[index]): \(result.firstDifference ?? "")")
         }
+        // Texts without tokens (a tokenizer that adds no special tokens, an empty text) branch too.
+        let empty = try runner.run([PassGroup(encodings: [Encoding(ids: [], typeIds: [], attentionMask: [])], tasks: tasks)])[0]
+        #expect(empty.count == tasks.count && empty.allSatisfy { $0.batch == 1 && $0.values.isEmpty })
     }
 }

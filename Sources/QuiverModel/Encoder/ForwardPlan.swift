@@ -5,9 +5,10 @@ import QuiverTensor
 /// run them, and how the products inside a slice are threaded.
 ///
 /// A batch of more than a few hundred rows is cut into slices of consecutive items of at most `targetSliceRows` rows
-/// (an item longer than that is a slice of its own), smaller towards the end of the pass. Each worker takes the next slice from a queue and runs it
-/// through every layer with single-threaded products, so the threads never wait for each other until the end, and a
-/// worker whose core is shared with another process simply takes fewer slices (docs/encoder.md). A single item, or a
+/// (an item longer than that is a slice of its own), smaller towards the end of the pass. Each worker takes the next
+/// slice from a queue and runs it through every layer with single-threaded products, so the threads never wait for
+/// each other until the end, and a worker whose core is shared with another process simply takes fewer slices
+/// (docs/encoder.md). A single item, or a
 /// batch of few rows, is one slice whose products are split between the threads (`.splitOutput`), and whose
 /// attention heads are shared when the sequence is long enough. Padded or packed, the rule is the same: it counts
 /// rows.

@@ -71,6 +71,7 @@ extension BertEncoder {
             throw .shapeMismatch("sublayer inputs of width \(inputs.projected.hiddenSize) for a model of width \(hiddenSize)")
         }
         let layout = inputs.projected.layout
+        guard layout.rows > 0 else { return inputs.residual }
         var output = inputs.residual  // same shape; overwritten
         var projected = inputs.projected.values  // the hooks may overwrite it
         var scratch = [Float](repeating: 0, count: hooks.scratchFloats(rows: layout.rows, config: config))
