@@ -11,13 +11,6 @@
 /// memory, since at few rows the weights come from DRAM or the L3, not the caches above.
 enum { prefetchDistance = 64 };
 
-quiver_panel_kernel quiver_panel_product_best_kernel(void) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return quiver_panel_avx512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return quiver_panel_avx2;
-    return quiver_panel_none;
-}
-
 int quiver_panel_product_runs(quiver_panel_kernel kernel) {
     __builtin_cpu_init();
     switch (kernel) {

@@ -6,9 +6,6 @@
 /// The instruction sets `quiver_panel_product` has a kernel for.
 typedef enum { quiver_panel_none = 0, quiver_panel_avx2 = 1, quiver_panel_avx512 = 2 } quiver_panel_kernel;
 
-/// The fastest kernel this CPU runs (AVX-512F, else AVX2 with FMA), or `quiver_panel_none`.
-quiver_panel_kernel quiver_panel_product_best_kernel(void);
-
 /// Nonzero when this CPU runs `kernel`.
 int quiver_panel_product_runs(quiver_panel_kernel kernel);
 

@@ -221,6 +221,18 @@ extension EncoderHooks {
     public func sublayerOutput(_ context: SublayerHookContext) { context.standardOutput() }
 }
 
+extension EncoderHooks {
+    /// A sublayer's output as the encoder computes it: the hooks' where they replace it, else
+    /// `LayerNorm(projected + residual)`.
+    func computeSublayerOutput(_ context: SublayerHookContext) {
+        if replacesSublayerOutput(layer: context.layer, location: context.location) {
+            sublayerOutput(context)
+        } else {
+            context.standardOutput()
+        }
+    }
+}
+
 /// The base model alone: no hook does anything.
 public struct NoEncoderHooks: EncoderHooks {
     public init() {}

@@ -81,15 +81,10 @@ extension BertEncoder {
             inputs.residual.values.withUnsafeBufferPointer { residual in
                 output.values.withUnsafeMutableBufferPointer { output in
                     scratch.withUnsafeMutableBufferPointer { scratch in
-                        let context = SublayerHookContext(
+                        hooks.computeSublayerOutput(SublayerHookContext(
                             layer: layer, location: .output, slice: BatchSlice(items: 0..<layout.batch, layout: layout),
                             projected: projected.baseAddress!, residual: residual.baseAddress!, norm: norm,
-                            output: output.baseAddress!, hiddenSize: hiddenSize, scratch: scratch, threading: threading)
-                        if hooks.replacesSublayerOutput(layer: layer, location: .output) {
-                            hooks.sublayerOutput(context)
-                        } else {
-                            context.standardOutput()
-                        }
+                            output: output.baseAddress!, hiddenSize: hiddenSize, scratch: scratch, threading: threading))
                     }
                 }
             }

@@ -204,14 +204,9 @@ extension SlicePass {
         _ layer: Int, _ location: SublayerLocation, projected: UnsafeMutablePointer<Float>,
         residual: UnsafePointer<Float>, norm: LayerNormWeights, output: UnsafeMutablePointer<Float>
     ) {
-        let context = SublayerHookContext(
+        hooks.computeSublayerOutput(SublayerHookContext(
             layer: layer, location: location, slice: slice, projected: projected, residual: residual, norm: norm,
-            output: output, hiddenSize: hiddenSize, scratch: scratch, threading: threading)
-        if hooks.replacesSublayerOutput(layer: layer, location: location) {
-            hooks.sublayerOutput(context)
-        } else {
-            context.standardOutput()
-        }
+            output: output, hiddenSize: hiddenSize, scratch: scratch, threading: threading))
     }
 }
 

@@ -47,7 +47,7 @@ public enum Normalization {
             let shiftedMeanVector = FloatVector(repeating: shiftedMean)
             // Σ (x − mean)²; padding lanes of the tail are centred to exactly 0.
             var squares = (FloatVector.zero, FloatVector.zero, FloatVector.zero, FloatVector.zero)
-            func centred(_ offset: Int) -> FloatVector { (VectorMath.load(x + offset) - pivot) - shiftedMeanVector }
+            @inline(__always) func centred(_ offset: Int) -> FloatVector { (VectorMath.load(x + offset) - pivot) - shiftedMeanVector }
             index = 0
             while index + 32 <= cols {
                 let (a, b, c, d) = (centred(index), centred(index + 8), centred(index + 16), centred(index + 24))

@@ -9,7 +9,7 @@ import Foundation
 /// 15–25 % faster than oneDNN's blocked matmul at 9–16 rows, 1–3 % at 128–512 (docs/encoder.md). A kernel for
 /// AVX2 + FMA serves CPUs without AVX-512 (`Kernel.best`); `reference` is the plain loop both are tested against.
 public enum PanelProduct {
-    /// The instruction sets with a kernel.
+    /// The instruction sets with a kernel, fastest first.
     public enum Kernel: Sendable, CaseIterable {
         /// 16 rows × 16 columns of sums in registers (fewer rows over 2 or 4 panels).
         case avx512
@@ -19,7 +19,7 @@ public enum PanelProduct {
         /// The fastest kernel this CPU runs, nil when it runs none — at most the one `QUIVER_MAX_CPU_ISA` names
         /// (`avx2`, or `none` for oneDNN's sgemm alone), to compare the kernels or set one aside.
         public static let best: Kernel? = {
-            let fastest = Kernel(quiver_panel_product_best_kernel())
+            let fastest = allCases.first(where: \.runsHere)
             switch ProcessInfo.processInfo.environment["QUIVER_MAX_CPU_ISA"]?.lowercased() {
             case "none": return nil
             case "avx2": return fastest == nil ? nil : .avx2
@@ -31,14 +31,6 @@ public enum PanelProduct {
         public var runsHere: Bool { quiver_panel_product_runs(code) != 0 }
 
         var code: quiver_panel_kernel { self == .avx512 ? quiver_panel_avx512 : quiver_panel_avx2 }
-
-        init?(_ code: quiver_panel_kernel) {
-            switch code {
-            case quiver_panel_avx512: self = .avx512
-            case quiver_panel_avx2: self = .avx2
-            default: return nil
-            }
-        }
     }
 
     /// Whether this CPU runs a kernel.
